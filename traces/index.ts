@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './paths.js';
+export * from './native-build.js';
+export * from './model.js';
