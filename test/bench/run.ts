@@ -1,0 +1,31 @@
+/**
+ * `npm run bench`: runs every benchmark module in this folder (files named
+ * `*.bench.js` once built), or only those whose names contain one of the
+ * command-line arguments. Each module prints its own figures, every one as a
+ * ratio against a reference measured in the same run.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+type Bench = () => Promise<void>;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const wanted = process.argv.slice(2);
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.js'))
+  .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
+  .sort();
+
+let failed = 0;
+for (const f of files) {
+  process.stdout.write(`\n## ${f.replace(/\.bench\.js$/, '')}\n`);
+  try {
+    const mod = (await import(pathToFileURL(join(here, f)).href)) as { default: Bench };
+    await mod.default();
+  } catch (e) {
+    failed++;
+    process.stdout.write(`bench ${f} failed: ${(e as Error).message}\n`);
+  }
+}
+process.exit(failed ? 1 : 0);
