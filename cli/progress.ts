@@ -1,0 +1,70 @@
+import ora, { type Ora } from 'ora';
+
+/**
+ * Progress for long work: an ora spinner with counts and an ETA on a TTY,
+ * nothing at all otherwise (CI logs and pipes stay clean).
+ */
+export class Progress {
+  private readonly spinner: Ora | undefined;
+  private readonly started = Date.now();
+  private done = 0;
+
+  constructor(
+    private readonly label: string,
+    private total: number,
+  ) {
+    if (process.stderr.isTTY) this.spinner = ora({ text: label, stream: process.stderr }).start();
+  }
+
+  /** Sets the number of units of work, when it becomes known. */
+  setTotal(total: number): void {
+    this.total = total;
+    this.render('');
+  }
+
+  /** Says what is being done now, without counting a unit. */
+  doing(what: string): void {
+    this.render(what);
+  }
+
+  /** Counts one finished unit. */
+  tick(what = ''): void {
+    this.done++;
+    this.render(what);
+  }
+
+  /** Prints a line above the spinner (or plainly, without a TTY). */
+  log(line: string): void {
+    if (this.spinner) {
+      this.spinner.clear();
+      process.stderr.write(`${line}\n`);
+      this.spinner.render();
+    } else {
+      process.stderr.write(`${line}\n`);
+    }
+  }
+
+  stop(): void {
+    this.spinner?.stop();
+  }
+
+  private render(what: string): void {
+    if (!this.spinner) return;
+    let eta = '';
+    if (this.done > 0 && this.total > this.done) {
+      const left = ((Date.now() - this.started) / this.done) * (this.total - this.done);
+      eta = `, ETA ${formatDuration(left)}`;
+    }
+    const count = this.total > 0 ? ` [${this.done}/${this.total}${eta}]` : '';
+    this.spinner.text = `${this.label}${count}${what ? ` ${what}` : ''}`;
+  }
+}
+
+/** `1m 05s`, `12.3s`, `850ms`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return `${m}m ${String(s).padStart(2, '0')}s`;
+}

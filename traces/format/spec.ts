@@ -1,0 +1,59 @@
+/** Constants of trace format v1; traces/FORMAT.md is the normative text. */
+export const MAGIC = 'allocreplay-trace';
+export const FORMAT_VERSION = 1;
+/** Events per chunk at most: bounds the memory a reader or writer holds. */
+export const CHUNK_EVENTS = 65536;
+/** Column order, as hashed by the checksum. */
+export const COLUMNS = ['op', 'thread', 'object', 'size', 'arg', 'time'] as const;
+export type ColumnName = (typeof COLUMNS)[number];
+export const COLUMN_DTYPES: Record<ColumnName, string> = {
+  op: 'u8',
+  thread: 'uvarint',
+  object: 'uvarint',
+  size: 'uvarint',
+  arg: 'uvarint',
+  time: 'svarint',
+};
+
+/** Who made a trace, kept in its header. */
+export interface TraceProducer {
+  kind: 'generate' | 'record' | 'import';
+  /** Generator name, `record`, or the import format (`aosp`, `mtrace`). */
+  name: string;
+  params?: Record<string, string | number | boolean>;
+  command?: string[];
+  seed?: number;
+}
+
+export interface TraceHeaderInit {
+  producer: TraceProducer;
+  hasTime?: boolean;
+  /** ISO time; null (the default) keeps the file reproducible. */
+  created?: string | null;
+  host?: string | null;
+  /** Names of the recorded threads, by dense index, when known. */
+  threadNames?: string[];
+}
+
+export interface TraceHeader {
+  magic: typeof MAGIC;
+  version: number;
+  producer: TraceProducer;
+  created: string | null;
+  host: string | null;
+  threadNames: string[];
+  hasTime: boolean;
+  chunkEvents: number;
+  compression: 'zlib';
+  columns: Record<string, string>;
+}
+
+export interface TraceFooter {
+  events: number;
+  objects: number;
+  threads: number;
+  peakLiveObjects: number;
+  peakLiveBytes: number;
+  /** sha256 (hex) over every chunk's compressed columns, in order. */
+  checksum: string;
+}
