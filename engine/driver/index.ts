@@ -1,0 +1,235 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { compileNative, packagePath } from '../../traces/index.js';
+import type { Plan } from '../plan/index.js';
+import type { Target } from '../targets/index.js';
+
+export type ReplayMode = 'serial' | 'threads';
+export type TouchMode = 'none' | 'first' | 'all';
+export type Metric = 'time' | 'instructions';
+
+export interface ReplayOptions {
+  mode: ReplayMode;
+  touch: TouchMode;
+  /** Measured repetitions (metric time; instructions always measure one). */
+  repeat: number;
+  /** Untimed repetitions before the measured ones. */
+  warmup: number;
+  metric: Metric;
+  /** The whole process is killed after this long: status `timeout`. */
+  timeoutMs: number;
+}
+
+/** Figures of one measured repetition. */
+export interface SampleFigures {
+  wallNs: number;
+  nsPerOp: number;
+  userUs: number;
+  sysUs: number;
+  maxRssKiB: number;
+  peakRssKiB: number;
+  minorFaults: number;
+  majorFaults: number;
+  volCtxSwitches: number;
+  invCtxSwitches: number;
+  /** Exact count of the timed region under callgrind, or perf's count. */
+  instructions?: number;
+  cycles?: number;
+}
+
+export interface ReplayChecks {
+  nulls: number;
+  misaligned: number;
+  shortUsable: number;
+  leaked: number;
+  doubleFreed: number;
+}
+
+export type RunStatus = 'ok' | 'failed' | 'crashed' | 'timeout';
+
+export interface RunResult {
+  status: RunStatus;
+  error?: string;
+  signal?: string;
+  opIndex?: number;
+  samples: SampleFigures[];
+  allocatorStats?: Record<string, number>;
+  /** Live bytes (from the plan) vs sampled RSS over the first measured repetition. */
+  series?: { op: number; liveBytes: number; rssKiB: number }[];
+  checks?: ReplayChecks;
+  /** The callgrind output of an instructions run, for per-function attribution (caller deletes). */
+  profilePath?: string;
+}
+
+/** The driver binary, compiled on first use and cached. */
+export function driverPath(): string {
+  const dir = packagePath('engine', 'native');
+  return compileNative({
+    name: 'replay',
+    sources: [join(dir, 'replay.c'), join(dir, 'plan.c')],
+    deps: [join(dir, 'plan.h')],
+    ldflags: ['-lpthread'],
+  });
+}
+
+interface DriverRep {
+  wall_ns: number;
+  user_us: number;
+  sys_us: number;
+  maxrss_kib: number;
+  peak_rss_kib: number;
+  minflt: number;
+  majflt: number;
+  nvcsw: number;
+  nivcsw: number;
+  instructions: number;
+  cycles: number;
+}
+
+interface DriverOutput {
+  status: 'ok' | 'crashed' | 'failed';
+  error?: string;
+  signal?: number;
+  op?: number;
+  reps?: DriverRep[];
+  checks?: { nulls: number; misaligned: number; short_usable: number; leaked: number; double_freed: number };
+  series?: [number, number][];
+}
+
+function signalName(n: number): string {
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
+}
+
+function tail(text: string, lines = 4): string {
+  return text.trim().split('\n').slice(-lines).join(' | ');
+}
+
+/** Total instructions of the collected region in a callgrind output file. */
+export function callgrindTotal(path: string): number | undefined {
+  const text = readFileSync(path, 'utf8');
+  const m = /^totals:\s+(\d+)/m.exec(text) ?? /^summary:\s+(\d+)/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Replays a plan through a target in a fresh driver process. Never throws
+ * for what the allocator does: a crash, a hang or garbage is a RunResult.
+ */
+export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions): Promise<RunResult> {
+  const driver = driverPath();
+  const work = mkdtempSync(join(tmpdir(), 'allocreplay-run-'));
+  const statsFile = join(work, 'allocator.stats');
+  const instructions = opts.metric === 'instructions';
+  const profilePath = join(work, 'callgrind.out');
+  const args = [plan.planPath, '--result-fd', '3', '--mode', opts.mode, '--touch', opts.touch];
+  args.push('--repeat', String(instructions ? 1 : opts.repeat), '--warmup', String(instructions ? 0 : opts.warmup));
+  // The environment is what the configuration names, and nothing else.
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', ALLOCREPLAY_STATS_FILE: statsFile, ...target.env };
+  if (target.library) env.LD_PRELOAD = target.library;
+  let cmd = driver;
+  if (instructions) {
+    cmd = 'valgrind';
+    args.unshift('--tool=callgrind', '--collect-atstart=no', `--callgrind-out-file=${profilePath}`, '--quiet', driver);
+  }
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+  let result = '';
+  let stderr = '';
+  (child.stdio[3] as Readable).on('data', (d: Buffer) => (result += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-8192);
+  });
+  child.stdout!.resume();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, opts.timeoutMs);
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((res) => {
+    child.on('error', (error) => res({ code: null, signal: null, error }));
+    child.on('close', (code, signal) => res({ code, signal }));
+  });
+  clearTimeout(timer);
+
+  const out: RunResult = { status: 'failed', samples: [] };
+  if (existsSync(statsFile)) out.allocatorStats = parseStats(readFileSync(statsFile, 'utf8'));
+  const last = result.trim().split('\n').at(-1);
+  let parsed: DriverOutput | undefined;
+  try {
+    parsed = last ? (JSON.parse(last) as DriverOutput) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (timedOut) {
+    out.status = 'timeout';
+    out.error = `killed after ${opts.timeoutMs / 1000} s`;
+  } else if (exit.error) {
+    out.error = `cannot start ${cmd}: ${exit.error.message}`;
+  } else if (parsed?.status === 'crashed') {
+    out.status = 'crashed';
+    out.signal = signalName(parsed.signal ?? 0);
+    out.opIndex = parsed.op;
+    out.error = `${out.signal} at op ${parsed.op}`;
+  } else if (parsed?.status === 'ok' && exit.code === 0) {
+    out.status = 'ok';
+    out.samples = (parsed.reps ?? []).map((r) => toSample(r, plan.ops));
+    const c = parsed.checks!;
+    out.checks = { nulls: c.nulls, misaligned: c.misaligned, shortUsable: c.short_usable, leaked: c.leaked, doubleFreed: c.double_freed };
+    out.series = (parsed.series ?? []).map(([op, rss], k) => ({ op, liveBytes: plan.liveBytesAt[k] ?? 0, rssKiB: rss }));
+    if (instructions) {
+      const total = existsSync(profilePath) ? callgrindTotal(profilePath) : undefined;
+      if (total === undefined) {
+        out.status = 'failed';
+        out.error = `callgrind wrote no totals${stderr ? `: ${tail(stderr)}` : ''}`;
+      } else {
+        out.samples[0]!.instructions = total;
+        delete out.samples[0]!.cycles;
+        out.profilePath = profilePath;
+      }
+    }
+  } else if (parsed?.status === 'failed') {
+    out.error = parsed.error;
+  } else if (exit.signal) {
+    out.status = 'crashed';
+    out.signal = exit.signal;
+    out.error = `${exit.signal}${stderr ? `: ${tail(stderr)}` : ''}`;
+  } else {
+    out.error = `driver exited with status ${exit.code}${stderr ? `: ${tail(stderr)}` : ''}`;
+  }
+  if (!out.profilePath) rmSync(work, { recursive: true, force: true });
+  return out;
+}
+
+function toSample(r: DriverRep, ops: number): SampleFigures {
+  const s: SampleFigures = {
+    wallNs: r.wall_ns,
+    nsPerOp: ops ? r.wall_ns / ops : 0,
+    userUs: r.user_us,
+    sysUs: r.sys_us,
+    maxRssKiB: r.maxrss_kib,
+    peakRssKiB: r.peak_rss_kib,
+    minorFaults: r.minflt,
+    majorFaults: r.majflt,
+    volCtxSwitches: r.nvcsw,
+    invCtxSwitches: r.nivcsw,
+  };
+  if (r.instructions >= 0) s.instructions = r.instructions;
+  if (r.cycles >= 0) s.cycles = r.cycles;
+  return s;
+}
+
+/** `name value` lines written by an allocator built with statistics. */
+export function parseStats(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Za-z_][\w.]*)\s+(-?\d+)\s*$/.exec(line);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}

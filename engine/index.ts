@@ -1,0 +1,3 @@
+export * from './plan/index.js';
+export * from './targets/index.js';
+export * from './driver/index.js';

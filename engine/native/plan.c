@@ -1,0 +1,70 @@
+/* The plan loader: mmap + full validation, so the replay loops can index
+ * without bounds checks. See plan.h for the layout and the invariant. */
+#define _GNU_SOURCE
+#include "plan.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *fail(char *err, int errlen, const char *what, unsigned long long at) {
+  snprintf(err, (size_t)errlen, "%s (at %llu)", what, at);
+  return err;
+}
+
+const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int errlen) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(err, errlen, "cannot open plan", 0);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct ar_plan_header)) {
+    close(fd);
+    return fail(err, errlen, "plan shorter than its header", 0);
+  }
+  size_t len = (size_t)st.st_size;
+  void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) return fail(err, errlen, "cannot map plan", 0);
+  const struct ar_plan_header *h = map;
+  if (memcmp(h->magic, AR_PLAN_MAGIC, 8) != 0) return fail(err, errlen, "not a replay plan (bad magic)", 0);
+  if (h->version != AR_PLAN_VERSION) return fail(err, errlen, "unsupported plan version", h->version);
+  if (h->threads == 0 || h->threads > 65536) return fail(err, errlen, "bad thread count", h->threads);
+  if (h->nops > (1ull << 34) || h->nobjects > (1ull << 32)) return fail(err, errlen, "plan counts out of range", h->nops);
+  /* Sizes computed in 64 bits cannot overflow with the bounds above. */
+  uint64_t need = sizeof *h + h->nops * sizeof(struct ar_op) + h->nops * sizeof(uint32_t) +
+                  ((uint64_t)h->threads + 1) * sizeof(uint64_t);
+  if (need != len || h->file_bytes != len) return fail(err, errlen, "plan size does not match its header", len);
+
+  const struct ar_op *ops = (const void *)(h + 1);
+  const uint32_t *tops = (const void *)(ops + h->nops);
+  const uint64_t *tstart = (const void *)(tops + h->nops);
+  for (uint64_t i = 0; i < h->nops; i++) {
+    const struct ar_op *o = &ops[i];
+    if (o->op < AR_MALLOC || o->op > AR_THREAD_EXIT) return fail(err, errlen, "unknown op code", i);
+    if (o->thread >= h->threads) return fail(err, errlen, "thread index out of range", i);
+    if (o->obj >= h->nobjects) return fail(err, errlen, "object id out of range", i);
+    if (o->op == AR_REALLOC && o->arg >= h->nobjects) return fail(err, errlen, "realloc of an object id out of range", i);
+    if ((o->op == AR_MEMALIGN || o->op == AR_POSIX_MEMALIGN || o->op == AR_ALIGNED_ALLOC) &&
+        (o->arg == 0 || (o->arg & (o->arg - 1)) != 0))
+      return fail(err, errlen, "alignment is not a power of two", i);
+  }
+  if (tstart[0] != 0 || tstart[h->threads] != h->nops) return fail(err, errlen, "thread index table is malformed", 0);
+  for (uint32_t t = 0; t < h->threads; t++) {
+    if (tstart[t] > tstart[t + 1]) return fail(err, errlen, "thread index table is not ascending", t);
+    for (uint64_t k = tstart[t]; k < tstart[t + 1]; k++) {
+      uint32_t i = tops[k];
+      if (i >= h->nops || ops[i].thread != t) return fail(err, errlen, "thread op list names a foreign op", k);
+      if (k > tstart[t] && tops[k - 1] >= i) return fail(err, errlen, "thread op list is not in order", k);
+    }
+  }
+  plan->h = h;
+  plan->ops = ops;
+  plan->thread_ops = tops;
+  plan->thread_start = tstart;
+  plan->nops = h->nops;
+  plan->nobjects = h->nobjects;
+  plan->threads = h->threads;
+  return NULL;
+}

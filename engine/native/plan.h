@@ -1,0 +1,66 @@
+/* Replay plan: the flat binary form of a trace that the driver mmaps and runs
+ * without parsing. Written by engine/plan/ (TypeScript), read here.
+ *
+ * Layout (little-endian):
+ *   struct ar_plan_header                       (64 bytes)
+ *   struct ar_op ops[nops]                      (24 bytes each, global order)
+ *   uint32_t thread_ops[nops]                   (op indices grouped by thread:
+ *                                                thread t's ops are
+ *                                                thread_ops[thread_start[t] ..
+ *                                                thread_start[t+1]) )
+ *   uint64_t thread_start[threads + 1]
+ *
+ * Invariant the loader enforces before anything runs: every object id is
+ * < nobjects, every thread index < threads, every op code known, and the
+ * thread index lists are a permutation of 0..nops-1 — so a hostile plan can
+ * make the driver neither read nor write out of bounds.
+ */
+#ifndef AR_PLAN_H
+#define AR_PLAN_H
+
+#include <stdint.h>
+
+#define AR_PLAN_MAGIC "ARPLAN01"
+#define AR_PLAN_VERSION 1u
+
+enum ar_opcode {
+  AR_MALLOC = 1, AR_CALLOC = 2, AR_REALLOC = 3, AR_FREE = 4, AR_MEMALIGN = 5,
+  AR_POSIX_MEMALIGN = 6, AR_ALIGNED_ALLOC = 7, AR_VALLOC = 8, AR_PVALLOC = 9,
+  AR_THREAD_EXIT = 10,
+};
+
+struct ar_plan_header {
+  char magic[8];
+  uint32_t version;
+  uint32_t threads;
+  uint64_t nops;
+  uint64_t nobjects;   /* ids are 1..nobjects-1; 0 is NULL */
+  uint64_t file_bytes; /* the whole plan's size, for the loader's check */
+  uint64_t reserved[3];
+};
+
+struct ar_op {
+  uint8_t op;
+  uint8_t pad;
+  uint16_t thread;
+  uint32_t obj;  /* created (allocations) or ended (free); 0 = NULL */
+  uint64_t size; /* bytes (calloc: per element) */
+  uint64_t arg;  /* calloc nmemb; alignment; realloc: old object id */
+};
+
+_Static_assert(sizeof(struct ar_plan_header) == 64, "plan header is 64 bytes");
+_Static_assert(sizeof(struct ar_op) == 24, "plan op is 24 bytes");
+
+struct ar_plan {
+  const struct ar_plan_header *h;
+  const struct ar_op *ops;
+  const uint32_t *thread_ops;
+  const uint64_t *thread_start;
+  uint64_t nops, nobjects;
+  uint32_t threads;
+};
+
+/* Maps and validates a plan. Returns NULL and fills `err` on any problem. */
+const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int errlen);
+
+#endif
