@@ -1,0 +1,52 @@
+import { Args, Flags } from '@oclif/core';
+import { makeJob, measure, planTrace, readyTargets } from '../../engine/index.js';
+import { BaseCommand } from '../base.js';
+import { dbFlag, parseAxis, replayFlags, replayOptions, storeFor } from '../common.js';
+import { Progress } from '../progress.js';
+import { outcomeJson, renderOutcomes } from '../render.js';
+
+export default class Replay extends BaseCommand {
+  static override description = 'Replay traces through real allocators and store every run';
+  static override strict = false;
+  static override examples = [
+    '<%= config.bin %> replay rm256.trace.msgpack --target system --target jemalloc',
+    '<%= config.bin %> replay rm256.trace.msgpack --target tinyslab --set TS_POOL=2 --metric instructions',
+  ];
+  static override args = { traces: Args.string({ description: 'trace files', required: true }) };
+  static override flags = {
+    target: Flags.string({ char: 't', description: 'allocator: system, jemalloc, mimalloc, tcmalloc, tinyslab, a target of allocreplay.yaml, or a .so path', multiple: true, default: ['system'] }),
+    set: Flags.string({ description: 'compile-time flag of source targets, NAME=VALUE', multiple: true, default: [] }),
+    env: Flags.string({ description: 'runtime environment for the allocator, NAME=VALUE', multiple: true, default: [] }),
+    ...replayFlags,
+    ...dbFlag,
+    json: Flags.boolean({ description: 'print one object per trace × target' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Replay);
+    const traces = argv as string[];
+    const options = replayOptions(flags);
+    const set = Object.fromEntries(flags.set.map((s) => parseAxis(s, '--set')).map(([k, v]) => [k, v.join(',')]));
+    const env = Object.fromEntries(flags.env.map((s) => parseAxis(s, '--env')).map(([k, v]) => [k, v.join(',')]));
+    const store = storeFor(flags.db);
+    const progress = new Progress('replay', 0);
+    try {
+      const session = store.beginSession(process.argv.slice(2));
+      const planned = traces.map((t) => {
+        progress.doing(`planning ${t}`);
+        return planTrace(store, t);
+      });
+      const ready = await readyTargets(store, flags.target, set, env, (line) => progress.log(line));
+      const jobs = planned.flatMap((t) => ready.map((r) => makeJob(store, t, r, options)));
+      progress.setTotal(jobs.length * (options.metric === 'time' ? options.repeat : 1));
+      const outcomes = await measure(store, session, jobs, options, true, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });
+      progress.stop();
+      if (flags.json) return this.printJson(outcomes.map(outcomeJson));
+      this.log(renderOutcomes(outcomes, options.metric));
+      this.log(`\n${outcomes.length} run${outcomes.length === 1 ? '' : 's'} stored in ${store.path} (session ${session})`);
+    } finally {
+      progress.stop();
+      store.close();
+    }
+  }
+}

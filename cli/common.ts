@@ -1,0 +1,38 @@
+import { Flags } from '@oclif/core';
+import { defaultDbPath, openStore, type Store } from '../reports/index.js';
+import { usageError } from '../traces/index.js';
+import type { ReplayOptions } from '../engine/index.js';
+
+/** Flags shared by replay, matrix and bisect. */
+export const replayFlags = {
+  repeat: Flags.integer({ description: 'measured repetitions (metric time)', default: 10, min: 1, max: 1000 }),
+  warmup: Flags.integer({ description: 'untimed repetitions first', default: 1, min: 0 }),
+  mode: Flags.string({ description: 'serial: recorded global order on one thread; threads: one thread per recorded thread', options: ['serial', 'threads'], default: 'serial' }),
+  touch: Flags.string({ description: 'write to new blocks: none, first byte, or all of it', options: ['none', 'first', 'all'], default: 'none' }),
+  metric: Flags.string({ description: 'time (wall clock, repeated) or instructions (callgrind, exact)', options: ['time', 'instructions'], default: 'time' }),
+  timeout: Flags.integer({ description: 'seconds before a run is killed and recorded as timeout', default: 300, min: 1 }),
+};
+
+export const dbFlag = { db: Flags.string({ description: 'results database (default .allocreplay/results.sqlite beside allocreplay.yaml, else here)' }) };
+
+export function replayOptions(f: { repeat: number; warmup: number; mode: string; touch: string; metric: string; timeout: number }): ReplayOptions {
+  return {
+    repeat: f.repeat,
+    warmup: f.warmup,
+    mode: f.mode as ReplayOptions['mode'],
+    touch: f.touch as ReplayOptions['touch'],
+    metric: f.metric as ReplayOptions['metric'],
+    timeoutMs: f.timeout * 1000,
+  };
+}
+
+export function storeFor(db: string | undefined, readonly = false): Store {
+  return openStore(db ?? defaultDbPath(), { readonly });
+}
+
+/** `NAME=a,b,c` → [NAME, [a,b,c]]. */
+export function parseAxis(text: string, flag: string): [string, string[]] {
+  const m = /^([A-Za-z_][\w.]*)=(.+)$/.exec(text);
+  if (!m) throw usageError(`${flag} ${text}: expected NAME=value[,value…]`, `for example ${flag} TS_POOL=1,2`);
+  return [m[1]!, m[2]!.split(',').map((v) => v.trim())];
+}

@@ -1,0 +1,88 @@
+import type { Outcome } from '../engine/index.js';
+import { formatBytes } from '../traces/index.js';
+
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+export const bold = (s: string): string => paint('1', s);
+export const green = (s: string): string => paint('32', s);
+export const red = (s: string): string => paint('31', s);
+export const dim = (s: string): string => paint('2', s);
+
+/** Pads a table to aligned columns (first column left, the rest right). */
+export function table(head: string[], rows: string[][]): string {
+  // eslint-disable-next-line no-control-regex
+  const width = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+  const w = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c + ' '.repeat(w[i]! - width(c)) : ' '.repeat(w[i]! - width(c)) + c)).join('  ');
+  return [bold(line(head)), ...rows.map(line)].join('\n');
+}
+
+function statusCell(o: Outcome): string {
+  if (o.status === 'ok') return '';
+  const why = o.status === 'crashed' ? `${o.signal ?? 'signal'}${o.opIndex !== undefined ? ` at op ${o.opIndex}` : ''}` : (o.error ?? '');
+  return red(`${o.status}${why ? `: ${why}` : ''}`);
+}
+
+/**
+ * hyperfine-style table per trace: median ns/op ± MAD, min…max, Mops/s,
+ * peak RSS, and each configuration relative to the first one that ran.
+ */
+export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructions', statColumns: string[] = []): string {
+  const byTrace = new Map<string, Outcome[]>();
+  for (const o of outcomes) byTrace.set(o.trace, [...(byTrace.get(o.trace) ?? []), o]);
+  const parts: string[] = [];
+  for (const [trace, list] of byTrace) {
+    const base = list.find((o) => (metric === 'time' ? o.nsPerOp : o.instructions) !== undefined);
+    const baseValue = base ? (metric === 'time' ? base.nsPerOp! : base.instructions!) : undefined;
+    const rows = list.map((o) => {
+      const value = metric === 'time' ? o.nsPerOp : o.instructions;
+      const rel = value !== undefined && baseValue ? value / baseValue : undefined;
+      const relCell = rel === undefined ? '' : o === base ? 'baseline' : rel >= 1 ? red(`${rel.toFixed(2)}× slower`) : green(`${(1 / rel).toFixed(2)}× faster`);
+      const cells = [o.label + (o.skipped ? dim(' (stored)') : '')];
+      if (metric === 'time') {
+        const ns = o.samples.map((s) => s.nsPerOp);
+        cells.push(
+          value !== undefined ? `${value.toFixed(2)} ± ${(o.nsPerOpSpread ?? 0).toFixed(2)}` : '',
+          ns.length && value !== undefined ? `${Math.min(...ns).toFixed(2)} … ${Math.max(...ns).toFixed(2)}` : '',
+          value !== undefined ? (1000 / value).toFixed(1) : '',
+        );
+      } else {
+        cells.push(value !== undefined ? value.toLocaleString('en-US') : '', value !== undefined ? (value / (o.samples[0] ? o.samples[0].wallNs / o.samples[0].nsPerOp : 1)).toFixed(1) : '');
+      }
+      cells.push(o.peakRssKiB !== undefined ? formatBytes(o.peakRssKiB * 1024) : '', relCell);
+      for (const k of statColumns) cells.push(o.allocatorStats?.[k] !== undefined ? String(o.allocatorStats[k]) : '');
+      cells.push(statusCell(o));
+      return cells;
+    });
+    const head =
+      metric === 'time'
+        ? ['configuration', 'ns/op (median ± MAD)', 'min … max', 'Mops/s', 'peak RSS', 'relative']
+        : ['configuration', 'instructions', 'instr/op', 'peak RSS', 'relative'];
+    head.push(...statColumns, '');
+    parts.push(`${bold(trace)}\n${table(head, rows)}`);
+  }
+  return parts.join('\n\n');
+}
+
+/** The JSON object per (trace, configuration) that `--json` prints. */
+export function outcomeJson(o: Outcome): Record<string, unknown> {
+  return {
+    trace: o.trace,
+    target: o.target,
+    configuration: o.label,
+    configHash: o.configHash,
+    status: o.status,
+    skipped: o.skipped,
+    runId: o.runId ?? null,
+    nsPerOp: o.nsPerOp ?? null,
+    nsPerOpMad: o.nsPerOpSpread ?? null,
+    instructions: o.instructions ?? null,
+    peakRssKiB: o.peakRssKiB ?? null,
+    samples: o.samples.length,
+    allocatorStats: o.allocatorStats ?? null,
+    error: o.error ?? null,
+    signal: o.signal ?? null,
+    opIndex: o.opIndex ?? null,
+  };
+}

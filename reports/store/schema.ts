@@ -1,0 +1,117 @@
+/**
+ * Versioned migrations of the results database. Each entry moves the schema
+ * from version i to i+1 (PRAGMA user_version) inside one transaction; an
+ * entry, once released, never changes — new needs get a new entry.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE machines (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,          -- stable identity: hash of host, cpu, machine-id
+    hostname TEXT NOT NULL,
+    cpu TEXT NOT NULL,
+    cores INTEGER NOT NULL,
+    memory_kib INTEGER NOT NULL,
+    kernel TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+  );
+  CREATE TABLE traces (
+    id INTEGER PRIMARY KEY,
+    checksum TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    producer TEXT NOT NULL
+  );
+  CREATE TABLE builds (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    target TEXT NOT NULL,
+    repo TEXT,
+    revision TEXT,
+    command TEXT NOT NULL,
+    flags TEXT NOT NULL,               -- JSON, compile-time flags
+    status TEXT NOT NULL CHECK (status IN ('ok','failed')),
+    artifact TEXT,
+    log TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (key, machine_id)
+  );
+  CREATE TABLE configurations (
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    target TEXT NOT NULL,
+    target_kind TEXT NOT NULL,
+    revision TEXT,
+    flags TEXT NOT NULL,               -- JSON, compile-time
+    env TEXT NOT NULL,                 -- JSON, runtime
+    options TEXT NOT NULL,             -- JSON: mode, touch, metric
+    label TEXT NOT NULL
+  );
+  CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    argv TEXT NOT NULL,
+    started TEXT NOT NULL
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    configuration_id INTEGER NOT NULL REFERENCES configurations(id),
+    build_id INTEGER REFERENCES builds(id),
+    metric TEXT NOT NULL CHECK (metric IN ('time','instructions')),
+    status TEXT NOT NULL CHECK (status IN ('ok','failed','crashed','timeout')),
+    error TEXT,
+    signal TEXT,
+    op_index INTEGER,
+    allocator_stats TEXT,              -- JSON
+    series TEXT,                       -- JSON [{op, liveBytes, rssKiB}]
+    checks TEXT,                       -- JSON
+    created TEXT NOT NULL
+  );
+  CREATE INDEX runs_by_config ON runs (trace_id, configuration_id, metric, machine_id);
+  CREATE TABLE samples (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    rep INTEGER NOT NULL,
+    wall_ns INTEGER NOT NULL,
+    ns_per_op REAL NOT NULL,
+    user_us INTEGER, sys_us INTEGER, max_rss_kib INTEGER, peak_rss_kib INTEGER,
+    minor_faults INTEGER, major_faults INTEGER, vol_ctx INTEGER, inv_ctx INTEGER,
+    instructions INTEGER, cycles INTEGER,
+    PRIMARY KEY (run_id, rep)
+  );
+  CREATE TABLE profiles (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    function TEXT NOT NULL,
+    file TEXT,
+    self_ir INTEGER NOT NULL,
+    incl_ir INTEGER NOT NULL
+  );
+  CREATE INDEX profiles_by_run ON profiles (run_id);
+  CREATE TABLE bisections (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,          -- hash of the spec: the same bisection resumes
+    kind TEXT NOT NULL CHECK (kind IN ('commits','flags')),
+    spec TEXT NOT NULL,                -- JSON
+    status TEXT NOT NULL,
+    result TEXT,                       -- JSON
+    created TEXT NOT NULL
+  );
+  CREATE TABLE bisection_steps (
+    bisection_id INTEGER NOT NULL REFERENCES bisections(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    probe TEXT NOT NULL,               -- revision, or JSON flag assignment
+    value REAL,
+    verdict TEXT NOT NULL,             -- good | bad | skip
+    build_id INTEGER REFERENCES builds(id),
+    run_id INTEGER REFERENCES runs(id),
+    PRIMARY KEY (bisection_id, step)
+  );
+  `,
+];
