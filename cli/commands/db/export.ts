@@ -1,0 +1,42 @@
+import { writeFileSync } from 'node:fs';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../base.js';
+import { dbFlag, storeFor } from '../../common.js';
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export default class DbExport extends BaseCommand {
+  static override description = 'Export every sample with its run, trace and configuration';
+  static override flags = {
+    ...dbFlag,
+    format: Flags.string({ description: 'output format', options: ['csv', 'json'], default: 'csv' }),
+    output: Flags.string({ char: 'o', description: 'file to write (default stdout)' }),
+    json: Flags.boolean({ description: 'same as --format json' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(DbExport);
+    const store = storeFor(flags.db, true);
+    try {
+      const rows = store.query(`SELECT r.id AS run, r.uuid AS run_uuid, m.hostname AS machine, t.name AS trace, t.checksum AS trace_checksum,
+          c.target, c.revision, c.label AS configuration, c.hash AS config_hash, c.flags, c.env, r.metric, r.status, r.error,
+          s.rep, s.wall_ns, s.ns_per_op, s.peak_rss_kib, s.max_rss_kib, s.instructions, s.cycles, r.created
+        FROM runs r JOIN machines m ON m.id = r.machine_id JOIN traces t ON t.id = r.trace_id JOIN configurations c ON c.id = r.configuration_id
+        LEFT JOIN samples s ON s.run_id = r.id ORDER BY r.id, s.rep`);
+      const format = flags.json ? 'json' : flags.format;
+      let text: string;
+      if (format === 'json') text = `${JSON.stringify(rows, null, 2)}\n`;
+      else {
+        const cols = rows.length ? Object.keys(rows[0]!) : [];
+        text = [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+      }
+      if (flags.output) writeFileSync(flags.output, text);
+      else process.stdout.write(text);
+    } finally {
+      store.close();
+    }
+  }
+}
