@@ -1,3 +1,5 @@
+export * from './config/index.js';
+export * from './build/index.js';
 export * from './plan/index.js';
 export * from './targets/index.js';
 export * from './driver/index.js';

@@ -1,0 +1,156 @@
+/* The malloc family: small requests go to the calling thread's heap, large
+ * ones to their own mapping. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tinyslab.h"
+
+#if !TS_TLS_CACHE
+static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
+#define HEAP_LOCK() pthread_mutex_lock(&global_lock)
+#define HEAP_UNLOCK() pthread_mutex_unlock(&global_lock)
+#else
+#define HEAP_LOCK() ((void)0)
+#define HEAP_UNLOCK() ((void)0)
+#endif
+
+TS_HOT void *ts_alloc_small(size_t n) {
+  unsigned cls = ts_size_class(n);
+  HEAP_LOCK();
+  struct ts_heap *h = ts_heap_get();
+  void *p = NULL;
+  if (h) {
+    struct ts_slab *s = h->cur[cls];
+    p = s ? ts_freelist_pop(s) : NULL;
+    if (!p) p = ts_heap_alloc_slow(h, cls);
+  }
+  HEAP_UNLOCK();
+  return p;
+}
+
+static void *ts_alloc(size_t n, size_t align, int *fresh) {
+  TS_COUNT(ts_stat_mallocs);
+  *fresh = 0;
+  if (align <= 16 && n <= TS_MAX_SMALL) return ts_alloc_small(n);
+  if (align <= TS_DATA_OFFSET && n <= TS_MAX_SMALL) {
+    /* A class whose size is a multiple of `align` keeps blocks aligned:
+     * the data starts TS_DATA_OFFSET (a multiple of align) into the slab. */
+    size_t m = (n + align - 1) & ~(align - 1);
+    while (m <= TS_MAX_SMALL && ts_class_size(ts_size_class(m)) % align) m += align;
+    if (m <= TS_MAX_SMALL) return ts_alloc_small(m);
+  }
+  return ts_large_alloc(n, align < 16 ? 16 : align, fresh);
+}
+
+static void ts_free(void *p) {
+  if (!p) return;
+  TS_COUNT(ts_stat_frees);
+  struct ts_slab *s = ts_slab_of(p);
+  if (s->magic != TS_MAGIC) return; /* not ours: leak rather than corrupt */
+  if (s->kind == TS_LARGE) {
+    ts_large_free(s);
+    return;
+  }
+  HEAP_LOCK();
+  struct ts_heap *h = ts_heap_current();
+  if (h && s->owner == h) {
+    ts_heap_free_local(h, s, p);
+    HEAP_UNLOCK();
+    return;
+  }
+  HEAP_UNLOCK();
+  TS_COUNT(ts_stat_remote_frees);
+  void *head = atomic_load_explicit(&s->remote, memory_order_relaxed);
+  do {
+    *(void **)p = head;
+  } while (!atomic_compare_exchange_weak_explicit(&s->remote, &head, p, memory_order_release, memory_order_relaxed));
+}
+
+static size_t ts_usable(const void *p) {
+  struct ts_slab *s = ts_slab_of(p);
+  if (s->kind == TS_LARGE) return (size_t)(s->end - (char *)p);
+  return s->block;
+}
+
+void *malloc(size_t n) {
+  int fresh;
+  void *p = ts_alloc(n, 16, &fresh);
+  if (!p) errno = ENOMEM;
+  return p;
+}
+
+void free(void *p) { ts_free(p); }
+
+void cfree(void *p) { ts_free(p); }
+
+void *calloc(size_t nmemb, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(nmemb, size, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  int fresh;
+  void *p = ts_alloc(n, 16, &fresh);
+  if (!p) errno = ENOMEM;
+  else if (!fresh) memset(p, 0, n); /* fresh mappings are already zero */
+  return p;
+}
+
+void *realloc(void *old, size_t n) {
+  if (!old) return malloc(n);
+  if (n == 0) {
+    ts_free(old);
+    return NULL;
+  }
+  size_t have = ts_usable(old);
+  if (n <= have && (n > have / 2 || have <= 16)) return old;
+  void *p = malloc(n);
+  if (!p) return NULL;
+  memcpy(p, old, n < have ? n : have);
+  ts_free(old);
+  return p;
+}
+
+void *reallocarray(void *old, size_t nmemb, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(nmemb, size, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return realloc(old, n);
+}
+
+static int bad_align(size_t a) { return a == 0 || (a & (a - 1)) != 0; }
+
+void *memalign(size_t align, size_t n) {
+  if (bad_align(align)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  int fresh;
+  void *p = ts_alloc(n, align, &fresh);
+  if (!p) errno = ENOMEM;
+  return p;
+}
+
+int posix_memalign(void **out, size_t align, size_t n) {
+  if (bad_align(align) || align % sizeof(void *)) return EINVAL;
+  int fresh;
+  void *p = ts_alloc(n, align, &fresh);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
+
+void *valloc(size_t n) { return memalign((size_t)sysconf(_SC_PAGESIZE), n); }
+
+void *pvalloc(size_t n) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  return memalign(page, (n + page - 1) & ~(page - 1));
+}
+
+size_t malloc_usable_size(void *p) { return p ? ts_usable(p) : 0; }

@@ -1,0 +1,123 @@
+/* tinyslab internals: blocks of a size class are carved from 64 KiB slabs;
+ * slabs come from 2 MiB superslabs through a shared pool with a soft cap;
+ * each thread allocates from its own heap; large blocks are mmapped alone.
+ *
+ * Invariant: for every block pointer p we hand out, the header of the slab
+ * (or large mapping) holding it is at (p - 1) rounded down to 64 KiB. So a
+ * free needs no lookup table, and data never starts at a slab's first byte.
+ */
+#ifndef TINYSLAB_H
+#define TINYSLAB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ts_config.h"
+
+#if TS_INLINE
+#define TS_HOT static inline __attribute__((always_inline))
+#else
+#define TS_HOT static __attribute__((noinline))
+#endif
+
+#define TS_SLAB_SIZE ((size_t)64 * 1024)
+#define TS_SUPERSLAB_SIZE ((size_t)2 * 1024 * 1024)
+#define TS_DATA_OFFSET 256 /* first block of a slab; ≥ header size */
+#define TS_MAX_SMALL 8192
+#define TS_NCLASSES 48
+#define TS_MAGIC 0x7451AB5u
+
+enum ts_kind { TS_SMALL = 1, TS_LARGE = 2 };
+
+struct ts_heap;
+
+struct ts_slab {
+  uint32_t magic;
+  uint16_t kind;
+  uint16_t cls;
+  uint32_t block;     /* block size, bytes */
+  uint32_t used;      /* blocks out, as the owner knows it */
+  uint8_t fallback;   /* mapped on its own, past the soft cap */
+  void *free;         /* owner-only free list */
+  _Atomic(void *) remote; /* frees from other threads, collected by the owner */
+  char *bump, *end;   /* never-used space */
+  struct ts_heap *owner;
+  struct ts_slab *prev, *next; /* the owner's list for this class */
+  void *map_base;     /* large: the mapping to unmap */
+  size_t map_size;
+};
+
+_Static_assert(sizeof(struct ts_slab) <= TS_DATA_OFFSET, "slab header fits before the data");
+
+struct ts_heap {
+  struct ts_slab *cur[TS_NCLASSES];  /* allocation slab per class */
+  struct ts_slab *list[TS_NCLASSES]; /* other slabs this heap owns */
+  struct ts_heap *next_abandoned;
+};
+
+/* ---- hot helpers (inlined or not, per TS_INLINE) ---- */
+
+/* Classes: 16..128 by 16, then 4 per power of two up to 8192. */
+TS_HOT unsigned ts_size_class(size_t n) {
+  if (n <= 128) return n ? (unsigned)((n + 15) >> 4) - 1 : 0;
+  unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1)); /* 2^lg < n <= 2^(lg+1) */
+  unsigned step = lg - 2;                                                      /* quarter of 2^lg */
+  unsigned q = (unsigned)((n - 1 - ((size_t)1 << lg)) >> step);               /* 0..3 */
+  return 8 + (lg - 7) * 4 + q;
+}
+
+TS_HOT size_t ts_class_size(unsigned c) {
+  if (c < 8) return (size_t)(c + 1) * 16;
+  unsigned lg = 7 + (c - 8) / 4, q = (c - 8) % 4;
+  return ((size_t)1 << lg) + ((size_t)(q + 1) << (lg - 2));
+}
+
+TS_HOT struct ts_slab *ts_slab_of(const void *p) {
+  return (struct ts_slab *)(((uintptr_t)p - 1) & ~(uintptr_t)(TS_SLAB_SIZE - 1));
+}
+
+TS_HOT void *ts_freelist_pop(struct ts_slab *s) {
+  void *p = s->free;
+  if (p) {
+    s->free = *(void **)p;
+    s->used++;
+  }
+  return p;
+}
+
+TS_HOT void ts_freelist_push(struct ts_slab *s, void *p) {
+  *(void **)p = s->free;
+  s->free = p;
+  s->used--;
+}
+
+/* ---- slab.c ---- */
+struct ts_slab *ts_slab_map_alone(void);          /* a 64 KiB-aligned slab from its own mmap */
+void ts_slab_unmap(struct ts_slab *s);
+void *ts_superslab_carve(void);                  /* next 64 KiB of the current superslab */
+void ts_slab_init(struct ts_slab *s, unsigned cls);
+void *ts_large_alloc(size_t size, size_t align, int *fresh);
+void ts_large_free(struct ts_slab *s);
+
+/* ---- pool.c ---- */
+struct ts_slab *ts_pool_acquire(unsigned cls);
+void ts_pool_release(struct ts_slab *s);
+
+/* ---- heap.c ---- */
+struct ts_heap *ts_heap_get(void);
+struct ts_heap *ts_heap_current(void); /* may be NULL */
+void *ts_heap_alloc_slow(struct ts_heap *h, unsigned cls);
+void ts_heap_free_local(struct ts_heap *h, struct ts_slab *s, void *p);
+
+/* ---- stats.c ---- */
+#if TS_STATS
+extern _Atomic uint64_t ts_stat_mallocs, ts_stat_frees, ts_stat_cap_fallbacks, ts_stat_slabs_carved, ts_stat_slabs_alone,
+    ts_stat_remote_frees, ts_stat_large, ts_stat_pool_reuses;
+#define TS_COUNT(c) atomic_fetch_add_explicit(&(c), 1, memory_order_relaxed)
+#else
+#define TS_COUNT(c) ((void)0)
+#endif
+
+#endif
