@@ -86,3 +86,37 @@ export function outcomeJson(o: Outcome): Record<string, unknown> {
     opIndex: o.opIndex ?? null,
   };
 }
+
+/**
+ * The matrix summary: one row per configuration, one column per trace
+ * (median ns/op or instructions, × relative to the best of the column, best
+ * marked), and allocator counters worth seeing (cap fallbacks).
+ */
+export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions'): string {
+  const traces = [...new Set(outcomes.map((o) => o.trace))];
+  const labels = [...new Set(outcomes.map((o) => o.label))];
+  const value = (o: Outcome | undefined): number | undefined => (o ? (metric === 'time' ? o.nsPerOp : o.instructions) : undefined);
+  const best = new Map(traces.map((t) => [t, Math.min(...outcomes.filter((o) => o.trace === t).map((o) => value(o) ?? Infinity))]));
+  const hasFallbacks = outcomes.some((o) => o.allocatorStats?.cap_fallbacks !== undefined);
+  const rows = labels.map((label) => {
+    const cells = [label];
+    for (const t of traces) {
+      const o = outcomes.find((x) => x.label === label && x.trace === t);
+      const v = value(o);
+      if (!o) cells.push('');
+      else if (v === undefined) cells.push(red(o.status));
+      else {
+        const b = best.get(t)!;
+        const text = metric === 'time' ? `${v.toFixed(2)} ns` : v.toLocaleString('en-US');
+        const rel = v === b ? green('★ best') : `×${(v / b).toFixed(2)}`;
+        const fb = hasFallbacks && o.allocatorStats?.cap_fallbacks !== undefined ? dim(` fb=${o.allocatorStats.cap_fallbacks}`) : '';
+        cells.push(`${text} ${rel}${fb}${o.skipped ? dim('*') : ''}`);
+      }
+    }
+    return cells;
+  });
+  const notes = [`${metric === 'time' ? 'median ns/op' : 'instructions'} per trace; ★ best of the column, ×N relative to it`];
+  if (hasFallbacks) notes.push('fb = soft-cap fallbacks counted by tinyslab (TS_STATS) over the run');
+  if (outcomes.some((o) => o.skipped)) notes.push('* measured earlier on this machine (stored), not re-run');
+  return `${table(['configuration', ...traces], rows)}\n${dim(notes.join('; '))}`;
+}

@@ -209,3 +209,5 @@ export async function measure(store: Store, sessionId: number, jobs: Job[], opti
   return outcomes;
 }
 export * from './targets.js';
+export * from './matrix.js';
+export * from './demo.js';

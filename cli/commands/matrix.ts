@@ -1,0 +1,80 @@
+import { Args, Flags } from '@oclif/core';
+import { loadConfig, runMatrix } from '../../engine/index.js';
+import { usageError } from '../../traces/index.js';
+import { BaseCommand } from '../base.js';
+import { dbFlag, parseAxis, replayFlags, replayOptions, storeFor } from '../common.js';
+import { Progress } from '../progress.js';
+import { outcomeJson, renderMatrix } from '../render.js';
+
+export default class Matrix extends BaseCommand {
+  static override description = 'Measure traces × targets × revisions × flag values; configurations already measured here are skipped';
+  static override strict = false;
+  static override examples = [
+    '<%= config.bin %> matrix rm256.trace.msgpack rm8192.trace.msgpack -t system -t tinyslab --set TS_POOL=1,2 --set TS_TLS_CACHE=0,1',
+    '<%= config.bin %> matrix rm256.trace.msgpack -t tinyslab --set TS_INLINE=0,1 --metric instructions',
+    '<%= config.bin %> matrix --name nightly   # a matrix of allocreplay.yaml',
+  ];
+  static override args = { traces: Args.string({ description: 'trace files (or names from allocreplay.yaml)' }) };
+  static override flags = {
+    name: Flags.string({ description: 'a matrix defined in allocreplay.yaml' }),
+    target: Flags.string({ char: 't', description: 'targets', multiple: true, default: [] }),
+    rev: Flags.string({ description: 'revisions of source targets, comma-separated', multiple: true, default: [] }),
+    set: Flags.string({ description: 'flag axis NAME=a,b,…', multiple: true, default: [] }),
+    env: Flags.string({ description: 'runtime environment axis NAME=a,b,…', multiple: true, default: [] }),
+    exclude: Flags.string({ description: "leave out configurations matching 'NAME=a,OTHER=b'", multiple: true, default: [] }),
+    force: Flags.boolean({ description: 'measure again configurations already stored' }),
+    ...replayFlags,
+    ...dbFlag,
+    json: Flags.boolean({ description: 'print one object per trace × configuration' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Matrix);
+    const config = loadConfig();
+    const named = flags.name ? config?.matrices[flags.name] : undefined;
+    if (flags.name && !named) throw usageError(`no matrix '${flags.name}' in ${config?.path ?? 'allocreplay.yaml (none found)'}`, 'define it under matrices:');
+    const traceArgs = [...(named?.traces ?? []), ...(argv as string[])].map((t) => config?.traces[t]?.path ?? t);
+    const targets = [...(named?.targets ?? []), ...flags.target];
+    if (traceArgs.length === 0) throw usageError('no traces given', 'pass trace files, or --name of a matrix in allocreplay.yaml');
+    if (targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
+    const axes = (list: string[], flag: string, base: Record<string, string[]> = {}): Record<string, string[]> => ({ ...base, ...Object.fromEntries(list.map((s) => parseAxis(s, flag))) });
+    const options = replayOptions(flags);
+    const store = storeFor(flags.db ?? config?.db);
+    const progress = new Progress('matrix', 0);
+    try {
+      const session = store.beginSession(process.argv.slice(2));
+      const result = await runMatrix(
+        store,
+        session,
+        {
+          traces: traceArgs,
+          targets,
+          revs: [...(named?.revs ?? []), ...flags.rev.flatMap((r) => r.split(','))],
+          set: axes(flags.set, '--set', named?.set),
+          env: axes(flags.env, '--env', named?.env),
+          exclude: [...(named?.exclude ?? []), ...flags.exclude],
+          options,
+          force: flags.force,
+        },
+        config,
+        {
+          onBuild: (label, r) => {
+            if (r.buildError) progress.log(`build FAILED ${label}: ${r.buildError}`);
+            else if (!r.cached) progress.log(`built ${label}`);
+          },
+          onPlan: (todo) => progress.setTotal(todo * (options.metric === 'time' ? options.repeat : 1)),
+          onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`),
+        },
+      );
+      progress.stop();
+      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, runs: result.outcomes.map(outcomeJson) });
+      this.log(renderMatrix(result.outcomes, options.metric));
+      const b = result.builds;
+      this.log(`\n${result.configurations} configuration runs: ${result.measured} measured, ${result.skipped} already stored (skipped); builds: ${b.done} built, ${b.cached} cached, ${b.failed} failed`);
+      this.log(`results in ${store.path}`);
+    } finally {
+      progress.stop();
+      store.close();
+    }
+  }
+}
