@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { defaultDbPath, openStore, type Store } from '../reports/index.js';
 import { usageError } from '../traces/index.js';
-import type { ReplayOptions } from '../engine/index.js';
+import { basename, resolve } from 'node:path';
+import type { Config, ReplayOptions } from '../engine/index.js';
 
 /** Flags shared by replay, matrix and bisect. */
 export const replayFlags = {
@@ -35,4 +36,24 @@ export function parseAxis(text: string, flag: string): [string, string[]] {
   const m = /^([A-Za-z_][\w.]*)=(.+)$/.exec(text);
   if (!m) throw usageError(`${flag} ${text}: expected NAME=value[,value…]`, `for example ${flag} TS_POOL=1,2`);
   return [m[1]!, m[2]!.split(',').map((v) => v.trim())];
+}
+
+/** `--repo DIR --build CMD --artifact PATH`: a source target given inline. */
+export const inlineSourceFlags = {
+  repo: Flags.string({ description: 'source target: the allocator repository (built in a private copy, never in place)' }),
+  build: Flags.string({ description: "source target: build command template ({cflags} {jobs} {make} {cmake}), e.g. 'make -j{jobs} CFLAGS={cflags}'" }),
+  artifact: Flags.string({ description: 'source target: the shared library the build makes, relative to the repository' }),
+};
+
+/**
+ * Adds an inline source target to the config (creating an empty one when
+ * there is no allocreplay.yaml) and returns its name, or undefined.
+ */
+export function inlineTarget(config: Config | undefined, f: { repo?: string; build?: string; artifact?: string }): { config: Config | undefined; name: string | undefined } {
+  if (!f.repo && !f.build && !f.artifact) return { config, name: undefined };
+  if (!f.repo || !f.build || !f.artifact) throw usageError('an inline source target needs --repo, --build and --artifact together', "for example --repo ../myalloc --build 'make -j{jobs} CFLAGS_EXTRA={cflags}' --artifact libmyalloc.so");
+  const name = basename(resolve(f.repo));
+  const c: Config = config ?? { path: '(command line)', dir: process.cwd(), traces: {}, targets: {}, matrices: {} };
+  c.targets[name] = { kind: 'source', name, repo: resolve(f.repo), build: f.build, artifact: f.artifact, flags: {}, env: {} };
+  return { config: c, name };
 }

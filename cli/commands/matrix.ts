@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { loadConfig, runMatrix } from '../../engine/index.js';
+import { loadConfig, runMatrix, traceFile } from '../../engine/index.js';
 import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
-import { dbFlag, parseAxis, replayFlags, replayOptions, storeFor } from '../common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, parseAxis, replayFlags, replayOptions, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
 import { outcomeJson, renderMatrix } from '../render.js';
 
@@ -23,6 +23,7 @@ export default class Matrix extends BaseCommand {
     env: Flags.string({ description: 'runtime environment axis NAME=a,b,…', multiple: true, default: [] }),
     exclude: Flags.string({ description: "leave out configurations matching 'NAME=a,OTHER=b'", multiple: true, default: [] }),
     force: Flags.boolean({ description: 'measure again configurations already stored' }),
+    ...inlineSourceFlags,
     ...replayFlags,
     ...dbFlag,
     json: Flags.boolean({ description: 'print one object per trace × configuration' }),
@@ -30,11 +31,12 @@ export default class Matrix extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Matrix);
-    const config = loadConfig();
+    const inline = inlineTarget(loadConfig(), flags);
+    const config = inline.config;
     const named = flags.name ? config?.matrices[flags.name] : undefined;
     if (flags.name && !named) throw usageError(`no matrix '${flags.name}' in ${config?.path ?? 'allocreplay.yaml (none found)'}`, 'define it under matrices:');
-    const traceArgs = [...(named?.traces ?? []), ...(argv as string[])].map((t) => config?.traces[t]?.path ?? t);
-    const targets = [...(named?.targets ?? []), ...flags.target];
+    const traceArgs = [...(named?.traces ?? []), ...(argv as string[])].map((t) => traceFile(config, t));
+    const targets = [...(named?.targets ?? []), ...flags.target, ...(inline.name ? [inline.name] : [])];
     if (traceArgs.length === 0) throw usageError('no traces given', 'pass trace files, or --name of a matrix in allocreplay.yaml');
     if (targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
     const axes = (list: string[], flag: string, base: Record<string, string[]> = {}): Record<string, string[]> => ({ ...base, ...Object.fromEntries(list.map((s) => parseAxis(s, flag))) });

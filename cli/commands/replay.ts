@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { makeJob, measure, planTrace, readyTargets } from '../../engine/index.js';
+import { loadConfig, makeJob, measure, planTrace, readyTargets, traceFile } from '../../engine/index.js';
 import { BaseCommand } from '../base.js';
-import { dbFlag, parseAxis, replayFlags, replayOptions, storeFor } from '../common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, parseAxis, replayFlags, replayOptions, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
 import { outcomeJson, renderOutcomes } from '../render.js';
 
@@ -14,9 +14,10 @@ export default class Replay extends BaseCommand {
   ];
   static override args = { traces: Args.string({ description: 'trace files', required: true }) };
   static override flags = {
-    target: Flags.string({ char: 't', description: 'allocator: system, jemalloc, mimalloc, tcmalloc, tinyslab, a target of allocreplay.yaml, or a .so path', multiple: true, default: ['system'] }),
+    target: Flags.string({ char: 't', description: 'allocator: system, jemalloc, mimalloc, tcmalloc, tinyslab, a target of allocreplay.yaml, or a .so path', multiple: true, default: [] }),
     set: Flags.string({ description: 'compile-time flag of source targets, NAME=VALUE', multiple: true, default: [] }),
     env: Flags.string({ description: 'runtime environment for the allocator, NAME=VALUE', multiple: true, default: [] }),
+    ...inlineSourceFlags,
     ...replayFlags,
     ...dbFlag,
     json: Flags.boolean({ description: 'print one object per trace × target' }),
@@ -28,7 +29,12 @@ export default class Replay extends BaseCommand {
     const options = replayOptions(flags);
     const set = Object.fromEntries(flags.set.map((s) => parseAxis(s, '--set')).map(([k, v]) => [k, v.join(',')]));
     const env = Object.fromEntries(flags.env.map((s) => parseAxis(s, '--env')).map(([k, v]) => [k, v.join(',')]));
-    const store = storeFor(flags.db);
+    const inline = inlineTarget(loadConfig(), flags);
+    const config = inline.config;
+    for (let i = 0; i < traces.length; i++) traces[i] = traceFile(config, traces[i]!);
+    const targets = [...flags.target, ...(inline.name ? [inline.name] : [])];
+    if (targets.length === 0) targets.push('system');
+    const store = storeFor(flags.db ?? config?.db);
     const progress = new Progress('replay', 0);
     try {
       const session = store.beginSession(process.argv.slice(2));
@@ -36,7 +42,7 @@ export default class Replay extends BaseCommand {
         progress.doing(`planning ${t}`);
         return planTrace(store, t);
       });
-      const ready = await readyTargets(store, flags.target, set, env, (line) => progress.log(line));
+      const ready = await readyTargets(store, targets, set, env, (line) => progress.log(line), config);
       const jobs = planned.flatMap((t) => ready.map((r) => makeJob(store, t, r, options)));
       progress.setTotal(jobs.length * (options.metric === 'time' ? options.repeat : 1));
       const outcomes = await measure(store, session, jobs, options, true, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });

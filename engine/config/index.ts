@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { usageError } from '../../traces/index.js';
+import { generate, usageError } from '../../traces/index.js';
 import type { FlagDef, SourceTarget } from '../build/index.js';
 
 /** A target as allocreplay.yaml defines it. */
@@ -161,4 +161,18 @@ export function loadConfig(cwd = process.cwd(), explicit?: string): Config | und
     config.matrices[name] = matrix;
   }
   return config;
+}
+
+/**
+ * The file of a trace argument: a name from allocreplay.yaml's traces
+ * (generated on first use when defined by a generator) or a path as given.
+ */
+export function traceFile(config: Config | undefined, arg: string): string {
+  const t = config?.traces[arg];
+  if (!t) return arg;
+  if ('generate' in t && !existsSync(t.path)) {
+    mkdirSync(dirname(t.path), { recursive: true });
+    generate(t.generate, t.params, t.path);
+  }
+  return t.path;
 }
