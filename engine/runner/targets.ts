@@ -33,7 +33,7 @@ export function readySource(store: Store, source: SourceTarget, rev: string | un
     revision: b.commit,
     flags: compile,
     ...(b.buildId !== undefined ? { buildId: b.buildId } : {}),
-    ...(b.status === 'failed' ? { buildError: b.logTail.slice(-3).join(' | ') } : {}),
+    ...(b.status === 'failed' ? { buildError: failureSummary(b.logTail) } : {}),
     cached: b.cached,
   };
 }
@@ -57,4 +57,10 @@ export async function readyTargets(
     log(`${spec.name}: build ${r.buildError ? 'FAILED' : r.cached ? 'cached' : 'done'}${r.buildError ? `: ${r.buildError}` : ''}`);
     return r;
   });
+}
+
+/** The line a person wants from a failed build's log: its first error, and how it ended. */
+function failureSummary(tail: string[]): string {
+  const error = tail.find((l) => /\berror\b/i.test(l) && !/^\$ /.test(l));
+  return [error?.trim(), tail.at(-1)?.trim()].filter((l, i, a) => l && a.indexOf(l) === i).join(' | ');
 }

@@ -20,7 +20,7 @@ beforeAll(() => {
 });
 
 describe('tinyslab', () => {
-  it.each([{}, { TS_TLS_CACHE: '0' }, { TS_POOL: '0' }, { TS_POOL: '2' }, { TS_INLINE: '0' }, { TS_STATS: '0' }])('passes the multithreaded C test preloaded, built with %o', (flags) => {
+  it.each<Record<string, string>>([{}, { TS_TLS_CACHE: '0' }, { TS_POOL: '0' }, { TS_POOL: '2' }, { TS_INLINE: '0' }, { TS_STATS: '0' }])('passes the multithreaded C test preloaded, built with %o', (flags) => {
     const mt = compileNative({ name: 'mt', sources: [join(ROOT, 'test/allocators/mt.c')], ldflags: ['-lpthread'] });
     const r = spawnSync(mt, [], { env: { ...process.env, LD_PRELOAD: lib(flags) }, encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).toBe('');
@@ -48,7 +48,7 @@ describe('tinyslab', () => {
   });
 
   it('survives the threads replay mode on larson, every object freed once', async () => {
-    for (const flags of [{}, { TS_TLS_CACHE: '0' }, { TS_POOL: '2' }]) {
+    for (const flags of [{}, { TS_TLS_CACHE: '0' }, { TS_POOL: '2' }] as Record<string, string>[]) {
       const r = await runReplay(planFor(join(dir, 'larson.trace.msgpack')), { name: 'tinyslab', kind: 'source', library: lib(flags), env: {} }, { ...opts, mode: 'threads' });
       expect(r.status).toBe('ok');
       expect(r.checks).toMatchObject({ nulls: 0, misaligned: 0, leaked: 0, doubleFreed: 0 });
