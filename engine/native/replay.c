@@ -205,34 +205,72 @@ static inline void after_alloc(const struct ar_op *o, void *p, int full) {
 }
 
 /* ---- serial mode: every op in recorded global order on this thread ---- */
-static __attribute__((always_inline)) inline void run_serial(int full, uint64_t sample_every) {
+
+/* The general path: every op kind, with the checks. */
+static inline void serial_op(const struct ar_op *o, int full) {
+  if (o->op == AR_FREE) {
+    free(slots[o->obj]);
+    slots[o->obj] = NULL;
+  } else if (o->op != AR_THREAD_EXIT) {
+    void *old = NULL;
+    if (o->op == AR_REALLOC) {
+      old = slots[o->arg];
+      slots[o->arg] = NULL;
+    }
+    void *p = alloc_op(o, old);
+    after_alloc(o, p, full);
+    if (o->obj) slots[o->obj] = p;
+    else if (p) free(p); /* recorded as NULL: do not keep it */
+  }
+}
+
+/* Ops [from, to): malloc and free, nearly all of any trace, take a path as
+ * short as a hand-written loop's; the alignment and usable-size checks run
+ * in the untimed checking repetition (`full`). */
+static __attribute__((always_inline)) inline void serial_range(uint64_t from, uint64_t to, int full, enum touch_mode tm) {
   const struct ar_op *ops = P.ops;
-  uint64_t n = P.nops, next_sample = sample_every ? sample_every : UINT64_MAX;
-  for (uint64_t i = 0; i < n; i++) {
+  for (uint64_t i = from; i < to; i++) {
     const struct ar_op *o = &ops[i];
     tl_op = i;
     if (o->op == AR_FREE) {
       free(slots[o->obj]);
       slots[o->obj] = NULL;
-    } else if (o->op != AR_THREAD_EXIT) {
-      void *old = NULL;
-      if (o->op == AR_REALLOC) {
-        old = slots[o->arg];
-        slots[o->arg] = NULL;
-      }
-      void *p = alloc_op(o, old);
-      after_alloc(o, p, full);
-      if (o->obj) slots[o->obj] = p;
-      else if (p) free(p); /* recorded as NULL: do not keep it */
-    }
-    if (i == next_sample) {
-      if (series_n < MAX_SERIES) {
-        series_op[series_n] = i;
-        series_rss[series_n++] = rss_kib();
-      }
-      next_sample += sample_every;
+    } else if (o->op == AR_MALLOC && !full) {
+      void *p = malloc(o->size);
+      if (__builtin_expect(p == NULL, 0)) chk.nulls++;
+      else if (tm == TOUCH_FIRST && o->size) *(volatile char *)p = 1;
+      else if (tm == TOUCH_ALL) memset(p, 1, o->size);
+      slots[o->obj] = p;
+    } else {
+      serial_op(o, full);
     }
   }
+}
+
+static __attribute__((always_inline)) inline void run_serial_with(int full, enum touch_mode tm, uint64_t sample_every) {
+  uint64_t n = P.nops;
+  if (!sample_every) {
+    serial_range(0, n, full, tm);
+    return;
+  }
+  /* RSS is sampled between segments, after ops every, 2·every, … */
+  for (uint64_t from = 0; from < n;) {
+    uint64_t to = from + sample_every + (from == 0);
+    if (to > n) to = n;
+    serial_range(from, to, full, tm);
+    if (to < n && series_n < MAX_SERIES) {
+      series_op[series_n] = to - 1;
+      series_rss[series_n++] = rss_kib();
+    }
+    from = to;
+  }
+}
+
+static void run_serial(int full, uint64_t sample_every) {
+  if (full) run_serial_with(1, touch, sample_every);
+  else if (touch == TOUCH_NONE) run_serial_with(0, TOUCH_NONE, sample_every);
+  else if (touch == TOUCH_FIRST) run_serial_with(0, TOUCH_FIRST, sample_every);
+  else run_serial_with(0, TOUCH_ALL, sample_every);
 }
 
 /* ---- threads mode: one thread per recorded thread ---- */
@@ -321,10 +359,8 @@ static void run_rep(int threads, int full, int measured, uint64_t sample_every, 
   if (threads) {
     atomic_store_explicit(&start_flag, 1, memory_order_release);
     for (uint32_t t = 0; t < P.threads; t++) pthread_join(tids[t], NULL);
-  } else if (full) {
-    run_serial(1, sample_every);
   } else {
-    run_serial(0, sample_every);
+    run_serial(full, sample_every);
   }
   /* ---- end of timed region ---- */
   t1 = now_ns();
