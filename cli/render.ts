@@ -1,5 +1,5 @@
 import type { Outcome } from '../engine/index.js';
-import { formatBytes } from '../traces/index.js';
+import { formatBytes, type ImportResult } from '../traces/index.js';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -119,4 +119,13 @@ export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions
   if (hasFallbacks) notes.push('fb = soft-cap fallbacks counted by tinyslab (TS_STATS) over the run');
   if (outcomes.some((o) => o.skipped)) notes.push('* measured earlier on this machine (stored), not re-run');
   return `${table(['configuration', ...traces], rows)}\n${dim(notes.join('; '))}`;
+}
+
+/** The summary an import prints: what became events, and what was left out and why. */
+export function renderImport(out: string, r: ImportResult): string {
+  const c = r.counts;
+  return [
+    `${out}: ${r.footer.events.toLocaleString('en-US')} events, ${r.footer.objects.toLocaleString('en-US')} objects, ${r.footer.threads} threads from ${r.lines.toLocaleString('en-US')} lines`,
+    `not replayed: ${c.unknownFrees} frees of unknown pointers, ${c.nullFrees} free(NULL)${c.lostFrees ? `, ${c.lostFrees} missed frees synthesised` : ''}${r.skipped ? `; ${r.skipped} malformed lines skipped (--lenient)` : ''}`,
+  ].join('\n');
 }

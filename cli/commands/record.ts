@@ -1,0 +1,37 @@
+import { Flags } from '@oclif/core';
+import { formatBytes, record, usageError } from '../../traces/index.js';
+import { BaseCommand } from '../base.js';
+import { Progress } from '../progress.js';
+
+export default class Record extends BaseCommand {
+  static override description = 'Record the allocation calls of a program into a trace; its exit status passes through';
+  static override strict = false;
+  static override usage = 'record [-o FILE] [--follow-forks] -- CMD [ARGS…]';
+  static override examples = ['<%= config.bin %> record -o app.trace.msgpack -- ./app --serve', '<%= config.bin %> record --follow-forks -o build.trace.msgpack -- make -j2'];
+  static override flags = {
+    output: Flags.string({ char: 'o', description: 'trace file', default: 'recorded.trace.msgpack' }),
+    'follow-forks': Flags.boolean({ description: 'also record child processes, one trace each (FILE.<pid>.trace.msgpack)' }),
+    json: Flags.boolean({ description: 'print the summary as JSON' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Record);
+    const [cmd, ...args] = argv as string[];
+    if (!cmd) throw usageError('no command to record', 'give it after --, e.g. allocreplay record -o app.trace.msgpack -- ./app');
+    const progress = new Progress('record', 0);
+    const r = await record(cmd, args, { out: flags.output, followForks: flags['follow-forks'], onConvert: (w) => progress.doing(w) });
+    progress.stop();
+    const summary = r.traces.map((t) => ({ ...t.counts, pid: t.pid, path: t.path, events: t.footer.events, threads: t.footer.threads, peakLiveBytes: t.footer.peakLiveBytes }));
+    if (flags.json) this.printJson({ status: r.status, wallMs: r.wallMs, traces: summary });
+    else {
+      for (const t of summary) {
+        process.stderr.write(
+          `allocreplay: recorded ${t.path}: ${t.events.toLocaleString('en-US')} events, ${t.threads} thread${t.threads === 1 ? '' : 's'}, peak live ${formatBytes(t.peakLiveBytes)}` +
+            `; not replayed: ${t.unknownFrees} frees of unknown pointers, ${t.nullFrees} free(NULL)${t.lostFrees ? `, ${t.lostFrees} missed frees synthesised` : ''}; ${r.wallMs} ms wall\n`,
+        );
+      }
+      if (r.traces.length === 0) process.stderr.write('allocreplay: the command made no recorded allocations\n');
+    }
+    process.exit(r.status);
+  }
+}

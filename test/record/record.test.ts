@@ -1,0 +1,93 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { planFor, resolveTarget, runReplay, buildSource, tinyslabTarget } from '../../engine/index.js';
+import { compileNative, Op, readEvents, type TraceEvent } from '../../traces/index.js';
+import { cli, ROOT, tempDir } from '../helpers.js';
+
+const dir = tempDir();
+let prog = '';
+
+beforeAll(() => {
+  prog = compileNative({ name: 'record-prog', sources: [join(ROOT, 'test/record/prog.c')], ldflags: ['-lpthread'] });
+});
+
+/** The events that touch objects made with sizes in [lo, hi). */
+function marked(events: TraceEvent[], lo: number, hi: number): TraceEvent[] {
+  const mine = new Set<number>();
+  return events.filter((e) => {
+    if (e.op === Op.free) return mine.has(e.object);
+    if (e.op === Op.thread_exit) return false;
+    const ours = (e.size >= lo && e.size < hi) || (e.op === Op.realloc && mine.has(e.arg));
+    if (ours && e.object) mine.add(e.object);
+    return ours;
+  });
+}
+
+describe('record', () => {
+  it('records a known sequence event for event: threads, realloc, aligned allocations, cross-thread frees', () => {
+    const out = join(dir, 'seq.trace.msgpack');
+    const r = cli(['record', '-o', out, '--', prog, 'sequence']);
+    expect(r.status).toBe(0);
+    const ev = marked(readEvents(out), 1000, 2000).map((e) => [e.op, e.object, e.size, e.arg, e.thread]);
+    // Object ids are dense over the whole trace; take them relative to the first of ours.
+    const base = ev[0]![1]! - 1;
+    const id = (k: number): number => base + k;
+    const t1 = ev[0]![4]!;
+    const t2 = ev.find((e) => e[0] === Op.free && e[1] === id(3))![4]!;
+    expect(t2).not.toBe(t1);
+    const relative = (xs: number[][]): number[][] => xs.map(([op, obj, size, arg, th]) => [op!, obj! - base, size!, op === Op.realloc ? arg! - base : arg!, th === t1 ? 1 : 2]);
+    expect(relative(ev)).toEqual([
+      [Op.malloc, 1, 1001, 0, 1],
+      [Op.calloc, 2, 1002, 2, 1],
+      [Op.memalign, 3, 1003, 64, 1],
+      [Op.posix_memalign, 4, 1004, 128, 1],
+      [Op.aligned_alloc, 5, 1280, 256, 1],
+      [Op.realloc, 6, 1500, 1, 1],
+      [Op.free, 2 - 0, 0, 0, 1],
+      [Op.free, 3, 0, 0, 2],
+      [Op.free, 4, 0, 0, 2],
+      [Op.realloc, 7, 1900, 6, 2],
+      [Op.free, 5, 0, 0, 2],
+      [Op.free, 7, 0, 0, 2],
+    ]);
+  });
+
+  it('8 threads × 200k operations with cross-thread frees and a fork: no event lost', () => {
+    const out = join(dir, 'stress.trace.msgpack');
+    const r = cli(['record', '--follow-forks', '-o', out, '--json', '--', prog, 'stress', '8', '200000']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    const own = (who: string): number[] => lines.find((l) => l.startsWith(who))!.split(' ').slice(1).map(Number);
+    const [pm, pf] = own('parent');
+    const [cm, cf] = own('child');
+    const summary = JSON.parse(lines.filter((l) => !/^(parent|child) /.test(l)).join('\n'));
+    expect(summary.traces).toHaveLength(2);
+    const count = (file: string): [number, number] => {
+      const ev = marked(readEvents(file), 3000, 4000);
+      return [ev.filter((e) => e.op === Op.malloc).length, ev.filter((e) => e.op === Op.free).length];
+    };
+    expect(count(out)).toEqual([pm, pf]);
+    const child = readdirSync(dir).find((f) => /^stress\.trace\.msgpack\.\d+\.trace\.msgpack$|^stress\.\d+\.trace\.msgpack$/.test(f));
+    expect(child).toBeDefined();
+    expect(count(join(dir, child!))).toEqual([cm, cf]);
+    expect(summary.traces[0].threads).toBeGreaterThanOrEqual(9);
+  });
+
+  it('passes the exit status through', () => {
+    expect(cli(['record', '-o', join(dir, 'x.trace.msgpack'), '--', 'sh', '-c', 'exit 7']).status).toBe(7);
+  });
+
+  it('a recorded trace replays through system, jemalloc and tinyslab', async () => {
+    const out = join(dir, 'perl.trace.msgpack');
+    const r = cli(['record', '-o', out, '--', 'perl', '-e', 'my %h; $h{$_} = "x" x ($_ % 100) for 1..20000; delete $h{$_} for 1..10000;']);
+    expect(r.status).toBe(0);
+    const plan = planFor(out);
+    const ts = buildSource(tinyslabTarget());
+    for (const target of [resolveTarget('system'), resolveTarget('jemalloc'), { name: 'tinyslab', kind: 'source' as const, library: ts.artifactPath!, env: {} }]) {
+      const run = await runReplay(plan, target, { mode: 'serial', touch: 'first', repeat: 1, warmup: 0, metric: 'time', timeoutMs: 60_000 });
+      expect(run.status, run.error).toBe('ok');
+      expect(run.checks).toMatchObject({ nulls: 0, misaligned: 0 });
+    }
+  });
+});
