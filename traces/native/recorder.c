@@ -38,20 +38,24 @@ extern void *__libc_pvalloc(size_t);
 
 enum { R_MALLOC = 1, R_CALLOC, R_REALLOC, R_FREE, R_MEMALIGN, R_POSIX_MEMALIGN, R_ALIGNED_ALLOC, R_VALLOC, R_PVALLOC, R_THREAD_EXIT };
 
-/* One call, 56 bytes, little-endian; layout mirrored by traces/record/raw.ts. */
+/* One call, 40 bytes, little-endian; read by traces/record/index.ts. The
+ * log is a sequence of blocks: a 16-byte header {magic "ARB1", tid, count,
+ * 0} and `count` records of that thread. Bytes written are the recorder's
+ * main cost, so a record holds only what the converter needs. */
 struct rec_t {
-  uint64_t seq;
-  uint64_t ptr;    /* argument pointer (free, realloc) */
-  uint64_t size;
-  uint64_t arg;    /* nmemb, alignment */
-  uint64_t result; /* returned pointer */
+  uint64_t seq_op; /* global sequence number << 8 | op */
   uint64_t ns;     /* CLOCK_MONOTONIC */
-  uint32_t tid;
-  uint32_t op;
+  uint64_t ptr;    /* the result (allocations, realloc), or the freed pointer */
+  uint64_t size;
+  uint64_t arg;    /* calloc nmemb, alignment, realloc's old pointer */
 };
-_Static_assert(sizeof(struct rec_t) == 56, "record is 56 bytes");
+_Static_assert(sizeof(struct rec_t) == 40, "record is 40 bytes");
 
-#define BUF_RECS 8192
+struct block_header {
+  uint32_t magic, tid, count, zero;
+};
+
+#define BUF_RECS 16384
 
 struct tbuf {
   struct rec_t *recs;
@@ -91,8 +95,17 @@ static void write_all(int fd, const void *p, size_t n) {
   }
 }
 
+/* Writes a thread's buffer as one block: the header sits just before the
+ * records (see tbuf_get), so a block is one write(). */
 static void flush(struct tbuf *b) {
-  if (b->n && log_fd >= 0) write_all(log_fd, b->recs, (size_t)b->n * sizeof(struct rec_t));
+  if (b->n && log_fd >= 0) {
+    struct block_header *h = (struct block_header *)b->recs - 1;
+    h->magic = 0x31425241u; /* "ARB1" */
+    h->tid = b->tid;
+    h->count = b->n;
+    h->zero = 0;
+    write_all(log_fd, h, sizeof *h + (size_t)b->n * sizeof(struct rec_t));
+  }
   b->n = 0;
 }
 
@@ -123,9 +136,7 @@ static void thread_done(void *arg) {
   if (!enabled || !b) return;
   struct rec_t *r = &b->recs[b->n++];
   memset(r, 0, sizeof *r);
-  r->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
-  r->tid = b->tid;
-  r->op = R_THREAD_EXIT;
+  r->seq_op = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) << 8 | R_THREAD_EXIT;
   r->ns = now_ns();
   pthread_mutex_lock(&reg_lock);
   flush(b);
@@ -137,9 +148,10 @@ static void thread_done(void *arg) {
 static struct tbuf *tbuf_get(void) {
   struct tbuf *b = tl;
   if (b) return b;
-  b = mmap(NULL, sizeof *b + BUF_RECS * sizeof(struct rec_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  b = mmap(NULL, 64 + BUF_RECS * sizeof(struct rec_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (b == MAP_FAILED) return NULL;
-  b->recs = (struct rec_t *)(b + 1);
+  _Static_assert(sizeof(struct tbuf) + sizeof(struct block_header) <= 64, "buffer header fits");
+  b->recs = (struct rec_t *)((char *)b + 64);
   b->tid = (uint32_t)syscall(SYS_gettid);
   pthread_mutex_lock(&reg_lock);
   b->next = registry;
@@ -150,21 +162,20 @@ static struct tbuf *tbuf_get(void) {
   return b;
 }
 
-static inline void record(int op, const void *ptr, size_t size, size_t arg, const void *result) {
+/* `ptr` is the result of an allocation (the new block of a realloc) or the
+ * freed pointer; `arg` is nmemb, the alignment, or realloc's old pointer. */
+static inline void record(int op, const void *ptr, size_t size, uint64_t arg) {
   if (!enabled || in_hook) return;
   in_hook = 1;
   struct tbuf *b = tbuf_get();
   if (b) {
     if (b->n == BUF_RECS) flush(b);
     struct rec_t *r = &b->recs[b->n++];
-    r->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+    r->seq_op = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) << 8 | (uint64_t)op;
+    r->ns = now_ns();
     r->ptr = (uint64_t)(uintptr_t)ptr;
     r->size = size;
     r->arg = arg;
-    r->result = (uint64_t)(uintptr_t)result;
-    r->tid = b->tid;
-    r->op = (uint32_t)op;
-    r->ns = now_ns();
   }
   in_hook = 0;
 }
@@ -217,24 +228,24 @@ __attribute__((destructor)) static void rec_fini(void) {
 /* ---- the malloc family ---- */
 void *malloc(size_t n) {
   void *p = __libc_malloc(n);
-  record(R_MALLOC, NULL, n, 0, p);
+  record(R_MALLOC, p, n, 0);
   return p;
 }
 
 void free(void *p) {
-  record(R_FREE, p, 0, 0, NULL);
+  record(R_FREE, p, 0, 0);
   __libc_free(p);
 }
 
 void *calloc(size_t nmemb, size_t n) {
   void *p = __libc_calloc(nmemb, n);
-  record(R_CALLOC, NULL, n, nmemb, p);
+  record(R_CALLOC, p, n, nmemb);
   return p;
 }
 
 void *realloc(void *old, size_t n) {
   void *p = __libc_realloc(old, n);
-  record(R_REALLOC, old, n, 0, p);
+  record(R_REALLOC, p, n, (uint64_t)(uintptr_t)old);
   return p;
 }
 
@@ -249,14 +260,14 @@ void *reallocarray(void *old, size_t nmemb, size_t n) {
 
 void *memalign(size_t align, size_t n) {
   void *p = __libc_memalign(align, n);
-  record(R_MEMALIGN, NULL, n, align, p);
+  record(R_MEMALIGN, p, n, align);
   return p;
 }
 
 int posix_memalign(void **out, size_t align, size_t n) {
   if (align == 0 || (align & (align - 1)) || align % sizeof(void *)) return EINVAL;
   void *p = __libc_memalign(align, n);
-  record(R_POSIX_MEMALIGN, NULL, n, align, p);
+  record(R_POSIX_MEMALIGN, p, n, align);
   if (!p) return ENOMEM;
   *out = p;
   return 0;
@@ -264,19 +275,19 @@ int posix_memalign(void **out, size_t align, size_t n) {
 
 void *aligned_alloc(size_t align, size_t n) {
   void *p = __libc_memalign(align, n);
-  record(R_ALIGNED_ALLOC, NULL, n, align, p);
+  record(R_ALIGNED_ALLOC, p, n, align);
   return p;
 }
 
 void *valloc(size_t n) {
   void *p = __libc_valloc(n);
-  record(R_VALLOC, NULL, n, 0, p);
+  record(R_VALLOC, p, n, 0);
   return p;
 }
 
 void *pvalloc(size_t n) {
   void *p = __libc_pvalloc(n);
-  record(R_PVALLOC, NULL, n, 0, p);
+  record(R_PVALLOC, p, n, 0);
   return p;
 }
 

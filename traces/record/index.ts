@@ -11,7 +11,8 @@ import { type ConversionCounts, PointerTracker } from './pointers.js';
 
 export { PointerTracker, type ConversionCounts } from './pointers.js';
 
-const REC = 56;
+const REC = 40;
+const BLOCK = 16;
 
 /** The recorder shim, compiled on first use and cached. */
 export function recorderPath(): string {
@@ -41,36 +42,47 @@ export interface RecordResult {
  */
 export function convertRawLog(raw: string, out: string, command: string[]): RecordedTrace & { events: number } {
   const buf = readFileSync(raw);
-  const n = Math.floor(buf.length / REC);
-  let maxSeq = 0;
-  let minSeq = Number.MAX_SAFE_INTEGER;
-  const seqOf = (i: number): number => buf.readUInt32LE(i * REC) + buf.readUInt32LE(i * REC + 4) * 4294967296;
-  for (let i = 0; i < n; i++) {
-    const s = seqOf(i);
-    if (s > maxSeq) maxSeq = s;
-    if (s < minSeq) minSeq = s;
+  const u64 = (off: number): number => buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 4294967296;
+  // Blocks of one thread's records: find every record and its thread.
+  const at: number[] = [];
+  const tidOf: number[] = [];
+  for (let off = 0; off + BLOCK <= buf.length; ) {
+    if (buf.readUInt32LE(off) !== 0x31425241) break; // a torn tail (killed mid-write) ends the log
+    const tid = buf.readUInt32LE(off + 4);
+    const count = buf.readUInt32LE(off + 8);
+    off += BLOCK;
+    for (let k = 0; k < count && off + REC <= buf.length; k++, off += REC) {
+      at.push(off);
+      tidOf.push(tid);
+    }
   }
-  const slot = new Int32Array(n ? maxSeq - minSeq + 1 : 0).fill(-1);
-  for (let i = 0; i < n; i++) slot[seqOf(i) - minSeq] = i;
+  // seq_op = seq * 256 + op: records go back into the order they happened.
+  let minSeq = Number.MAX_SAFE_INTEGER;
+  let maxSeq = 0;
+  const seqs = at.map((o) => Math.floor(u64(o) / 256));
+  for (const s of seqs) {
+    if (s < minSeq) minSeq = s;
+    if (s > maxSeq) maxSeq = s;
+  }
+  const slot = new Int32Array(at.length ? maxSeq - minSeq + 1 : 0).fill(-1);
+  seqs.forEach((s, i) => (slot[s - minSeq] = i));
   const tracker = new PointerTracker(out, { producer: { kind: 'record', name: 'record', command }, hasTime: true, created: new Date().toISOString(), host: hostname() });
   const tids = new Set<number>();
-  const u64 = (off: number): number => buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 4294967296;
   try {
     for (const i of slot) {
       if (i < 0) continue;
-      const at = i * REC;
-      const ptr = u64(at + 8);
-      const size = u64(at + 16);
-      const arg = u64(at + 24);
-      const result = u64(at + 32);
-      const ns = u64(at + 40);
-      const tid = buf.readUInt32LE(at + 48);
-      const op = buf.readUInt32LE(at + 52);
+      const o = at[i]!;
+      const op = buf[o]!;
+      const ns = u64(o + 8);
+      const ptr = u64(o + 16);
+      const size = u64(o + 24);
+      const arg = u64(o + 32);
+      const tid = tidOf[i]!;
       tids.add(tid);
       if (op === Op.free) tracker.free(tid, ptr, ptr === 0, ns);
-      else if (op === Op.realloc) tracker.realloc(tid, ptr, ptr === 0, result, result === 0, size, ns);
+      else if (op === Op.realloc) tracker.realloc(tid, arg, arg === 0, ptr, ptr === 0, size, ns);
       else if (op === Op.thread_exit) tracker.threadExit(tid, ns);
-      else tracker.alloc(op, tid, result, result === 0, size, arg, ns);
+      else tracker.alloc(op, tid, ptr, ptr === 0, size, arg, ns);
     }
     const footer = tracker.close();
     return { pid: 0, path: out, footer, counts: tracker.counts, threads: tids.size, events: footer.events };
