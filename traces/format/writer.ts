@@ -124,7 +124,7 @@ export class TraceWriter {
       ? (['op', 'thread', 'object', 'size', 'arg', 'time'] as const)
       : (['op', 'thread', 'object', 'size', 'arg'] as const);
     for (const name of names) {
-      const z = deflateSync(this.sinks[name].bytes(), { level: 6, memLevel: 9 });
+      const z = deflateSync(this.sinks[name].bytes(), { level: 1, memLevel: 9 });
       this.hash.update(z);
       chunk[name] = z;
       this.sinks[name].reset();
