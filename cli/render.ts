@@ -1,22 +1,8 @@
 import type { Outcome } from '../engine/index.js';
+import { bold, dim, green, red, table } from '../reports/index.js';
 import { formatBytes, type ImportResult } from '../traces/index.js';
 
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-export const bold = (s: string): string => paint('1', s);
-export const green = (s: string): string => paint('32', s);
-export const red = (s: string): string => paint('31', s);
-export const dim = (s: string): string => paint('2', s);
-
-/** Pads a table to aligned columns (first column left, the rest right). */
-export function table(head: string[], rows: string[][]): string {
-  // eslint-disable-next-line no-control-regex
-  const width = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
-  const w = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c + ' '.repeat(w[i]! - width(c)) : ' '.repeat(w[i]! - width(c)) + c)).join('  ');
-  return [bold(line(head)), ...rows.map(line)].join('\n');
-}
+export { bold, dim, green, red, table } from '../reports/index.js';
 
 function statusCell(o: Outcome): string {
   if (o.status === 'ok') return '';
