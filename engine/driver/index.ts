@@ -57,7 +57,7 @@ export interface RunResult {
   opIndex?: number;
   samples: SampleFigures[];
   allocatorStats?: Record<string, number>;
-  /** Live bytes (from the plan) vs sampled RSS over the first measured repetition. */
+  /** Live bytes (from the plan) vs sampled RSS growth (above the driver's own) over the first measured repetition. */
   series?: { op: number; liveBytes: number; rssKiB: number }[];
   checks?: ReplayChecks;
   /** The callgrind output of an instructions run, for per-function attribution (caller deletes). */
@@ -97,6 +97,7 @@ interface DriverOutput {
   reps?: DriverRep[];
   checks?: { nulls: number; misaligned: number; short_usable: number; leaked: number; double_freed: number };
   series?: [number, number][];
+  rss_base_kib?: number;
 }
 
 function signalName(n: number): string {
@@ -181,7 +182,9 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     out.samples = (parsed.reps ?? []).map((r) => toSample(r, plan.ops));
     const c = parsed.checks!;
     out.checks = { nulls: c.nulls, misaligned: c.misaligned, shortUsable: c.short_usable, leaked: c.leaked, doubleFreed: c.double_freed };
-    out.series = (parsed.series ?? []).map(([op, rss], k) => ({ op, liveBytes: plan.liveBytesAt[k] ?? 0, rssKiB: rss }));
+    // RSS above what the driver held before the first op (its plan and tables), beside the live bytes.
+    const base = parsed.rss_base_kib ?? 0;
+    out.series = (parsed.series ?? []).map(([op, rss], k) => ({ op, liveBytes: plan.liveBytesAt[k] ?? 0, rssKiB: Math.max(0, rss - base) }));
     if (instructions) {
       const total = existsSync(profilePath) ? callgrindTotal(profilePath) : undefined;
       if (total === undefined) {

@@ -67,6 +67,7 @@ static struct checks chk;
 static int statm_fd = -1;
 static uint64_t series_op[MAX_SERIES], series_rss[MAX_SERIES];
 static unsigned series_n;
+static uint64_t rss_base_kib; /* RSS before the first sampled repetition: the driver's own (plan, tables) */
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -350,6 +351,7 @@ static void run_rep(int threads, int full, int measured, uint64_t sample_every, 
     /* pthread_create allocates (stacks, TLS): done before the clock starts. */
     for (uint32_t t = 0; t < P.threads; t++) pthread_create(&tids[t], NULL, worker, (void *)(uintptr_t)t);
   }
+  if (sample_every) rss_base_kib = rss_kib();
   getrusage(RUSAGE_SELF, &r0);
   if (perf_ins >= 0) ioctl(perf_ins, PERF_EVENT_IOC_RESET, 0), ioctl(perf_ins, PERF_EVENT_IOC_ENABLE, 0);
   if (perf_cyc >= 0) ioctl(perf_cyc, PERF_EVENT_IOC_RESET, 0), ioctl(perf_cyc, PERF_EVENT_IOC_ENABLE, 0);
@@ -488,7 +490,7 @@ int main(int argc, char **argv) {
        (unsigned long long)chk.leaked, (unsigned long long)chk.double_freed);
   for (unsigned s = 0; s < series_n; s++)
     emit("%s[%llu,%llu]", s ? "," : "", (unsigned long long)series_op[s], (unsigned long long)series_rss[s]);
-  emit("]}\n");
+  emit("],\"rss_base_kib\":%llu}\n", (unsigned long long)rss_base_kib);
   flush_out();
   return 0;
 }

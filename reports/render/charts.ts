@@ -29,7 +29,7 @@ export function barsWithCI(data: BarDatum[], unit: string): TopLevelSpec {
     spec: {
       width: 520,
       layer: [
-        { mark: { type: 'bar', color: '#4c78a8' }, encoding: { y: { field: 'configuration', type: 'nominal', title: null, sort: null }, x: { field: 'median', type: 'quantitative', title: unit } } },
+        { mark: { type: 'bar', color: '#4c78a8' }, encoding: { y: { field: 'configuration', type: 'nominal', title: null, sort: null, axis: { labelLimit: 420 } }, x: { field: 'median', type: 'quantitative', title: unit } } },
         { mark: { type: 'rule', color: '#222' }, encoding: { y: { field: 'configuration', type: 'nominal', sort: null }, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
       ],
     },

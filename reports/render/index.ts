@@ -124,7 +124,7 @@ export async function renderHtml(input: HtmlInput): Promise<string> {
     if (!run) continue;
     const data = run.series!.flatMap((p) => [
       { op: p.op, value: p.liveBytes / 1024, what: 'live bytes (trace)' },
-      { op: p.op, value: p.rssKiB, what: `RSS (${run.label})` },
+      { op: p.op, value: p.rssKiB, what: `RSS growth (${run.label})` },
     ]);
     seriesCharts.push(`<figure class="chart" data-chart="series">${await svgOf(liveVsRss(trace, data))}</figure>`);
   }
