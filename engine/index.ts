@@ -4,3 +4,4 @@ export * from './plan/index.js';
 export * from './targets/index.js';
 export * from './driver/index.js';
 export * from './runner/index.js';
+export * from './bisect/index.js';

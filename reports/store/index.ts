@@ -335,6 +335,30 @@ export class Store {
     }));
   }
 
+  /** The bisection with this spec (created when new): the same spec resumes the same bisection. */
+  ensureBisection(kind: 'commits' | 'flags', spec: unknown): number {
+    const key = createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 32);
+    this.db.prepare("INSERT OR IGNORE INTO bisections (key, kind, spec, status, created) VALUES (?,?,?,'running',?)").run(key, kind, JSON.stringify(spec), new Date().toISOString());
+    return (this.db.prepare('SELECT id FROM bisections WHERE key = ?').get(key) as { id: number }).id;
+  }
+
+  saveBisectionStep(id: number, s: { step: number; probe: string; value: number | null; verdict: string; buildId?: number; runId?: number }): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO bisection_steps (bisection_id, step, probe, value, verdict, build_id, run_id) VALUES (?,?,?,?,?,?,?)')
+      .run(id, s.step, s.probe, s.value, s.verdict, s.buildId ?? null, s.runId ?? null);
+  }
+
+  finishBisection(id: number, result: unknown): void {
+    this.db.prepare("UPDATE bisections SET status = 'done', result = ? WHERE id = ?").run(JSON.stringify(result), id);
+  }
+
+  bisection(id: number): { kind: string; status: string; spec: unknown; result: unknown; steps: { step: number; probe: string; value: number | null; verdict: string }[] } | undefined {
+    const row = this.db.prepare('SELECT * FROM bisections WHERE id = ?').get(id) as Record<string, string> | undefined;
+    if (!row) return undefined;
+    const steps = this.db.prepare('SELECT step, probe, value, verdict FROM bisection_steps WHERE bisection_id = ? ORDER BY step').all(id) as { step: number; probe: string; value: number | null; verdict: string }[];
+    return { kind: row.kind!, status: row.status!, spec: JSON.parse(row.spec!), result: row.result ? JSON.parse(row.result) : null, steps };
+  }
+
   /** Runs a statement on a read-only connection and returns its rows. */
   query(sql: string): Record<string, unknown>[] {
     if (!this.readonly) throw failure('query needs a read-only store', 'open the store with { readonly: true }');

@@ -1,0 +1,47 @@
+import { Flags } from '@oclif/core';
+import { type BisectResult, type BisectStep, loadConfig, resolveTargetSpec, type SourceTarget } from '../engine/index.js';
+import { usageError } from '../traces/index.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags } from './common.js';
+import { bold, green, red, table } from './render.js';
+
+/** Flags both bisect commands take. */
+export const bisectFlags = {
+  target: Flags.string({ description: 'a source target (tinyslab, or one of allocreplay.yaml)' }),
+  ...inlineSourceFlags,
+  trace: Flags.string({ description: 'the trace that shows the regression', required: true }),
+  threshold: Flags.string({ description: 'percent beyond the good figure that counts as bad', default: '2' }),
+  'no-attribution': Flags.boolean({ description: 'skip the per-function callgrind attribution' }),
+  ...replayFlags,
+  metric: Flags.string({ description: 'instructions (exact, the default) or time', options: ['time', 'instructions'], default: 'instructions' }),
+  ...dbFlag,
+  json: Flags.boolean({ description: 'print the result as JSON' }),
+};
+
+export function sourceFor(f: { target?: string; repo?: string; build?: string; artifact?: string }): { source: SourceTarget; db?: string } {
+  const inline = inlineTarget(loadConfig(), f);
+  const name = inline.name ?? f.target;
+  if (!name) throw usageError('bisect needs a source target', 'pass --target tinyslab (or a source target of allocreplay.yaml), or --repo, --build and --artifact');
+  const spec = resolveTargetSpec(name, inline.config);
+  if (spec.kind !== 'source') throw usageError(`target ${name} is not built from source, so it has no commits or build flags to bisect`, 'use a source target');
+  return { source: spec.source, ...(inline.config?.db ? { db: inline.config.db } : {}) };
+}
+
+/** One line per step, as it happens, like `git bisect log`. */
+export function stepLine(s: BisectStep): string {
+  const v = s.value === null ? 'build failed' : s.value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  const verdict = s.verdict === 'bad' ? red('bad ') : s.verdict === 'good' ? green('good') : 'skip';
+  return `# ${verdict} ${s.probe.length === 40 ? s.probe.slice(0, 10) : s.probe}  ${v}${s.subject ? `  ${s.subject}` : ''}`;
+}
+
+export function renderBisect(r: BisectResult): string {
+  const out: string[] = [];
+  if (r.firstBad) out.push(`${bold(`${r.firstBad.commit} is the first bad commit`)}\n    ${r.firstBad.subject}\n    ${r.firstBad.deltaPct >= 0 ? '+' : ''}${r.firstBad.deltaPct.toFixed(2)}% (${r.good.value.toLocaleString('en-US')} → ${r.firstBad.value.toLocaleString('en-US')})`);
+  if (r.culprits) out.push(`${bold('smallest set of flag changes that reproduces the regression:')} ${Object.entries(r.culprits).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  out.push(`${r.steps.length} steps, ${r.builds} builds; bisection ${r.id} (allocreplay bisect show ${r.id})`);
+  if (r.attribution.length) {
+    out.push(`\n${bold('functions by instruction delta (bad − good)')}`);
+    const n = (x: number): string => `${x > 0 ? '+' : ''}${x.toLocaleString('en-US')}`;
+    out.push(table(['function', 'self Δ', 'inclusive Δ', 'self good', 'self bad'], r.attribution.map((a) => [a.function, n(a.selfDelta), n(a.inclDelta), a.goodSelf.toLocaleString('en-US'), a.badSelf.toLocaleString('en-US')])));
+  }
+  return out.join('\n');
+}

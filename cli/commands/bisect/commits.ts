@@ -1,0 +1,43 @@
+import { Flags } from '@oclif/core';
+import { bisectCommits } from '../../../engine/index.js';
+import { BaseCommand } from '../../base.js';
+import { bisectFlags, renderBisect, sourceFor, stepLine } from '../../bisect.js';
+import { parseAxis, replayOptions, storeFor } from '../../common.js';
+
+export default class BisectCommits extends BaseCommand {
+  static override description = 'Find the first commit that made a trace slower (binary search; builds and runs cached; unbuildable commits skipped)';
+  static override examples = ["<%= config.bin %> bisect commits --repo ../myalloc --build 'make CFLAGS_EXTRA={cflags}' --artifact libmyalloc.so --good v1.0 --bad HEAD --trace rm256.trace.msgpack"];
+  static override flags = {
+    good: Flags.string({ description: 'a revision without the regression', required: true }),
+    bad: Flags.string({ description: 'a revision with it', required: true }),
+    set: Flags.string({ description: 'compile-time flag NAME=VALUE for every build', multiple: true, default: [] }),
+    'first-parent': Flags.boolean({ description: 'follow only the first parent of merges' }),
+    ...bisectFlags,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(BisectCommits);
+    const { source, db } = sourceFor(flags);
+    const store = storeFor(flags.db ?? db);
+    try {
+      const r = await bisectCommits({
+        store,
+        session: store.beginSession(process.argv.slice(2)),
+        source,
+        trace: flags.trace,
+        options: { ...replayOptions(flags), metric: flags.metric as 'time' | 'instructions' },
+        thresholdPct: Number(flags.threshold),
+        attribution: !flags['no-attribution'],
+        good: flags.good,
+        bad: flags.bad,
+        flags: Object.fromEntries(flags.set.map((s) => parseAxis(s, '--set')).map(([k, v]) => [k, v.join(',')])),
+        firstParent: flags['first-parent'],
+        onStep: (s) => !flags.json && process.stderr.write(`${stepLine(s)}\n`),
+      });
+      if (flags.json) return this.printJson(r);
+      this.log(renderBisect(r));
+    } finally {
+      store.close();
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { Flags } from '@oclif/core';
+import { bisectFlags as bisectFlagsRun, parseAssignment } from '../../../engine/index.js';
+import { BaseCommand } from '../../base.js';
+import { bisectFlags, renderBisect, sourceFor, stepLine } from '../../bisect.js';
+import { replayOptions, storeFor } from '../../common.js';
+
+export default class BisectFlagsCommand extends BaseCommand {
+  static override description = 'Find the smallest set of build-flag changes that reproduces a regression (delta debugging; interactions included)';
+  static override examples = ["<%= config.bin %> bisect flags --target tinyslab --good 'TS_INLINE=1 TS_POOL=1' --bad 'TS_INLINE=0 TS_POOL=2' --trace rm256.trace.msgpack"];
+  static override flags = {
+    good: Flags.string({ description: "the good assignment, 'A=0 B=1 …'", required: true }),
+    bad: Flags.string({ description: "the bad assignment, 'A=1 B=0 …'", required: true }),
+    ...bisectFlags,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(BisectFlagsCommand);
+    const { source, db } = sourceFor(flags);
+    const store = storeFor(flags.db ?? db);
+    try {
+      const r = await bisectFlagsRun({
+        store,
+        session: store.beginSession(process.argv.slice(2)),
+        source,
+        trace: flags.trace,
+        options: { ...replayOptions(flags), metric: flags.metric as 'time' | 'instructions' },
+        thresholdPct: Number(flags.threshold),
+        attribution: !flags['no-attribution'],
+        good: parseAssignment(flags.good),
+        bad: parseAssignment(flags.bad),
+        onStep: (s) => !flags.json && process.stderr.write(`${stepLine(s)}\n`),
+      });
+      if (flags.json) return this.printJson(r);
+      this.log(renderBisect(r));
+    } finally {
+      store.close();
+    }
+  }
+}
