@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
-import { type BisectResult, type BisectStep, loadConfig, resolveTargetSpec, type SourceTarget } from '../engine/index.js';
+import { type BisectCommon, type BisectResult, type BisectStep, loadConfig, resolveTargetSpec, type SourceTarget } from '../engine/index.js';
+import type { Store } from '../reports/index.js';
 import { usageError } from '../traces/index.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags } from './common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags, replayOptions, storeFor } from './common.js';
 import { bold, green, red, table } from './render.js';
 
 /** Flags both bisect commands take. */
@@ -44,4 +45,28 @@ export function renderBisect(r: BisectResult): string {
     out.push(table(['function', 'self Δ', 'inclusive Δ', 'self good', 'self bad'], r.attribution.map((a) => [a.function, n(a.selfDelta), n(a.inclDelta), a.goodSelf.toLocaleString('en-US'), a.badSelf.toLocaleString('en-US')])));
   }
   return out.join('\n');
+}
+
+type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string; trace: string; threshold: string; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch: string; timeout: number; db?: string; json: boolean };
+
+/** Opens the store and fills what both bisections take from their flags; closes the store after `run`. */
+export async function withBisect<T>(f: BisectFlagValues, run: (common: BisectCommon) => Promise<T>): Promise<T> {
+  const { source, db } = sourceFor(f);
+  const store: Store = storeFor(f.db ?? db);
+  try {
+    return await run({
+      store,
+      session: store.beginSession(process.argv.slice(2)),
+      source,
+      trace: f.trace,
+      options: { ...replayOptions(f), metric: f.metric as 'time' | 'instructions' },
+      thresholdPct: Number(f.threshold),
+      attribution: !f['no-attribution'],
+      onStep: (s) => {
+        if (!f.json) process.stderr.write(`${stepLine(s)}\n`);
+      },
+    });
+  } finally {
+    store.close();
+  }
 }

@@ -2,7 +2,8 @@ import type { CompareRow, HistoryPoint, MatrixCell, ReportMetric } from '../comp
 import { bootstrapMedianCI } from '../stats/index.js';
 import type { Store } from '../store/index.js';
 import { barsWithCI, historyLine, liveVsRss, svgOf } from './charts.js';
-import { bold, csv, dim, green, markdownTable, red, sparkline, table } from './text.js';
+import { sparkline } from '../../traces/index.js';
+import { bold, csv, dim, green, markdownTable, red, table } from './text.js';
 
 export * from './text.js';
 export { svgOf } from './charts.js';

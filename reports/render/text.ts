@@ -30,11 +30,4 @@ export function csv(head: string[], rows: (string | number | null)[][]): string 
   return [head.map(cell).join(','), ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';
 }
 
-const BARS = '▁▂▃▄▅▆▇█';
-export function sparkline(values: number[]): string {
-  if (values.length === 0) return '';
-  const max = Math.max(...values);
-  const min = Math.min(...values);
-  const span = max - min || 1;
-  return values.map((v) => BARS[Math.min(7, Math.floor(((v - min) / span) * 8))]).join('');
-}
+export { sparkline } from '../../traces/index.js';

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { bisectCommits } from '../../../engine/index.js';
 import { BaseCommand } from '../../base.js';
-import { bisectFlags, renderBisect, sourceFor, stepLine } from '../../bisect.js';
-import { parseAxis, replayOptions, storeFor } from '../../common.js';
+import { bisectFlags, renderBisect, withBisect } from '../../bisect.js';
+import { parseAxis } from '../../common.js';
 
 export default class BisectCommits extends BaseCommand {
   static override description = 'Find the first commit that made a trace slower (binary search; builds and runs cached; unbuildable commits skipped)';
@@ -17,27 +17,16 @@ export default class BisectCommits extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(BisectCommits);
-    const { source, db } = sourceFor(flags);
-    const store = storeFor(flags.db ?? db);
-    try {
-      const r = await bisectCommits({
-        store,
-        session: store.beginSession(process.argv.slice(2)),
-        source,
-        trace: flags.trace,
-        options: { ...replayOptions(flags), metric: flags.metric as 'time' | 'instructions' },
-        thresholdPct: Number(flags.threshold),
-        attribution: !flags['no-attribution'],
+    const r = await withBisect(flags, (common) =>
+      bisectCommits({
+        ...common,
         good: flags.good,
         bad: flags.bad,
         flags: Object.fromEntries(flags.set.map((s) => parseAxis(s, '--set')).map(([k, v]) => [k, v.join(',')])),
         firstParent: flags['first-parent'],
-        onStep: (s) => !flags.json && process.stderr.write(`${stepLine(s)}\n`),
-      });
-      if (flags.json) return this.printJson(r);
-      this.log(renderBisect(r));
-    } finally {
-      store.close();
-    }
+      }),
+    );
+    if (flags.json) return this.printJson(r);
+    this.log(renderBisect(r));
   }
 }

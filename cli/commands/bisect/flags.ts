@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { bisectFlags as bisectFlagsRun, parseAssignment } from '../../../engine/index.js';
 import { BaseCommand } from '../../base.js';
-import { bisectFlags, renderBisect, sourceFor, stepLine } from '../../bisect.js';
-import { replayOptions, storeFor } from '../../common.js';
+import { bisectFlags, renderBisect, withBisect } from '../../bisect.js';
 
 export default class BisectFlagsCommand extends BaseCommand {
   static override description = 'Find the smallest set of build-flag changes that reproduces a regression (delta debugging; interactions included)';
@@ -15,25 +14,14 @@ export default class BisectFlagsCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(BisectFlagsCommand);
-    const { source, db } = sourceFor(flags);
-    const store = storeFor(flags.db ?? db);
-    try {
-      const r = await bisectFlagsRun({
-        store,
-        session: store.beginSession(process.argv.slice(2)),
-        source,
-        trace: flags.trace,
-        options: { ...replayOptions(flags), metric: flags.metric as 'time' | 'instructions' },
-        thresholdPct: Number(flags.threshold),
-        attribution: !flags['no-attribution'],
+    const r = await withBisect(flags, (common) =>
+      bisectFlagsRun({
+        ...common,
         good: parseAssignment(flags.good),
         bad: parseAssignment(flags.bad),
-        onStep: (s) => !flags.json && process.stderr.write(`${stepLine(s)}\n`),
-      });
-      if (flags.json) return this.printJson(r);
-      this.log(renderBisect(r));
-    } finally {
-      store.close();
-    }
+      }),
+    );
+    if (flags.json) return this.printJson(r);
+    this.log(renderBisect(r));
   }
 }

@@ -1,21 +1,4 @@
-import { Args, Flags } from '@oclif/core';
 import { importAosp } from '../../../traces/index.js';
-import { BaseCommand } from '../../base.js';
-import { renderImport } from '../../render.js';
+import { importCommand } from '../../import.js';
 
-export default class ImportAosp extends BaseCommand {
-  static override description = 'Import an Android memory_replay dump (text, or a .zip holding one) as a trace';
-  static override args = { file: Args.string({ description: 'the dump', required: true }) };
-  static override flags = {
-    output: Flags.string({ char: 'o', description: 'trace file to write', required: true }),
-    lenient: Flags.boolean({ description: 'skip and count malformed lines instead of stopping at the first' }),
-    json: Flags.boolean({ description: 'print the summary as JSON' }),
-  };
-
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(ImportAosp);
-    const r = importAosp(args.file, flags.output, { lenient: flags.lenient });
-    if (flags.json) return this.printJson({ path: flags.output, ...r.footer, ...r.counts, lines: r.lines, skipped: r.skipped });
-    this.log(renderImport(flags.output, r));
-  }
-}
+export default importCommand('an Android memory_replay dump (text, or a .zip holding one)', importAosp);
