@@ -76,12 +76,24 @@ class Cursor {
     return this.pos > s ? v : -1;
   }
 
-  /** A word up to the next space or ':'. */
-  word(): string {
+  /** Which of `words` comes next (compared as bytes, no string made), or -1. */
+  oneOf(words: readonly Buffer[]): number {
     this.spaces();
-    const s = this.pos;
-    while (this.pos < this.end && this.buf[this.pos] !== 32 && this.buf[this.pos] !== 58 && this.buf[this.pos] !== 9) this.pos++;
-    return this.buf.toString('latin1', s, this.pos);
+    const b = this.buf;
+    let e = this.pos;
+    while (e < this.end && b[e] !== 32 && b[e] !== 58 && b[e] !== 9) e++;
+    const len = e - this.pos;
+    for (let w = 0; w < words.length; w++) {
+      const word = words[w]!;
+      if (word.length !== len) continue;
+      let k = 0;
+      while (k < len && b[this.pos + k] === word[k]) k++;
+      if (k === len) {
+        this.pos = e;
+        return w;
+      }
+    }
+    return -1;
   }
 
   expect(ch: number): boolean {
@@ -157,7 +169,8 @@ function importLines(path: string, out: string, name: 'aosp' | 'mtrace', lenient
   }
 }
 
-const AOSP_OPS: Record<string, number> = { malloc: Op.malloc, calloc: Op.calloc, memalign: Op.memalign, realloc: Op.realloc, free: Op.free, thread_done: Op.thread_exit };
+const AOSP_WORDS = ['malloc', 'free', 'calloc', 'realloc', 'memalign', 'thread_done'].map((w) => Buffer.from(w, 'latin1'));
+const AOSP_OPS = [Op.malloc, Op.free, Op.calloc, Op.realloc, Op.memalign, Op.thread_exit];
 
 /**
  * Android memory_replay text dumps: `<tid>: <op> <ptr> [args] [timestamps]`
@@ -167,26 +180,32 @@ export function importAosp(path: string, out: string, opts: { lenient?: boolean 
   return importLines(path, out, 'aosp', opts.lenient ?? false, (c, t) => {
     const tid = c.dec();
     if (tid < 0 || !c.expect(58)) return false;
-    const op = AOSP_OPS[c.word()];
+    const op = AOSP_OPS[c.oneOf(AOSP_WORDS)];
     const ptr = c.hex();
     if (op === undefined || !ptr) return false;
     const old = op === Op.realloc ? c.hex() : undefined;
     if (op === Op.realloc && !old) return false;
-    const nums: number[] = [];
+    // Up to three numbers: the op's own arguments, then timestamps (ns) of which the first is kept.
+    let n0 = 0;
+    let n1 = 0;
+    let n2 = 0;
+    let count = 0;
     while (!c.done()) {
       const v = c.dec();
       if (v < 0) return false;
-      nums.push(v);
+      if (count === 0) n0 = v;
+      else if (count === 1) n1 = v;
+      else if (count === 2) n2 = v;
+      count++;
     }
-    // Numbers past the op's own arguments are timestamps (ns): the first is kept.
     const need = op === Op.malloc || op === Op.realloc ? 1 : op === Op.calloc || op === Op.memalign ? 2 : 0;
-    if (nums.length < need) return false;
-    const ns = nums[need] ?? 0;
+    if (count < need) return false;
+    const ns = count > need ? (need === 0 ? n0 : need === 1 ? n1 : n2) : 0;
     if (op === Op.free) t.free(tid, ptr.key, ptr.zero, ns);
     else if (op === Op.thread_exit) t.threadExit(tid, ns);
-    else if (op === Op.realloc) t.realloc(tid, old!.key, old!.zero, ptr.key, ptr.zero, nums[0]!, ns);
-    else if (op === Op.malloc) t.alloc(op, tid, ptr.key, ptr.zero, nums[0]!, 0, ns);
-    else t.alloc(op, tid, ptr.key, ptr.zero, nums[1]!, nums[0]!, ns); // calloc nmemb size; memalign alignment size
+    else if (op === Op.realloc) t.realloc(tid, old!.key, old!.zero, ptr.key, ptr.zero, n0, ns);
+    else if (op === Op.malloc) t.alloc(op, tid, ptr.key, ptr.zero, n0, 0, ns);
+    else t.alloc(op, tid, ptr.key, ptr.zero, n1, n0, ns); // calloc nmemb size; memalign alignment size
     return true;
   });
 }
