@@ -234,8 +234,9 @@ static __attribute__((always_inline)) inline void serial_range(uint64_t from, ui
     const struct ar_op *o = &ops[i];
     tl_op = i;
     if (o->op == AR_FREE) {
+      /* Ids are never reused, so the slot need not be cleared: only the
+       * objects the trace leaves live are freed after the repetition. */
       free(slots[o->obj]);
-      slots[o->obj] = NULL;
     } else if (o->op == AR_MALLOC && !full) {
       void *p = malloc(o->size);
       if (__builtin_expect(p == NULL, 0)) chk.nulls++;
@@ -331,14 +332,40 @@ static pthread_t *tids;
 /* ---- repetitions ---- */
 static uint64_t tv_us(struct timeval tv) { return (uint64_t)tv.tv_sec * 1000000ull + (uint64_t)tv.tv_usec; }
 
+static void die(const char *what, const char *detail) __attribute__((noreturn));
+
+/* Objects the trace never ends (computed once, before any timing). */
+static uint32_t *leftover;
+static uint64_t nleftover;
+
+static void find_leftovers(void) {
+  uint8_t *ended = mmap(NULL, P.nobjects, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (ended == MAP_FAILED) die("cannot map leftover table", strerror(errno));
+  for (uint64_t i = 0; i < P.nops; i++) {
+    const struct ar_op *o = &P.ops[i];
+    if (o->op == AR_FREE) ended[o->obj] = 1;
+    else if (o->op == AR_REALLOC) ended[o->arg] = 1;
+  }
+  for (uint64_t id = 1; id < P.nobjects; id++) nleftover += !ended[id];
+  leftover = mmap(NULL, (nleftover + 1) * sizeof *leftover, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (leftover == MAP_FAILED) die("cannot map leftover table", strerror(errno));
+  for (uint64_t id = 1, k = 0; id < P.nobjects; id++)
+    if (!ended[id]) leftover[k++] = (uint32_t)id;
+  munmap(ended, P.nobjects);
+}
+
+/* After a repetition: free what the trace left live (counted as leaked in
+ * the checking repetition), so every repetition starts from an empty heap. */
 static void cleanup_leftovers(int count) {
-  for (uint64_t id = 1; id < P.nobjects; id++) {
+  for (uint64_t k = 0; k < nleftover; k++) {
+    uint32_t id = leftover[k];
     if (slots[id]) {
       if (count) chk.leaked++;
       free(slots[id]);
       slots[id] = NULL;
     }
   }
+  /* Threads mode's state table restarts for the next repetition. */
   if (state) memset((void *)state, 0, P.nobjects);
 }
 
@@ -452,6 +479,7 @@ int main(int argc, char **argv) {
     tids = mmap(NULL, P.threads * sizeof(pthread_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (state == MAP_FAILED || tids == MAP_FAILED) die("cannot map thread tables", strerror(errno));
   }
+  find_leftovers();
   statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   install_crash_handlers();
   int perf_ins = RUNNING_ON_VALGRIND ? -1 : perf_open(PERF_COUNT_HW_INSTRUCTIONS);
