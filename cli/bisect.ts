@@ -36,7 +36,8 @@ export function stepLine(s: BisectStep): string {
 
 export function renderBisect(r: BisectResult): string {
   const out: string[] = [];
-  if (r.firstBad) out.push(`${bold(`${r.firstBad.commit} is the first bad commit`)}\n    ${r.firstBad.subject}\n    ${r.firstBad.deltaPct >= 0 ? '+' : ''}${r.firstBad.deltaPct.toFixed(2)}% (${r.good.value.toLocaleString('en-US')} → ${r.firstBad.value.toLocaleString('en-US')})`);
+  const fb = r.firstBadCommit;
+  if (fb) out.push(`${bold(`${fb.commit} is the first bad commit`)}\n    ${fb.subject}\n    ${fb.deltaPct >= 0 ? '+' : ''}${fb.deltaPct.toFixed(2)}% (${r.good.value.toLocaleString('en-US')} → ${fb.value.toLocaleString('en-US')})`);
   if (r.culprits) out.push(`${bold('smallest set of flag changes that reproduces the regression:')} ${Object.entries(r.culprits).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   out.push(`${r.steps.length} steps, ${r.builds} builds; bisection ${r.id} (allocreplay bisect show ${r.id})`);
   if (r.attribution.length) {

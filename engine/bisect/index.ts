@@ -25,7 +25,9 @@ export interface BisectResult {
   kind: 'commits' | 'flags';
   good: { probe: string; value: number };
   bad: { probe: string; value: number };
-  firstBad?: { commit: string; subject: string; value: number; deltaPct: number };
+  /** The first bad commit's id (commits). */
+  firstBad?: string;
+  firstBadCommit?: { commit: string; subject: string; value: number; deltaPct: number };
   culprits?: Record<string, string>;
   steps: BisectStep[];
   /** Distinct builds this bisection used (cached or not). */
@@ -168,7 +170,8 @@ export async function bisectCommits(c: BisectCommon & { good: string; bad: strin
     kind: 'commits',
     good: { probe: goodRev, value: g.value },
     bad: { probe: badRev, value: b.value },
-    firstBad: { commit: first.commit, subject: first.subject, value: badM.value!, deltaPct: ((badM.value! - goodM.value!) / goodM.value!) * 100 },
+    firstBad: first.commit,
+    firstBadCommit: { commit: first.commit, subject: first.subject, value: badM.value!, deltaPct: ((badM.value! - goodM.value!) / goodM.value!) * 100 },
     steps,
     builds: ctx.buildKeys.size,
     attribution: attributionRows,

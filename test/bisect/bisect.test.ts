@@ -59,7 +59,8 @@ describe('bisect commits', () => {
     const { repo, shas } = makeRepo('clean', 17, 11);
     const r = bisect(repo, shas[0]!, shas.at(-1)!);
     expect(r.status, r.stderr).toBe(0);
-    const firstBad = r.out.firstBad as { commit: string; subject: string; deltaPct: number };
+    expect(r.out.firstBad).toBe(shas[11]);
+    const firstBad = r.out.firstBadCommit as { commit: string; subject: string; deltaPct: number };
     expect(firstBad.commit).toBe(shas[11]);
     expect(firstBad.subject).toBe('Split the hot helpers out of line');
     expect(firstBad.deltaPct).toBeGreaterThan(2);
@@ -73,7 +74,7 @@ describe('bisect commits', () => {
     const { repo, shas } = makeRepo('broken', 16, 12, 8);
     const r = bisect(repo, shas[0]!, shas.at(-1)!, ['--no-attribution']);
     expect(r.status, r.stderr).toBe(0);
-    expect((r.out.firstBad as { commit: string }).commit).toBe(shas[12]);
+    expect(r.out.firstBad).toBe(shas[12]);
     const steps = r.out.steps as { probe: string; verdict: string }[];
     expect(steps.some((s) => s.verdict === 'skip' && s.probe === shas[8])).toBe(true);
   });
@@ -106,7 +107,7 @@ describe('bisect commits', () => {
     expect(done).toBeGreaterThanOrEqual(2);
     const again = cli([...args, '--json'], { env: renv });
     expect(again.status, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout).firstBad.commit).toBe(shas[5]);
+    expect(JSON.parse(again.stdout).firstBad).toBe(shas[5]);
     const after = readFileSync(counter, 'utf8').trim().split('\n');
     // Only a build cut short by the kill may run again; every finished one is reused.
     expect(after.length - new Set(after).size).toBeLessThanOrEqual(before.length - done);

@@ -110,3 +110,17 @@ describe('matrix', () => {
     expect(stored()).toBe(8);
   });
 });
+
+describe('target build', () => {
+  it('builds a source target, then finds it cached; a failing build shows its log tail and exits 1', () => {
+    const first = cli(['target', 'build', 'tinyslab', '--set', 'TS_POOL=0', '--json', '--db', join(dir, 'tb.sqlite')], { env });
+    expect(first.status, first.stderr).toBe(0);
+    const a = JSON.parse(first.stdout);
+    expect(a.status).toBe('ok');
+    const again = JSON.parse(cli(['target', 'build', 'tinyslab', '--set', 'TS_POOL=0', '--json', '--db', join(dir, 'tb.sqlite')], { env }).stdout);
+    expect(again).toMatchObject({ status: 'ok', cached: true, artifactPath: a.artifactPath });
+    const bad = cli(['target', 'build', 'tinyslab', '--set', 'TS_POOL=7', '--db', join(dir, 'tb.sqlite')], { env });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/TS_POOL=7 is not one of its values \(0, 1, 2\)/);
+  });
+});
