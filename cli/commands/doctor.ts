@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { Flags } from '@oclif/core';
+import { listTargets } from '../../engine/index.js';
 import { BaseCommand } from '../base.js';
 
 function probe(cmd: string, args: string[]): string {
@@ -10,8 +11,17 @@ function probe(cmd: string, args: string[]): string {
   }
 }
 
+function perfCounters(): string {
+  try {
+    const paranoid = execFileSync('cat', ['/proc/sys/kernel/perf_event_paranoid'], { encoding: 'utf8' }).trim();
+    return `perf_event_paranoid=${paranoid} (hardware counters are reported per run when the kernel and VM allow)`;
+  } catch {
+    return 'no perf_event support';
+  }
+}
+
 export default class Doctor extends BaseCommand {
-  static override description = 'Show what this machine offers allocreplay: compiler, valgrind, perf counters';
+  static override description = 'Show what this machine offers allocreplay: compiler, valgrind, git, perf counters, allocators';
   static override flags = { json: Flags.boolean({ description: 'print as JSON' }) };
 
   async run(): Promise<void> {
@@ -19,10 +29,13 @@ export default class Doctor extends BaseCommand {
     const facts = {
       node: process.version,
       cc: probe(process.env.CC ?? 'cc', ['--version']),
+      make: probe('make', ['--version']),
       valgrind: probe('valgrind', ['--version']),
       git: probe('git', ['--version']),
+      perf: perfCounters(),
+      allocators: listTargets().map((t) => `${t.name}: ${t.available ? (t.library ?? 'built in') : t.why}`),
     };
     if (flags.json) return this.printJson(facts);
-    for (const [k, v] of Object.entries(facts)) this.log(`${k.padEnd(10)} ${v}`);
+    for (const [k, v] of Object.entries(facts)) this.log(`${k.padEnd(10)} ${Array.isArray(v) ? v.join('\n           ') : v}`);
   }
 }
