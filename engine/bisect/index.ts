@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs';
 import { compareSamples, type Store } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
 import { listRevisions, resolveRevision, type SourceTarget } from '../build/index.js';
-import { type ReplayOptions, runReplay } from '../driver/index.js';
+import { discardProfile, type ReplayOptions, runReplay } from '../driver/index.js';
 import { makeJob, measure, median, outcomeFromStore, planTrace, type PlannedTrace } from '../runner/index.js';
 import { readySource } from '../runner/targets.js';
 import { attribute, type FunctionDelta, profileFunctions } from './attribution.js';
@@ -84,7 +83,7 @@ async function attributionFor(ctx: Ctx, goodLib: string | undefined, badLib: str
     try {
       return profileFunctions(r.profilePath);
     } finally {
-      rmSync(r.profilePath, { force: true });
+      discardProfile(r);
     }
   };
   return attribute(await profile(goodLib), await profile(badLib));

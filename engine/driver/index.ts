@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { compileNative, packagePath } from '../../traces/index.js';
 import type { Plan } from '../plan/index.js';
@@ -106,6 +106,11 @@ function signalName(n: number): string {
 
 function tail(text: string, lines = 4): string {
   return text.trim().split('\n').slice(-lines).join(' | ');
+}
+
+/** Removes the callgrind output a run kept (and its private directory). */
+export function discardProfile(r: RunResult): void {
+  if (r.profilePath) rmSync(dirname(r.profilePath), { recursive: true, force: true });
 }
 
 /** Total instructions of the collected region in a callgrind output file. */

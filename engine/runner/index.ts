@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Store } from '../../reports/index.js';
-import { type Metric, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
+import { discardProfile, type Metric, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
 import { type Plan, planFor } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
@@ -152,6 +152,7 @@ export interface MeasureHooks {
 export async function measure(store: Store, sessionId: number, jobs: Job[], options: ReplayOptions, interleave: boolean, hooks: MeasureHooks = {}): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   const store1 = (job: Job, r: RunResult): void => {
+    discardProfile(r);
     const runId = store.recordRun({
       sessionId,
       traceId: job.trace.traceId,
