@@ -110,8 +110,9 @@ export async function renderHtml(input: HtmlInput): Promise<string> {
     sections.push(`<h2>Comparison</h2>${htmlTable(COMPARE_HEAD, input.compare.map((r) => compareCells(r, false)))}`);
   }
   // Bars: every configuration's median with a bootstrap 95% CI of the median.
+  const runs = store.runs();
   const bars = input.matrix.map((c) => {
-    const values = store.runs().filter((r) => r.configHash === c.configHash && r.trace === c.trace && r.metric === metric && r.status === 'ok').flatMap((r) => store.samples(r.id).map((s) => (metric === 'time' ? s.nsPerOp : (s.instructions ?? 0))));
+    const values = runs.filter((r) => r.configHash === c.configHash && r.trace === c.trace && r.metric === metric && r.status === 'ok').flatMap((r) => store.samples(r.id).map((s) => (metric === 'time' ? s.nsPerOp : (s.instructions ?? 0))));
     const [lo, hi] = bootstrapMedianCI(values);
     return { trace: c.trace, configuration: c.label, median: c.median, lo, hi };
   });
@@ -121,7 +122,7 @@ export async function renderHtml(input: HtmlInput): Promise<string> {
   // Live bytes vs RSS: the newest run with a series, per trace.
   const seriesCharts: string[] = [];
   for (const trace of new Set(input.matrix.map((c) => c.trace))) {
-    const run = store.runs().find((r) => r.trace === trace && r.series && r.series.length > 1);
+    const run = runs.find((r) => r.trace === trace && r.series && r.series.length > 1);
     if (!run) continue;
     const data = run.series!.flatMap((p) => [
       { op: p.op, value: p.liveBytes / 1024, what: 'live bytes (trace)' },
