@@ -14,8 +14,11 @@ export interface ConfigMatrix {
   traces: string[];
   targets: string[];
   revs: string[];
+  /** Flag axes: compile-time or runtime per the target's flag definitions. */
   set: Record<string, string[]>;
+  /** Runtime environment axes, for every target. */
   env: Record<string, string[]>;
+  /** `A=1,B=2`: leave out configurations with all of these. */
   exclude: string[];
 }
 

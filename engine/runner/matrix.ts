@@ -1,20 +1,12 @@
 import type { Store } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
-import type { Config } from '../config/index.js';
+import type { Config, ConfigMatrix } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
 import { type Job, makeJob, measure, type MeasureHooks, type Outcome, outcomeFromStore, planTrace, type ReadyTarget } from './index.js';
 import { readySource, resolveTargetSpec } from './targets.js';
 
-export interface MatrixSpec {
-  traces: string[];
-  targets: string[];
-  revs: string[];
-  /** Flag axes: compile-time or runtime per the target's flag definitions. */
-  set: Record<string, string[]>;
-  /** Runtime environment axes, for every target. */
-  env: Record<string, string[]>;
-  /** `A=1,B=2`: leave out configurations with all of these. */
-  exclude: string[];
+/** A matrix as allocreplay.yaml names one (trace files resolved), plus how to measure it. */
+export interface MatrixSpec extends ConfigMatrix {
   options: ReplayOptions;
   force: boolean;
 }
