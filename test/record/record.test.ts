@@ -29,7 +29,11 @@ describe('record', () => {
     const out = join(dir, 'seq.trace.msgpack');
     const r = cli(['record', '-o', out, '--', prog, 'sequence']);
     expect(r.status).toBe(0);
-    const ev = marked(readEvents(out), 1000, 2000).map((e) => [e.op, e.object, e.size, e.arg, e.thread]);
+    const all = readEvents(out);
+    // Timestamps (TSC stamps mapped to ns) run forward and span less than the run.
+    expect(all.every((e, i) => i === 0 || e.time! >= all[i - 1]!.time!)).toBe(true);
+    expect(all.at(-1)!.time!).toBeLessThan(10e9);
+    const ev = marked(all, 1000, 2000).map((e) => [e.op, e.object, e.size, e.arg, e.thread]);
     // Object ids are dense over the whole trace; take them relative to the first of ours.
     const base = ev[0]![1]! - 1;
     const id = (k: number): number => base + k;

@@ -39,12 +39,15 @@ extern void *__libc_pvalloc(size_t);
 enum { R_MALLOC = 1, R_CALLOC, R_REALLOC, R_FREE, R_MEMALIGN, R_POSIX_MEMALIGN, R_ALIGNED_ALLOC, R_VALLOC, R_PVALLOC, R_THREAD_EXIT };
 
 /* One call, 40 bytes, little-endian; read by traces/record/index.ts. The
- * log is a sequence of blocks: a 16-byte header {magic "ARB1", tid, count,
- * 0} and `count` records of that thread. Bytes written are the recorder's
- * main cost, so a record holds only what the converter needs. */
+ * log is a sequence of blocks: a 32-byte header {magic "ARB2", tid, count,
+ * 0, stamp, ns} and `count` records of that thread. Bytes written are the
+ * recorder's main cost, so a record holds only what the converter needs.
+ * Records carry a cheap stamp (the TSC on x86-64, else CLOCK_MONOTONIC ns);
+ * every header pairs a stamp with CLOCK_MONOTONIC ns, from which the
+ * converter maps stamps to ns. */
 struct rec_t {
   uint64_t seq_op; /* global sequence number << 8 | op */
-  uint64_t ns;     /* CLOCK_MONOTONIC */
+  uint64_t ns;     /* stamp, see above */
   uint64_t ptr;    /* the result (allocations, realloc), or the freed pointer */
   uint64_t size;
   uint64_t arg;    /* calloc nmemb, alignment, realloc's old pointer */
@@ -53,6 +56,7 @@ _Static_assert(sizeof(struct rec_t) == 40, "record is 40 bytes");
 
 struct block_header {
   uint32_t magic, tid, count, zero;
+  uint64_t stamp, ns; /* a calibration point: the same instant on both clocks */
 };
 
 #define BUF_RECS 16384
@@ -82,6 +86,23 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+/* A few cycles instead of a clock_gettime per call. */
+static inline uint64_t stamp(void) { return __rdtsc(); }
+#else
+static inline uint64_t stamp(void) { return now_ns(); }
+#endif
+
+static void fill_header(struct block_header *h, uint32_t tid, uint32_t count) {
+  h->magic = 0x32425241u; /* "ARB2" */
+  h->tid = tid;
+  h->count = count;
+  h->zero = 0;
+  h->stamp = stamp();
+  h->ns = now_ns();
+}
+
 static void write_all(int fd, const void *p, size_t n) {
   const char *c = p;
   while (n) {
@@ -99,11 +120,8 @@ static void write_all(int fd, const void *p, size_t n) {
  * records (see tbuf_get), so a block is one write(). */
 static void flush(struct tbuf *b) {
   if (b->n && log_fd >= 0) {
-    struct block_header *h = (struct block_header *)b->recs - 1;
-    h->magic = 0x31425241u; /* "ARB1" */
-    h->tid = b->tid;
-    h->count = b->n;
-    h->zero = 0;
+    struct block_header *h = (struct block_header *)((char *)b->recs - sizeof(struct block_header));
+    fill_header(h, b->tid, b->n);
     write_all(log_fd, h, sizeof *h + (size_t)b->n * sizeof(struct rec_t));
   }
   b->n = 0;
@@ -129,6 +147,12 @@ static void open_log(void) {
   p = put_u64(p, now_ns());
   memcpy(p, ".bin", 5);
   log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd >= 0) {
+    /* An empty block: the first calibration point. */
+    struct block_header h;
+    fill_header(&h, 0, 0);
+    write_all(log_fd, &h, sizeof h);
+  }
 }
 
 static void thread_done(void *arg) {
@@ -137,7 +161,7 @@ static void thread_done(void *arg) {
   struct rec_t *r = &b->recs[b->n++];
   memset(r, 0, sizeof *r);
   r->seq_op = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) << 8 | R_THREAD_EXIT;
-  r->ns = now_ns();
+  r->ns = stamp();
   pthread_mutex_lock(&reg_lock);
   flush(b);
   b->dead = 1;
@@ -148,10 +172,10 @@ static void thread_done(void *arg) {
 static struct tbuf *tbuf_get(void) {
   struct tbuf *b = tl;
   if (b) return b;
-  b = mmap(NULL, 64 + BUF_RECS * sizeof(struct rec_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  b = mmap(NULL, 128 + BUF_RECS * sizeof(struct rec_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (b == MAP_FAILED) return NULL;
-  _Static_assert(sizeof(struct tbuf) + sizeof(struct block_header) <= 64, "buffer header fits");
-  b->recs = (struct rec_t *)((char *)b + 64);
+  _Static_assert(sizeof(struct tbuf) + sizeof(struct block_header) <= 128, "buffer header fits");
+  b->recs = (struct rec_t *)((char *)b + 128);
   b->tid = (uint32_t)syscall(SYS_gettid);
   pthread_mutex_lock(&reg_lock);
   b->next = registry;
@@ -172,7 +196,7 @@ static inline void record(int op, const void *ptr, size_t size, uint64_t arg) {
     if (b->n == BUF_RECS) flush(b);
     struct rec_t *r = &b->recs[b->n++];
     r->seq_op = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) << 8 | (uint64_t)op;
-    r->ns = now_ns();
+    r->ns = stamp();
     r->ptr = (uint64_t)(uintptr_t)ptr;
     r->size = size;
     r->arg = arg;

@@ -12,7 +12,7 @@ import { type ConversionCounts, PointerTracker } from './pointers.js';
 export { PointerTracker, type ConversionCounts } from './pointers.js';
 
 const REC = 40;
-const BLOCK = 16;
+const BLOCK = 32;
 
 /** The recorder shim, compiled on first use and cached. */
 export function recorderPath(): string {
@@ -46,16 +46,24 @@ export function convertRawLog(raw: string, out: string, command: string[]): Reco
   // Blocks of one thread's records: find every record and its thread.
   const at: number[] = [];
   const tidOf: number[] = [];
+  // Calibration points (stamp, ns) from the block headers.
+  const cal: [number, number][] = [];
   for (let off = 0; off + BLOCK <= buf.length; ) {
-    if (buf.readUInt32LE(off) !== 0x31425241) break; // a torn tail (killed mid-write) ends the log
+    if (buf.readUInt32LE(off) !== 0x32425241) break; // a torn tail (killed mid-write) ends the log
     const tid = buf.readUInt32LE(off + 4);
     const count = buf.readUInt32LE(off + 8);
+    cal.push([u64(off + 16), u64(off + 24)]);
     off += BLOCK;
     for (let k = 0; k < count && off + REC <= buf.length; k++, off += REC) {
       at.push(off);
       tidOf.push(tid);
     }
   }
+  // Stamps to ns: a line through the first and last calibration points.
+  const [s0, n0] = cal[0] ?? [0, 0];
+  const [s1, n1] = cal.at(-1) ?? [0, 0];
+  const perStamp = s1 > s0 && n1 > n0 ? (n1 - n0) / (s1 - s0) : 1;
+  const toNs = (st: number): number => Math.round(n0 + (st - s0) * perStamp);
   // seq_op = seq * 256 + op: records go back into the order they happened.
   let minSeq = Number.MAX_SAFE_INTEGER;
   let maxSeq = 0;
@@ -73,7 +81,7 @@ export function convertRawLog(raw: string, out: string, command: string[]): Reco
       if (i < 0) continue;
       const o = at[i]!;
       const op = buf[o]!;
-      const ns = u64(o + 8);
+      const ns = toNs(u64(o + 8));
       const ptr = u64(o + 16);
       const size = u64(o + 24);
       const arg = u64(o + 32);
