@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { defaultDbPath, openStore, type Store } from '../reports/index.js';
 import { usageError } from '../traces/index.js';
 import { basename, resolve } from 'node:path';
-import type { Config, ReplayOptions } from '../engine/index.js';
+import { type Config, loadConfig, type ReplayOptions } from '../engine/index.js';
 
 /** Flags shared by replay, matrix and bisect. */
 export const replayFlags = {
@@ -27,8 +27,9 @@ export function replayOptions(f: { repeat: number; warmup: number; mode: string;
   };
 }
 
+/** The results database: --db, else allocreplay.yaml's `db`, else the default path. */
 export function storeFor(db: string | undefined, readonly = false): Store {
-  return openStore(db ?? defaultDbPath(), { readonly });
+  return openStore(db ?? loadConfig()?.db ?? defaultDbPath(), { readonly });
 }
 
 /** `NAME=a,b,c` → [NAME, [a,b,c]]. */
