@@ -102,9 +102,15 @@ describe('allocreplay replay', () => {
     for (let i = 0; i < 600; i++) {
       await new Promise((res) => setTimeout(res, 100));
       if (!existsSync(db)) continue;
-      const probe = new Database(db, { readonly: true });
-      const n = (probe.prepare('SELECT count(*) n FROM runs').get() as { n: number }).n;
-      probe.close();
+      // The file exists a moment before its tables do.
+      let n = 0;
+      try {
+        const probe = new Database(db, { readonly: true });
+        n = (probe.prepare('SELECT count(*) n FROM runs').get() as { n: number }).n;
+        probe.close();
+      } catch {
+        n = 0;
+      }
       if (n >= 1) break;
     }
     child.kill('SIGKILL');
