@@ -1,35 +1,42 @@
 import { Flags } from '@oclif/core';
-import { anyRegression, checkSummary, compare, type ReportMetric } from '../../../reports/index.js';
+import { check, checkSummary, type ReportMetric, renderCompare, stdoutColor } from '../../../reports/index.js';
+import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 import { emitReport } from '../../report.js';
 
 export default class ReportCheck extends BaseCommand {
-  static override description = 'For CI: exit 1 when the candidate regresses beyond --threshold on any trace; prints a markdown summary';
+  static override description = 'For CI: compare, then exit 1 when any trace regresses beyond --threshold; prints a markdown summary for a CI comment';
+  static override examples = ["<%= config.bin %> report check --baseline rev=main --candidate rev=HEAD --metric instructions -o comment.md"];
   static override flags = {
-    baseline: Flags.string({ description: 'selector for the baseline', required: true }),
+    baseline: Flags.string({ description: 'selector for the baseline (rev= target= session= config= trace= machine= NAME=value)', required: true }),
     candidate: Flags.string({ description: 'selector for the candidate', required: true }),
-    threshold: Flags.string({ description: 'percent', default: '2' }),
-    metric: Flags.string({ options: ['time', 'instructions'], default: 'instructions', description: 'metric' }),
-    output: Flags.string({ char: 'o', description: 'also write the markdown here' }),
-    json: Flags.boolean({ description: 'print the comparison as JSON' }),
+    threshold: Flags.string({ description: 'percent: a regression must exceed it', default: '2' }),
+    metric: Flags.string({ options: ['time', 'instructions'], default: 'time', description: 'time (ns/op) or instructions (exact)' }),
+    format: Flags.string({ options: ['markdown', 'table', 'json', 'csv'], default: 'markdown', description: 'what to print' }),
+    output: Flags.string({ char: 'o', description: 'also write the markdown summary to this file' }),
+    json: Flags.boolean({ description: 'print {regression, thresholdPct, rows} as JSON' }),
     ...dbFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ReportCheck);
+    const thresholdPct = Number(flags.threshold);
+    if (!Number.isFinite(thresholdPct) || thresholdPct < 0) throw usageError(`--threshold ${flags.threshold} is not a percentage`, 'pass a number of percent, e.g. --threshold 2');
     const store = storeFor(flags.db, true);
-    let failed = false;
+    let regression = false;
     try {
-      const rows = compare(store, flags.baseline, flags.candidate, { metric: flags.metric as ReportMetric, thresholdPct: Number(flags.threshold) });
-      failed = anyRegression(rows);
-      const md = checkSummary(rows, Number(flags.threshold));
+      const result = check(store, flags.baseline, flags.candidate, { metric: flags.metric as ReportMetric, thresholdPct });
+      regression = result.regression;
+      const md = checkSummary(result);
       if (flags.output) emitReport(md, flags.output);
-      if (flags.json) this.printJson({ regression: failed, rows });
-      else process.stdout.write(md);
+      if (flags.json) this.printJson(result);
+      else if (flags.format === 'markdown') process.stdout.write(md);
+      else emitReport(renderCompare(result.rows, flags.format as 'table' | 'json' | 'csv', { color: stdoutColor() }), undefined);
     } finally {
       store.close();
     }
-    if (failed) process.exit(1);
+    // Exit code 1 = regression found (output is flushed first: no process.exit here).
+    if (regression) process.exitCode = 1;
   }
 }

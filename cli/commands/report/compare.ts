@@ -1,33 +1,49 @@
 import { Flags } from '@oclif/core';
-import { compare, matrixReport, type ReportMetric, renderCompare, renderHtml } from '../../../reports/index.js';
+import { compare, matrixReport, type ReportMetric, renderCompare, renderHtml, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
+import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { storeFor } from '../../common.js';
 import { emitReport, reportFlags } from '../../report.js';
 
 export default class ReportCompare extends BaseCommand {
   static override description = 'Compare a baseline and a candidate per trace: medians, delta, 95% CI of the ratio, Mann–Whitney p, verdict';
-  static override examples = ["<%= config.bin %> report compare --baseline 'target=tinyslab TS_INLINE=1' --candidate 'target=tinyslab TS_INLINE=0' --metric instructions"];
+  static override examples = [
+    "<%= config.bin %> report compare --baseline 'target=tinyslab TS_INLINE=1' --candidate 'target=tinyslab TS_INLINE=0'",
+    '<%= config.bin %> report compare --baseline rev=v1.2 --candidate rev=main --metric instructions --format markdown',
+  ];
   static override flags = {
-    baseline: Flags.string({ description: 'selector: rev= target= session= config= trace= NAME=value', required: true }),
+    baseline: Flags.string({ description: 'selector: rev= target= session= config= trace= machine= NAME=value (spaces or commas)', required: true }),
     candidate: Flags.string({ description: 'selector for the candidate', required: true }),
-    threshold: Flags.string({ description: 'percent beyond which a difference counts', default: '2' }),
+    threshold: Flags.string({ description: 'percent: differences within ±P are "no change"', default: '2' }),
     ...reportFlags,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ReportCompare);
+    const thresholdPct = threshold(flags.threshold);
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric as ReportMetric;
-      const rows = compare(store, flags.baseline, flags.candidate, { metric, thresholdPct: Number(flags.threshold) });
+      const rows = compare(store, flags.baseline, flags.candidate, { metric, thresholdPct });
       const format = flags.json ? 'json' : flags.format;
       if (format === 'html') {
-        const keep = new Set(rows.flatMap((r) => [r.baseline, r.candidate]));
-        const matrix = matrixReport(store, { metric }).filter((c) => keep.has(c.label));
-        emitReport(await renderHtml({ title: 'allocreplay comparison', metric, store, matrix, compare: rows }), flags.output);
-      } else emitReport(renderCompare(rows, format as 'table'), flags.output);
+        const keep = new Set(rows.flatMap((r) => [r.baselineHash, r.candidateHash]));
+        const traces = new Set(rows.map((r) => r.trace));
+        const matrix = matrixReport(store, { metric }).filter((c) => keep.has(c.configHash) && traces.has(c.trace));
+        const series = seriesReport(store)
+          .filter((s) => traces.has(s.trace))
+          .map((s) => ({ ...s, rss: s.rss.filter((r) => matrix.some((c) => c.label === r.label)) }));
+        emitReport(await renderHtml({ title: 'allocreplay comparison', metric, source: store.path, compare: rows, thresholdPct, matrix, series }), flags.output);
+      } else emitReport(renderCompare(rows, format as TextFormat, { color: !flags.output && stdoutColor() }), flags.output);
     } finally {
       store.close();
     }
   }
+}
+
+/** `--threshold P`: a non-negative percentage. */
+function threshold(text: string): number {
+  const t = Number(text);
+  if (!Number.isFinite(t) || t < 0) throw usageError(`--threshold ${text} is not a percentage`, 'pass a number of percent, e.g. --threshold 2');
+  return t;
 }

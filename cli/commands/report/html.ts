@@ -1,33 +1,43 @@
 import { Flags } from '@oclif/core';
-import { compare, history, matrixReport, type ReportMetric, renderHtml } from '../../../reports/index.js';
+import { compare, history, matrixReport, type ReportMetric, renderHtml, seriesReport } from '../../../reports/index.js';
+import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 import { emitReport } from '../../report.js';
 
 export default class ReportHtml extends BaseCommand {
-  static override description = 'One self-contained HTML page: matrix, comparison, live bytes vs RSS, history — SVG charts, no network needed';
+  static override description =
+    'One self-contained HTML page: comparison, matrix with CI bars, live bytes vs RSS per trace, history; SVG charts inline, no network needed to view';
+  static override examples = ["<%= config.bin %> report html -o report.html --baseline 'TS_INLINE=1' --candidate 'TS_INLINE=0'"];
   static override flags = {
-    output: Flags.string({ char: 'o', description: 'HTML file', required: true }),
-    metric: Flags.string({ options: ['time', 'instructions'], default: 'time', description: 'metric' }),
-    select: Flags.string({ description: 'only runs matching this selector' }),
-    baseline: Flags.string({ description: 'add a comparison: baseline selector' }),
-    candidate: Flags.string({ description: 'add a comparison: candidate selector' }),
-    threshold: Flags.string({ default: '2', description: 'percent' }),
-    json: Flags.boolean({ description: 'print where the file went as JSON' }),
+    output: Flags.string({ char: 'o', description: 'HTML file to write', required: true }),
+    metric: Flags.string({ options: ['time', 'instructions'], default: 'time', description: 'time (ns/op) or instructions' }),
+    select: Flags.string({ description: 'only runs matching this selector', default: '' }),
+    baseline: Flags.string({ description: 'add a comparison: baseline selector (with --candidate)' }),
+    candidate: Flags.string({ description: 'add a comparison: candidate selector (with --baseline)' }),
+    threshold: Flags.string({ default: '2', description: 'percent, for the comparison' }),
+    title: Flags.string({ default: 'allocreplay report', description: 'page title' }),
+    json: Flags.boolean({ description: 'print what was written as JSON' }),
     ...dbFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ReportHtml);
+    if (!!flags.baseline !== !!flags.candidate) throw usageError('--baseline and --candidate go together', 'pass both to add a comparison, or neither');
+    const thresholdPct = Number(flags.threshold);
+    if (!Number.isFinite(thresholdPct) || thresholdPct < 0) throw usageError(`--threshold ${flags.threshold} is not a percentage`, 'pass a number of percent, e.g. --threshold 2');
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric as ReportMetric;
-      const matrix = matrixReport(store, { metric, ...(flags.select ? { selector: flags.select } : {}) });
-      const cmp = flags.baseline && flags.candidate ? compare(store, flags.baseline, flags.candidate, { metric, thresholdPct: Number(flags.threshold) }) : undefined;
-      const h = flags.select ? history(store, { metric, selector: flags.select }) : undefined;
-      emitReport(await renderHtml({ title: 'allocreplay report', metric, store, matrix, ...(cmp ? { compare: cmp } : {}), ...(h ? { history: h } : {}) }), flags.output);
-      if (flags.json) this.printJson({ output: flags.output });
-      else this.log(`wrote ${flags.output}`);
+      const selector = flags.select ? { selector: flags.select } : {};
+      const matrix = matrixReport(store, { metric, ...selector });
+      const cmp = flags.baseline && flags.candidate ? compare(store, flags.baseline, flags.candidate, { metric, thresholdPct }) : undefined;
+      const h = history(store, { metric, selector: flags.select });
+      const series = seriesReport(store, selector);
+      emitReport(await renderHtml({ title: flags.title, metric, source: store.path, matrix, series, history: h, thresholdPct, ...(cmp ? { compare: cmp } : {}) }), flags.output);
+      const summary = { output: flags.output, configurations: new Set(matrix.map((c) => c.configHash)).size, traces: new Set(matrix.map((c) => c.trace)).size, compared: cmp?.length ?? 0, historyLines: h.size, seriesCharts: series.length };
+      if (flags.json) this.printJson(summary);
+      else this.log(`wrote ${flags.output}: ${summary.configurations} configurations × ${summary.traces} traces, ${summary.seriesCharts} series charts, ${summary.historyLines} history lines${cmp ? `, ${cmp.length} compared` : ''}`);
     } finally {
       store.close();
     }
