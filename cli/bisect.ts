@@ -18,7 +18,7 @@ export const bisectFlags = {
   json: Flags.boolean({ description: 'print the result as JSON' }),
 };
 
-export function sourceFor(f: { target?: string; repo?: string; build?: string; artifact?: string }): { source: SourceTarget; db?: string } {
+export function sourceFor(f: { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[] }): { source: SourceTarget; db?: string } {
   const inline = inlineTarget(loadConfig(), f);
   const name = inline.name ?? f.target;
   if (!name) throw usageError('bisect needs a source target', 'pass --target tinyslab (or a source target of allocreplay.yaml), or --repo, --build and --artifact');
@@ -48,7 +48,7 @@ export function renderBisect(r: BisectResult): string {
   return out.join('\n');
 }
 
-type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string; trace: string; threshold: string; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch: string; timeout: number; db?: string; json: boolean };
+type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: string; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch: string; timeout: number; db?: string; json: boolean };
 
 /** Opens the store and fills what both bisections take from their flags; closes the store after `run`. */
 export async function withBisect<T>(f: BisectFlagValues, run: (common: BisectCommon) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { defaultDbPath, openStore, type Store } from '../reports/index.js';
 import { usageError } from '../traces/index.js';
 import { basename, resolve } from 'node:path';
-import { type Config, loadConfig, type ReplayOptions } from '../engine/index.js';
+import { checkFlagName, type Config, loadConfig, parseFlagDecl, type ReplayOptions, resolveSelectorRevisions } from '../engine/index.js';
 
 /** Flags shared by replay, matrix and bisect. */
 export const replayFlags = {
@@ -12,6 +12,12 @@ export const replayFlags = {
   touch: Flags.string({ description: 'write to new blocks: none, first byte, or all of it', options: ['none', 'first', 'all'], default: 'none' }),
   metric: Flags.string({ description: 'time (wall clock, repeated) or instructions (callgrind, exact)', options: ['time', 'instructions'], default: 'time' }),
   timeout: Flags.integer({ description: 'seconds before a run is killed and recorded as timeout', default: 300, min: 1 }),
+};
+
+/** How stored results are reused (matrix). */
+export const reuseFlags = {
+  force: Flags.boolean({ description: 'measure again configurations already stored' }),
+  'retry-failed': Flags.boolean({ description: 'measure again configurations whose stored run failed, crashed or timed out (and rebuild failed builds)' }),
 };
 
 export const dbFlag = { db: Flags.string({ description: 'results database (default .allocreplay/results.sqlite beside allocreplay.yaml, else here)' }) };
@@ -32,29 +38,70 @@ export function storeFor(db: string | undefined, readonly = false): Store {
   return openStore(db ?? loadConfig()?.db ?? defaultDbPath(), { readonly });
 }
 
-/** `NAME=a,b,c` → [NAME, [a,b,c]]. */
+/**
+ * `NAME=a,b,c` → [NAME, [a,b,c]]. A comma inside one value is written `\,`
+ * (`MALLOC_CONF=tcache:false\,narenas:1` is one value).
+ */
 export function parseAxis(text: string, flag: string): [string, string[]] {
-  const m = /^([A-Za-z_][\w.]*)=(.+)$/.exec(text);
-  if (!m) throw usageError(`${flag} ${text}: expected NAME=value[,value…]`, `for example ${flag} TS_POOL=1,2`);
-  return [m[1]!, m[2]!.split(',').map((v) => v.trim())];
+  const m = /^([^=]+)=(.+)$/s.exec(text);
+  if (!m) throw usageError(`${flag} ${text}: expected NAME=value[,value…]`, `for example ${flag} TS_POOL=1,2 (a comma inside a value: \\,)`);
+  const values = m[2]!.split(/(?<!\\),/).map((v) => v.replaceAll('\\,', ',').trim());
+  return [checkFlagName(m[1]!, flag), values];
 }
 
-/** `--repo DIR --build CMD --artifact PATH`: a source target given inline. */
+/** Repeated `--set NAME=…` flags as axes; a name given twice gets both lists of values. */
+export function parseAxes(list: string[], flag: string, base: Record<string, string[]> = {}): Record<string, string[]> {
+  const out: Record<string, string[]> = { ...base };
+  const seen = new Set<string>();
+  for (const text of list) {
+    const [name, values] = parseAxis(text, flag);
+    out[name] = seen.has(name) ? [...new Set([...out[name]!, ...values])] : values;
+    seen.add(name);
+  }
+  return out;
+}
+
+/** `NAME=VALUE` flags (replay, target build, bisect): one value each, commas and all. */
+export function parseAssignments(list: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const text of list) {
+    const m = /^([^=]+)=(.*)$/s.exec(text);
+    if (!m) throw usageError(`${flag} ${text}: expected NAME=VALUE`, `for example ${flag} TS_POOL=2`);
+    out[checkFlagName(m[1]!, flag)] = m[2]!;
+  }
+  return out;
+}
+
+/** `--repo DIR --build CMD --artifact PATH --flag NAME=KIND[:DEFAULT]`: a source target given inline. */
 export const inlineSourceFlags = {
   repo: Flags.string({ description: 'source target: the allocator repository (built in a private copy, never in place)' }),
-  build: Flags.string({ description: "source target: build command template ({cflags} {jobs} {make} {cmake}), e.g. 'make -j{jobs} CFLAGS={cflags}'" }),
-  artifact: Flags.string({ description: 'source target: the shared library the build makes, relative to the repository' }),
+  build: Flags.string({ description: "source target: build command template ({cflags} {make} {cmake} {configure} {jobs} {NAME}), e.g. 'make -j{jobs} CFLAGS={cflags}'" }),
+  artifact: Flags.string({ description: 'source target: the shared library the build makes, relative to the repository ({NAME} takes a flag value; repeat for candidates tried in order)', multiple: true }),
+  flag: Flags.string({ description: 'source target: declare a flag NAME=KIND[:DEFAULT], KIND one of define, make, cmake, configure, env (e.g. MI_SECURE=cmake:OFF)', multiple: true, default: [] }),
+  dirty: Flags.boolean({ description: "build a git repository's uncommitted changes (else a dirty work tree at HEAD is refused)" }),
 };
 
 /**
  * Adds an inline source target to the config (creating an empty one when
  * there is no allocreplay.yaml) and returns its name, or undefined.
  */
-export function inlineTarget(config: Config | undefined, f: { repo?: string; build?: string; artifact?: string }): { config: Config | undefined; name: string | undefined } {
-  if (!f.repo && !f.build && !f.artifact) return { config, name: undefined };
-  if (!f.repo || !f.build || !f.artifact) throw usageError('an inline source target needs --repo, --build and --artifact together', "for example --repo ../myalloc --build 'make -j{jobs} CFLAGS_EXTRA={cflags}' --artifact libmyalloc.so");
+export function inlineTarget(config: Config | undefined, f: { repo?: string; build?: string; artifact?: string[]; flag?: string[] }): { config: Config | undefined; name: string | undefined } {
+  const artifact = f.artifact ?? [];
+  if (!f.repo && !f.build && artifact.length === 0) {
+    if (f.flag?.length) throw usageError('--flag declares a flag of an inline source target', 'give --repo, --build and --artifact too (targets of allocreplay.yaml declare flags under flags:)');
+    return { config, name: undefined };
+  }
+  if (!f.repo || !f.build || artifact.length === 0) throw usageError('an inline source target needs --repo, --build and --artifact together', "for example --repo ../myalloc --build 'make -j{jobs} CFLAGS_EXTRA={cflags}' --artifact libmyalloc.so");
   const name = basename(resolve(f.repo));
   const c: Config = config ?? { path: '(command line)', dir: process.cwd(), traces: {}, targets: {}, matrices: {} };
-  c.targets[name] = { kind: 'source', name, repo: resolve(f.repo), build: f.build, artifact: f.artifact, flags: {}, env: {} };
+  c.targets[name] = { kind: 'source', name, repo: resolve(f.repo), build: f.build, artifact: artifact.length === 1 ? artifact[0]! : artifact, flags: Object.fromEntries((f.flag ?? []).map(parseFlagDecl)), env: {} };
   return { config: c, name };
+}
+
+/** A selector with `rev=` refs resolved through `--repo`, allocreplay.yaml's source targets and the store's repositories. */
+export function selectorFor(store: Store, text: string | undefined, repo?: string): string | undefined {
+  if (text === undefined) return undefined;
+  const config = loadConfig();
+  const repos = [...(repo ? [resolve(repo)] : []), ...Object.values(config?.targets ?? {}).flatMap((t) => (t.kind === 'source' ? [t.repo] : []))];
+  return resolveSelectorRevisions(store, text, repos);
 }

@@ -1,3 +1,4 @@
+export * from './identity/index.js';
 export * from './store/index.js';
 export * from './stats/index.js';
 export * from './compare/index.js';

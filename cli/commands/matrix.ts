@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { loadConfig, runMatrix, traceFile } from '../../engine/index.js';
 import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, parseAxis, replayFlags, replayOptions, storeFor } from '../common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, reuseFlags, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
 import { outcomeJson, renderMatrix } from '../render.js';
 
@@ -18,11 +18,11 @@ export default class Matrix extends BaseCommand {
   static override flags = {
     name: Flags.string({ description: 'a matrix defined in allocreplay.yaml' }),
     target: Flags.string({ char: 't', description: 'targets', multiple: true, default: [] }),
-    rev: Flags.string({ description: 'revisions of source targets, comma-separated', multiple: true, default: [] }),
-    set: Flags.string({ description: 'flag axis NAME=a,b,…', multiple: true, default: [] }),
-    env: Flags.string({ description: 'runtime environment axis NAME=a,b,…', multiple: true, default: [] }),
+    rev: Flags.string({ description: 'revisions of source targets: A,B lists or A..B git ranges (the commits after A up to B)', multiple: true, default: [] }),
+    set: Flags.string({ description: 'flag axis NAME=a,b,… (a comma inside a value: \\,)', multiple: true, default: [] }),
+    env: Flags.string({ description: "runtime environment axis NAME=a,b,… (one value with commas: 'MALLOC_CONF=tcache:false\\,narenas:1')", multiple: true, default: [] }),
     exclude: Flags.string({ description: "leave out configurations matching 'NAME=a,OTHER=b'", multiple: true, default: [] }),
-    force: Flags.boolean({ description: 'measure again configurations already stored' }),
+    ...reuseFlags,
     ...inlineSourceFlags,
     ...replayFlags,
     ...dbFlag,
@@ -39,7 +39,6 @@ export default class Matrix extends BaseCommand {
     const targets = [...(named?.targets ?? []), ...flags.target, ...(inline.name ? [inline.name] : [])];
     if (traceArgs.length === 0) throw usageError('no traces given', 'pass trace files, or --name of a matrix in allocreplay.yaml');
     if (targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
-    const axes = (list: string[], flag: string, base: Record<string, string[]> = {}): Record<string, string[]> => ({ ...base, ...Object.fromEntries(list.map((s) => parseAxis(s, flag))) });
     const options = replayOptions(flags);
     const store = storeFor(flags.db ?? config?.db);
     const progress = new Progress('matrix', 0);
@@ -52,11 +51,13 @@ export default class Matrix extends BaseCommand {
           traces: traceArgs,
           targets,
           revs: [...(named?.revs ?? []), ...flags.rev.flatMap((r) => r.split(','))],
-          set: axes(flags.set, '--set', named?.set),
-          env: axes(flags.env, '--env', named?.env),
+          set: parseAxes(flags.set, '--set', named?.set),
+          env: parseAxes(flags.env, '--env', named?.env),
           exclude: [...(named?.exclude ?? []), ...flags.exclude],
           options,
           force: flags.force,
+          retryFailed: flags['retry-failed'],
+          dirty: flags.dirty,
         },
         config,
         {

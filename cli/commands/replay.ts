@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { loadConfig, makeJob, measure, planTrace, readyTargets, traceFile } from '../../engine/index.js';
+import { loadConfig, makeJobs, measure, planTrace, readyTargets, traceFile } from '../../engine/index.js';
 import { BaseCommand } from '../base.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, parseAxis, replayFlags, replayOptions, storeFor } from '../common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, parseAssignments, replayFlags, replayOptions, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
 import { outcomeJson, renderOutcomes } from '../render.js';
 
@@ -27,8 +27,8 @@ export default class Replay extends BaseCommand {
     const { argv, flags } = await this.parse(Replay);
     const traces = argv as string[];
     const options = replayOptions(flags);
-    const set = Object.fromEntries(flags.set.map((s) => parseAxis(s, '--set')).map(([k, v]) => [k, v.join(',')]));
-    const env = Object.fromEntries(flags.env.map((s) => parseAxis(s, '--env')).map(([k, v]) => [k, v.join(',')]));
+    const set = parseAssignments(flags.set, '--set');
+    const env = parseAssignments(flags.env, '--env');
     const inline = inlineTarget(loadConfig(), flags);
     const config = inline.config;
     for (let i = 0; i < traces.length; i++) traces[i] = traceFile(config, traces[i]!);
@@ -42,10 +42,10 @@ export default class Replay extends BaseCommand {
         progress.doing(`planning ${t}`);
         return planTrace(store, t);
       });
-      const ready = await readyTargets(store, targets, set, env, (line) => progress.log(line), config);
-      const jobs = planned.flatMap((t) => ready.map((r) => makeJob(store, t, r, options)));
+      const ready = await readyTargets(store, targets, set, env, (line) => progress.log(line), config, { dirty: flags.dirty });
+      const jobs = makeJobs(store, planned, ready, options);
       progress.setTotal(jobs.length * (options.metric === 'time' ? options.repeat : 1));
-      const outcomes = await measure(store, session, jobs, options, true, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });
+      const outcomes = await measure(store, session, jobs, options, { interleave: true, force: true }, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });
       progress.stop();
       if (flags.json) return this.printJson(outcomes.map(outcomeJson));
       this.log(renderOutcomes(outcomes, options.metric));

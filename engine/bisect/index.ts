@@ -1,8 +1,8 @@
-import { compareSamples, type Store } from '../../reports/index.js';
+import { compareSamples, median, type Store } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
 import { listRevisions, resolveRevision, type SourceTarget } from '../build/index.js';
 import { discardProfile, type ReplayOptions, runReplay } from '../driver/index.js';
-import { makeJob, measure, median, outcomeFromStore, planTrace, type PlannedTrace } from '../runner/index.js';
+import { makeJob, measure, planTrace, type PlannedTrace } from '../runner/index.js';
 import { readySource } from '../runner/targets.js';
 import { attribute, type FunctionDelta, profileFunctions } from './attribution.js';
 
@@ -59,8 +59,7 @@ async function probe(ctx: Ctx, rev: string | undefined, flags: Record<string, st
   ctx.buildKeys.add(key);
   if (ready.buildError) return { value: null, buildKey: key };
   const job = makeJob(ctx.store, ctx.trace, ready, ctx.options);
-  const stored = ctx.store.completedRun(ctx.trace.traceId, job.configurationId, ctx.options.metric);
-  const outcome = stored ? outcomeFromStore(ctx.store, job, stored.id, ctx.options.metric) : (await measure(ctx.store, ctx.session, [job], ctx.options, false))[0]!;
+  const outcome = (await measure(ctx.store, ctx.session, [job], ctx.options))[0]!;
   const values = outcome.samples.map((s) => (ctx.options.metric === 'time' ? s.nsPerOp : (s.instructions ?? NaN)));
   return { value: outcome.status === 'ok' && values.length ? median(values) : null, buildKey: key, ...(outcome.runId !== undefined ? { runId: outcome.runId } : {}), ...(ready.target.library ? { library: ready.target.library } : {}) };
 }
@@ -116,8 +115,8 @@ function refuse(good: number, bad: number, t: number, what: string): never {
  * neighbours instead.
  */
 export async function bisectCommits(c: BisectCommon & { good: string; bad: string; flags: Record<string, string>; firstParent: boolean }): Promise<BisectResult> {
-  const goodRev = resolveRevision(c.source, c.good);
-  const badRev = resolveRevision(c.source, c.bad);
+  const goodRev = resolveRevision(c.source, c.good).commit;
+  const badRev = resolveRevision(c.source, c.bad).commit;
   const trace = planTrace(c.store, c.trace);
   const id = c.store.ensureBisection('commits', { repo: c.source.repo, build: c.source.build, good: goodRev, bad: badRev, trace: trace.plan.checksum, flags: c.flags, metric: c.options.metric, threshold: c.thresholdPct });
   const steps: BisectStep[] = [];

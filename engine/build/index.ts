@@ -1,28 +1,30 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
-import { cacheDir, packagePath, usageError } from '../../traces/index.js';
+import { basename, dirname, join } from 'node:path';
+import { cacheDir, packagePath } from '../../traces/index.js';
+import { expand, type FlagDef, flagArgs, fullAssignment } from './flags.js';
+import { folderFiles, resolveRevision, type Revision } from './revision.js';
 
-/** How a flag reaches the allocator. */
-export type FlagKind = 'define' | 'make' | 'cmake' | 'env';
-
-export interface FlagDef {
-  kind: FlagKind;
-  values?: string[];
-  default?: string;
-}
+export * from './flags.js';
+export * from './revision.js';
 
 /** An allocator built from source: a repository (or plain folder), a build command template and the artifact it makes. */
 export interface SourceTarget {
   name: string;
   /** A git repository, or a plain folder (its revision is then a hash of its files). */
   repo: string;
-  /** Template: {cflags} → -DNAME=VALUE…, {make} → NAME=VALUE…, {cmake} → -DNAME=VALUE…, {jobs} → job count. */
+  /** Hash `repo` as a plain folder even when it lies inside a git checkout. */
+  folder?: boolean;
+  /** Template: {cflags} {make} {cmake} {configure} {jobs}, and {NAME} for any compile-time flag's value. */
   build: string;
-  /** The shared library the build makes, relative to the source root. */
-  artifact: string;
+  /**
+   * The shared library the build makes, relative to the source root: a
+   * template over flag values, or candidates tried in order (the first that
+   * exists is taken), e.g. [out/libmimalloc-secure.so, out/libmimalloc.so].
+   */
+  artifact: string | string[];
   flags: Record<string, FlagDef>;
   /** Runtime environment always set for this target. */
   env?: Record<string, string>;
@@ -33,6 +35,10 @@ export interface BuildResult {
   key: string;
   /** The commit (git) or content hash (plain folder) that was built. */
   commit: string;
+  /** Hash of uncommitted changes built with it (--dirty), else null. */
+  dirty: string | null;
+  /** Compile-time flags, declared defaults filled in. */
+  compile: Record<string, string>;
   artifactPath?: string;
   logTail: string[];
   logPath: string;
@@ -51,6 +57,7 @@ export function tinyslabTarget(): SourceTarget {
   return {
     name: 'tinyslab',
     repo: packagePath('engine', 'allocators', 'tinyslab'),
+    folder: true,
     build: "make -s -j{jobs} CFLAGS_EXTRA='{cflags}'",
     artifact: 'libtinyslab.so',
     flags: {
@@ -63,72 +70,76 @@ export function tinyslabTarget(): SourceTarget {
   };
 }
 
-/** Splits an assignment into what goes to the compiler, make, cmake and the environment. */
-export function compileFlagArgs(defs: Record<string, FlagDef>, assignment: Record<string, string>): { cflags: string; make: string; cmake: string; compile: Record<string, string>; env: Record<string, string> } {
-  const compile: Record<string, string> = {};
-  const env: Record<string, string> = {};
-  const cflags: string[] = [];
-  const make: string[] = [];
-  const cmake: string[] = [];
-  for (const name of Object.keys(assignment).sort()) {
-    const value = assignment[name]!;
-    const def = defs[name] ?? { kind: 'define' as const };
-    if (def.values && !def.values.includes(value)) throw usageError(`flag ${name}=${value} is not one of its values (${def.values.join(', ')})`, `use ${name}=${def.values[0]}`);
-    if (!/^[\w.+\-/:]*$/.test(value)) throw usageError(`flag ${name}=${value}: value has characters a build command cannot take safely`, 'use letters, digits and . + - / :');
-    if (def.kind === 'env') {
-      env[name] = value;
-      continue;
-    }
-    compile[name] = value;
-    if (def.kind === 'define') cflags.push(`-D${name}=${value}`);
-    else if (def.kind === 'make') make.push(`${name}=${value}`);
-    else cmake.push(`-D${name}=${value}`);
-  }
-  return { cflags: cflags.join(' '), make: make.join(' '), cmake: cmake.join(' '), compile, env };
+/** The artifact candidates as text, for keys and messages. */
+export function artifactText(target: SourceTarget): string {
+  return Array.isArray(target.artifact) ? target.artifact.join(' | ') : target.artifact;
 }
 
-function isGitRepo(dir: string): boolean {
-  return spawnSync('git', ['-C', dir, 'rev-parse', '--git-dir'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Files of a plain folder, minus build outputs. */
-function folderFiles(dir: string, artifact: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        if (e.name !== '.git' && e.name !== 'node_modules') walk(p);
-      } else if (e.isFile() && !/\.(o|so|a)$/.test(e.name) && relative(dir, p) !== artifact) {
-        out.push(p);
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-/** Resolves a revision to a full commit (git) or the folder's content hash. */
-export function resolveRevision(target: SourceTarget, rev?: string): string {
-  if (!existsSync(target.repo)) throw usageError(`target ${target.name}: no such directory ${target.repo}`, 'fix the repo path');
-  if (isGitRepo(target.repo)) {
-    const r = spawnSync('git', ['-C', target.repo, 'rev-parse', '--verify', '--quiet', `${rev ?? 'HEAD'}^{commit}`], { encoding: 'utf8' });
-    if (r.status !== 0) throw usageError(`target ${target.name}: unknown revision '${rev ?? 'HEAD'}' in ${target.repo}`, 'give a commit, branch or tag of that repository');
-    return r.stdout.trim();
-  }
-  if (rev) throw usageError(`target ${target.name}: ${target.repo} is not a git repository, so --rev ${rev} cannot be built`, 'drop --rev, or point the target at a git repository');
-  const h = createHash('sha256');
-  for (const f of folderFiles(target.repo, target.artifact)) h.update(relative(target.repo, f)).update('\0').update(readFileSync(f));
-  return `dir-${h.digest('hex').slice(0, 32)}`;
-}
-
-/** The key a build is cached under: (commit, command, compile-time flags). */
-export function buildKey(target: SourceTarget, commit: string, compile: Record<string, string>): string {
+/** The key a build is cached under: (commit, uncommitted changes, command, artifact, compile-time flags). */
+export function buildKey(target: SourceTarget, revision: Revision, compile: Record<string, string>): string {
   const flags = Object.keys(compile)
     .sort()
     .map((k) => `${k}=${compile[k]}`)
     .join('\n');
-  return createHash('sha256').update(`${commit}\n${target.build}\n${target.artifact}\n${flags}`).digest('hex').slice(0, 32);
+  return createHash('sha256').update(`${revision.commit}\n${revision.dirty ?? ''}\n${target.build}\n${artifactText(target)}\n${flags}`).digest('hex').slice(0, 32);
+}
+
+/** Reads a cached build result; a damaged or stale entry counts as missing. */
+function cachedResult(path: string): BuildResult | undefined {
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as Partial<BuildResult>;
+    if (r.status === 'failed' && typeof r.key === 'string' && Array.isArray(r.logTail)) return r as BuildResult;
+    if (r.status === 'ok' && typeof r.artifactPath === 'string' && existsSync(r.artifactPath) && Array.isArray(r.logTail)) return r as BuildResult;
+  } catch {
+    // missing or truncated: build again
+  }
+  return undefined;
+}
+
+/** Removes build copies left by processes that no longer exist (a killed build). */
+function sweepWorktrees(root: string): void {
+  for (const name of readdirSync(root)) {
+    const pid = Number(/-(\d+)$/.exec(name)?.[1]);
+    if (!pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      rmSync(join(root, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Copies the source at a revision into `work`: `git archive` of the commit, or the files as they are (folders, --dirty). */
+function exportSource(target: SourceTarget, revision: Revision, work: string): void {
+  if (revision.commit.startsWith('dir-') || revision.dirty) {
+    const files = revision.dirty
+      ? spawnSync('git', ['-C', target.repo, 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.'], { encoding: 'utf8', maxBuffer: 256 << 20 }).stdout.split('\0').filter(Boolean).map((f) => join(target.repo, f))
+      : folderFiles(target.repo);
+    for (const f of files) {
+      if (!existsSync(f) || !lstatSync(f).isFile()) continue; // deleted in the work tree
+      const dest = join(work, f.slice(target.repo.length + 1));
+      mkdirSync(dirname(dest), { recursive: true });
+      copyFileSync(f, dest);
+    }
+    return;
+  }
+  // `git archive` exports the commit's tree: the user's index, HEAD and work tree are never touched.
+  const tar = execFileSync('git', ['-C', target.repo, 'archive', '--format=tar', revision.commit], { maxBuffer: 1 << 30 });
+  execFileSync('tar', ['-x', '-C', work], { input: tar });
+}
+
+export interface BuildOptions {
+  rev?: string;
+  /** Flag values given (declared defaults fill in the rest). */
+  flags?: Record<string, string>;
+  /** Build uncommitted changes of a git work tree (else a dirty tree at HEAD is refused). */
+  dirty?: boolean;
+  /** Build again even when a result (ok or failed) is cached. */
+  force?: boolean;
+  /** Build again when the cached result is a failure. */
+  retryFailed?: boolean;
+  store?: BuildStore;
+  timeoutMs?: number;
 }
 
 /**
@@ -136,10 +147,11 @@ export function buildKey(target: SourceTarget, commit: string, compile: Record<s
  * private copy under the cache directory (never in the user's checkout).
  * Cached by buildKey: a hit runs nothing. A failed build is a result.
  */
-export function buildSource(target: SourceTarget, opts: { rev?: string; flags?: Record<string, string>; store?: BuildStore; timeoutMs?: number } = {}): BuildResult & { buildId?: number } {
-  const commit = resolveRevision(target, opts.rev);
-  const args = compileFlagArgs(target.flags, opts.flags ?? {});
-  const key = buildKey(target, commit, args.compile);
+export function buildSource(target: SourceTarget, opts: BuildOptions = {}): BuildResult & { buildId?: number } {
+  const revision = resolveRevision(target, opts.rev, { dirty: opts.dirty ?? false });
+  const assignment = fullAssignment(target.name, target.flags, opts.flags ?? {});
+  const args = flagArgs(target.flags, assignment);
+  const key = buildKey(target, revision, args.compile);
   const out = cacheDir('builds', key);
   const logPath = join(out, 'build.log');
   const resultPath = join(out, 'result.json');
@@ -149,7 +161,7 @@ export function buildSource(target: SourceTarget, opts: { rev?: string; flags?: 
       key,
       target: target.name,
       repo: target.repo,
-      revision: commit,
+      revision: revision.commit,
       command: target.build,
       flags: args.compile,
       status: r.status,
@@ -159,43 +171,30 @@ export function buildSource(target: SourceTarget, opts: { rev?: string; flags?: 
     });
     return { ...r, buildId };
   };
-  if (existsSync(resultPath)) {
-    const cached = JSON.parse(readFileSync(resultPath, 'utf8')) as BuildResult;
-    if (cached.status === 'failed' || (cached.artifactPath && existsSync(cached.artifactPath))) return record({ ...cached, cached: true });
-  }
+  const cached = opts.force ? undefined : cachedResult(resultPath);
+  if (cached && !(cached.status === 'failed' && opts.retryFailed)) return record({ ...cached, cached: true });
   const started = Date.now();
-  const work = join(cacheDir('worktrees'), `${key}-${process.pid}`);
+  const worktrees = cacheDir('worktrees');
+  sweepWorktrees(worktrees);
+  const work = join(worktrees, `${key}-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   let log = '';
-  let ok = false;
+  let artifactPath: string | undefined;
   try {
-    if (commit.startsWith('dir-')) {
-      for (const f of folderFiles(target.repo, target.artifact)) {
-        const dest = join(work, relative(target.repo, f));
-        mkdirSync(resolve(dest, '..'), { recursive: true });
-        copyFileSync(f, dest);
-      }
-    } else {
-      // `git archive` exports the commit's tree: the user's index, HEAD and work tree are never touched.
-      const tar = execFileSync('git', ['-C', target.repo, 'archive', '--format=tar', commit], { maxBuffer: 1 << 30 });
-      execFileSync('tar', ['-x', '-C', work], { input: tar });
-    }
-    const cmd = target.build
-      .replaceAll('{cflags}', args.cflags)
-      .replaceAll('{make}', args.make)
-      .replaceAll('{cmake}', args.cmake)
-      .replaceAll('{jobs}', String(availableParallelism()));
+    exportSource(target, revision, work);
+    const cmd = expand(target.build, { ...args.placeholders, jobs: String(availableParallelism()) });
     log += `$ ${cmd}\n`;
-    const r = spawnSync('sh', ['-c', cmd], { cwd: work, encoding: 'utf8', timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 << 20, env: { ...process.env, ...(target.env ?? {}) } });
+    const r = spawnSync('sh', ['-c', cmd], { cwd: work, encoding: 'utf8', timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 << 20 });
     log += (r.stdout ?? '') + (r.stderr ?? '');
     if (r.error) log += `\n${r.error.message}\n`;
-    const built = join(work, target.artifact);
-    if (r.status === 0 && existsSync(built) && statSync(built).isFile()) {
-      copyFileSync(built, join(out, basename(target.artifact)));
-      ok = true;
+    const candidates = (Array.isArray(target.artifact) ? target.artifact : [target.artifact]).map((a) => expand(a, args.placeholders));
+    const built = candidates.map((a) => join(work, a)).find((p) => existsSync(p) && statSync(p).isFile());
+    if (r.status === 0 && built) {
+      artifactPath = join(out, basename(built));
+      copyFileSync(built, artifactPath);
     } else if (r.status === 0) {
-      log += `\nbuild succeeded but made no ${target.artifact}\n`;
+      log += `\nbuild succeeded but made no ${candidates.join(' or ')}\n`;
     } else {
       log += `\nbuild exited with status ${r.status ?? r.signal}\n`;
     }
@@ -206,28 +205,19 @@ export function buildSource(target: SourceTarget, opts: { rev?: string; flags?: 
   }
   writeFileSync(logPath, log);
   const result: BuildResult = {
-    status: ok ? 'ok' : 'failed',
+    status: artifactPath ? 'ok' : 'failed',
     key,
-    commit,
-    ...(ok ? { artifactPath: join(out, basename(target.artifact)) } : {}),
+    commit: revision.commit,
+    dirty: revision.dirty,
+    compile: args.compile,
+    ...(artifactPath ? { artifactPath } : {}),
     logTail: log.trimEnd().split('\n').slice(-20),
     logPath,
     cached: false,
     durationMs: Date.now() - started,
   };
-  writeFileSync(resultPath, JSON.stringify(result));
+  // Written whole then renamed, so a kill never leaves a truncated result behind.
+  writeFileSync(`${resultPath}.${process.pid}`, JSON.stringify(result));
+  renameSync(`${resultPath}.${process.pid}`, resultPath);
   return record(result);
 }
-
-/** Commits after `good` up to and including `bad`, oldest first, with subjects. */
-export function listRevisions(repo: string, good: string, bad: string, firstParent = false): { commit: string; subject: string }[] {
-  const args = ['-C', repo, 'log', '--reverse', '--format=%H %s', ...(firstParent ? ['--first-parent'] : []), `${good}..${bad}`];
-  const r = spawnSync('git', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw usageError(`cannot list commits ${good}..${bad} in ${repo}: ${r.stderr.trim().split('\n')[0]}`, 'check both revisions exist');
-  return r.stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => ({ commit: l.slice(0, 40), subject: l.slice(41) }));
-}
-

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { generate, usageError } from '../../traces/index.js';
-import type { FlagDef, SourceTarget } from '../build/index.js';
+import { checkFlagName, checkFlagValue, FLAG_KINDS, type FlagDef, type SourceTarget, tinyslabTarget } from '../build/index.js';
 
 /** A target as allocreplay.yaml defines it. */
 export type ConfigTarget =
@@ -76,10 +76,17 @@ class Checker {
     return v.map((x, i) => this.str(x, `${key}[${i}]`));
   }
 
+  /** A string, or a list of strings. */
+  strOrStrs(v: unknown, key: string): string | string[] {
+    return Array.isArray(v) ? v.map((x, i) => this.str(x, `${key}[${i}]`)) : this.str(v, key);
+  }
+
   strMap(v: unknown, key: string): Record<string, string> {
     return Object.fromEntries(Object.entries(this.map(v, key)).map(([k, x]) => [k, this.str(x, `${key}.${k}`)]));
   }
 }
+
+const TINYSLAB_FLAGS = tinyslabTarget().flags;
 
 /** Loads and validates allocreplay.yaml; undefined when there is none. */
 export function loadConfig(cwd = process.cwd(), explicit?: string): Config | undefined {
@@ -120,11 +127,13 @@ export function loadConfig(cwd = process.cwd(), explicit?: string): Config | und
       const flags: Record<string, FlagDef> = {};
       for (const [fname, f] of Object.entries(c.map(o.flags, `${key}.flags`))) {
         const fk = `${key}.flags.${fname}`;
+        checkFlagName(fname, `${file}: ${key}.flags`);
         const fo = c.obj(f, fk, ['kind', 'values', 'default']);
         const fkind = c.str(fo.kind ?? 'define', `${fk}.kind`);
-        if (!['define', 'make', 'cmake', 'env'].includes(fkind)) c.fail(`${fk}.kind`, `unknown flag kind '${fkind}'`, 'use define, make, cmake or env');
+        if (!(FLAG_KINDS as readonly string[]).includes(fkind)) c.fail(`${fk}.kind`, `unknown flag kind '${fkind}'`, `use ${FLAG_KINDS.join(', ')}`);
         const values = fo.values === undefined ? undefined : c.strs(fo.values, `${fk}.values`);
         const def = fo.default === undefined ? undefined : c.str(fo.default, `${fk}.default`);
+        if (fkind !== 'env') for (const v of [...(values ?? []), ...(def !== undefined ? [def] : [])]) checkFlagValue(fname, v, `${file}: ${fk}`);
         if (values && def !== undefined && !values.includes(def)) c.fail(`${fk}.default`, `'${def}' is not one of its values (${values.join(', ')})`, 'make the default one of the values');
         flags[fname] = { kind: fkind as FlagDef['kind'], ...(values ? { values } : {}), ...(def !== undefined ? { default: def } : {}) };
       }
@@ -133,7 +142,7 @@ export function loadConfig(cwd = process.cwd(), explicit?: string): Config | und
         name,
         repo: resolve(dir, c.str(o.repo, `${key}.repo`)),
         build: c.str(o.build, `${key}.build`),
-        artifact: c.str(o.artifact, `${key}.artifact`),
+        artifact: c.strOrStrs(o.artifact, `${key}.artifact`),
         flags,
         env,
       };
@@ -142,7 +151,13 @@ export function loadConfig(cwd = process.cwd(), explicit?: string): Config | und
   for (const [name, m] of Object.entries(c.map(top.matrices, 'matrices'))) {
     const key = `matrices.${name}`;
     const o = c.obj(m, key, ['traces', 'targets', 'revs', 'set', 'env', 'exclude']);
-    const axes = (v: unknown, k: string): Record<string, string[]> => Object.fromEntries(Object.entries(c.map(v, k)).map(([n, vs]) => [n, c.strs(vs, `${k}.${n}`)]));
+    const axes = (v: unknown, k: string): Record<string, string[]> =>
+      Object.fromEntries(
+        Object.entries(c.map(v, k)).map(([n, vs]) => {
+          checkFlagName(n, `${file}: ${k}`);
+          return [n, c.strs(vs, `${k}.${n}`)];
+        }),
+      );
     const matrix: ConfigMatrix = {
       traces: c.strs(o.traces, `${key}.traces`),
       targets: c.strs(o.targets, `${key}.targets`),
@@ -154,8 +169,10 @@ export function loadConfig(cwd = process.cwd(), explicit?: string): Config | und
     for (const t of matrix.targets) {
       if (!config.targets[t] && !['system', 'jemalloc', 'mimalloc', 'tcmalloc', 'tinyslab'].includes(t)) c.fail(`${key}.targets`, `unknown target '${t}'`, 'define it under targets, or use system, jemalloc, mimalloc, tcmalloc, tinyslab');
     }
-    // A flag value outside the declared values of every source target that declares it.
+    // A flag value outside the declared values of every source target that declares it; a flag none declares.
+    const declaring = (flag: string): string[] => matrix.targets.filter((t) => ((config.targets[t] as { flags?: Record<string, FlagDef> } | undefined)?.flags ?? (t === 'tinyslab' ? TINYSLAB_FLAGS : {}))[flag]);
     for (const [flag, values] of Object.entries(matrix.set)) {
+      if (declaring(flag).length === 0) c.fail(`${key}.set.${flag}`, `no target of this matrix declares flag ${flag}`, `declare it under targets.NAME.flags, or use one of the targets' flags`);
       for (const t of matrix.targets) {
         const def = (config.targets[t] as { flags?: Record<string, FlagDef> } | undefined)?.flags?.[flag];
         for (const v of values) if (def?.values && !def.values.includes(v)) c.fail(`${key}.set.${flag}`, `value '${v}' is not one of ${t}'s declared values (${def.values.join(', ')})`, `use one of ${def.values.join(', ')}`);

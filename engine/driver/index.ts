@@ -7,9 +7,11 @@ import { compileNative, packagePath } from '../../traces/index.js';
 import type { Plan } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
+import type { Metric, RunStatus } from '../../reports/index.js';
+
+export type { Metric, RunStatus } from '../../reports/index.js';
 export type ReplayMode = 'serial' | 'threads';
 export type TouchMode = 'none' | 'first' | 'all';
-export type Metric = 'time' | 'instructions';
 
 export interface ReplayOptions {
   mode: ReplayMode;
@@ -38,6 +40,8 @@ export interface SampleFigures {
   /** Exact count of the timed region under callgrind, or perf's count. */
   instructions?: number;
   cycles?: number;
+  /** The driver's own RSS before the allocator served anything; peak − base is the allocator's growth. */
+  rssBaseKiB?: number;
 }
 
 export interface ReplayChecks {
@@ -47,8 +51,6 @@ export interface ReplayChecks {
   leaked: number;
   doubleFreed: number;
 }
-
-export type RunStatus = 'ok' | 'failed' | 'crashed' | 'timeout';
 
 export interface RunResult {
   status: RunStatus;
@@ -184,9 +186,14 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     out.error = `${out.signal} at op ${parsed.op}`;
   } else if (parsed?.status === 'ok' && exit.code === 0) {
     out.status = 'ok';
-    out.samples = (parsed.reps ?? []).map((r) => toSample(r, plan.ops));
+    out.samples = (parsed.reps ?? []).map((r) => ({ ...toSample(r, plan.ops), ...(parsed.rss_base_kib !== undefined ? { rssBaseKiB: parsed.rss_base_kib } : {}) }));
     const c = parsed.checks!;
     out.checks = { nulls: c.nulls, misaligned: c.misaligned, shortUsable: c.short_usable, leaked: c.leaked, doubleFreed: c.double_freed };
+    if (c.nulls > 0) {
+      // The recording's allocations all succeeded (failed ones are not in the plan): NULL here is the allocator's.
+      out.status = 'alloc-failed';
+      out.error = `${c.nulls} allocation${c.nulls === 1 ? '' : 's'} returned NULL in one repetition of ${plan.ops} ops`;
+    }
     // RSS above what the driver held before the first op (its plan and tables), beside the live bytes.
     const base = parsed.rss_base_kib ?? 0;
     out.series = (parsed.series ?? []).map(([op, rss], k) => ({ op, liveBytes: plan.liveBytesAt[k] ?? 0, rssKiB: Math.max(0, rss - base) }));

@@ -4,7 +4,7 @@ import type { Store } from '../../reports/index.js';
 import { generate } from '../../traces/index.js';
 import type { ReplayOptions } from '../driver/index.js';
 import { listTargets } from '../targets/index.js';
-import type { MeasureHooks, Outcome } from './index.js';
+import type { MeasureHooks, Outcome } from './measure.js';
 import { type MatrixResult, runMatrix } from './matrix.js';
 
 /** The demo's traces: hakmem's random_mixed at 256 and 8192 slots, tiny_hot at 16 B. */
@@ -44,7 +44,7 @@ export async function runDemo(store: Store, sessionId: number, dir: string, opti
 
 function findings(outcomes: Outcome[]): DemoFindings {
   const ts = (trace: string, pool: string, tls: string): Outcome | undefined =>
-    outcomes.find((o) => o.trace === trace && o.target === 'tinyslab' && o.label.includes(`TS_POOL=${pool}`) && o.label.includes(`TS_TLS_CACHE=${tls}`));
+    outcomes.find((o) => o.trace === trace && o.target === 'tinyslab' && o.configuration.flags.TS_POOL === pool && o.configuration.flags.TS_TLS_CACHE === tls);
   const tlsCacheCost = DEMO_TRACES.map((t) => t.file.replace(/\.trace\.msgpack$/, '')).flatMap((trace) => {
     const off = ts(trace, '1', '0')?.nsPerOp;
     const on = ts(trace, '1', '1')?.nsPerOp;

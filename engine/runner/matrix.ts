@@ -1,14 +1,20 @@
 import type { Store } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
+import { checkFlagName, expandRevs, isGitRepo } from '../build/index.js';
 import type { Config, ConfigMatrix } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
-import { type Job, makeJob, measure, type MeasureHooks, type Outcome, outcomeFromStore, planTrace, type ReadyTarget } from './index.js';
-import { readySource, resolveTargetSpec } from './targets.js';
+import { type MeasureHooks, makeJobs, measure, missingRepetitions, type Outcome, planTrace, type ReadyTarget } from './measure.js';
+import { flagsFor, readyPackaged, readySource, resolveTargetSpec } from './targets.js';
 
 /** A matrix as allocreplay.yaml names one (trace files resolved), plus how to measure it. */
 export interface MatrixSpec extends ConfigMatrix {
   options: ReplayOptions;
+  /** Measure again everything stored. */
   force: boolean;
+  /** Measure again configurations whose stored run failed, crashed or timed out (and rebuild failed builds). */
+  retryFailed?: boolean;
+  /** Build uncommitted changes of source repositories at HEAD. */
+  dirty?: boolean;
 }
 
 export interface MatrixResult {
@@ -33,18 +39,18 @@ function excluded(assignment: Record<string, string>, rules: Record<string, stri
 export function parseExclude(text: string): Record<string, string> {
   const rule: Record<string, string> = {};
   for (const part of text.split(/[,\s]+/).filter(Boolean)) {
-    const m = /^([\w.]+)=(.*)$/.exec(part);
+    const m = /^([^=]+)=(.*)$/.exec(part);
     if (!m) throw usageError(`--exclude '${text}': expected NAME=value[,NAME=value…]`, "for example --exclude 'TS_POOL=2,TS_TLS_CACHE=0'");
-    rule[m[1]!] = m[2]!;
+    rule[checkFlagName(m[1]!, `--exclude '${text}'`)] = m[2]!;
   }
   return rule;
 }
 
 /**
  * Runs a matrix: traces × targets × revisions × flag axes, minus
- * exclusions. Configurations already measured on this machine (same trace,
- * configuration hash and metric) are skipped unless `force`; so an
- * interrupted matrix resumes where it stopped.
+ * exclusions. What is stored is reused (see `measure`): configurations with
+ * enough ok repetitions are skipped unless `force`, so an interrupted
+ * matrix resumes where it stopped, keeping every finished repetition.
  */
 export async function runMatrix(store: Store, sessionId: number, spec: MatrixSpec, config: Config | undefined, hooks: MeasureHooks & { onBuild?: (label: string, r: ReadyTarget & { cached: boolean }) => void; onPlan?: (total: number, skipped: number) => void } = {}): Promise<MatrixResult> {
   const rules = spec.exclude.map(parseExclude);
@@ -52,49 +58,33 @@ export async function runMatrix(store: Store, sessionId: number, spec: MatrixSpe
   const readies: ReadyTarget[] = [];
   const builds = { done: 0, cached: 0, failed: 0 };
   const runtimeAxes = cartesian(spec.env);
-  for (const name of spec.targets) {
-    const ts = resolveTargetSpec(name, config);
+  const specs = spec.targets.map((name) => resolveTargetSpec(name, config));
+  const split = flagsFor(specs, spec.set);
+  for (const ts of specs) {
     if (ts.kind === 'packaged') {
-      for (const env of runtimeAxes) {
-        if (excluded(env, rules)) continue;
-        readies.push({ target: { ...ts.target, env: { ...ts.target.env, ...env } }, flags: {} });
-      }
+      for (const env of runtimeAxes) if (!excluded(env, rules)) readies.push(readyPackaged(ts.target, env));
       continue;
     }
-    const revs = spec.revs.length ? spec.revs : [undefined];
+    const revs = spec.revs.length ? (isGitRepo(ts.source.repo) && !ts.source.folder ? expandRevs(ts.source.repo, spec.revs) : spec.revs) : [undefined];
     for (const rev of revs) {
-      for (const assignment of cartesian(spec.set)) {
+      for (const assignment of cartesian(split.get(ts)!)) {
         for (const env of runtimeAxes) {
           if (excluded({ ...assignment, ...env }, rules)) continue;
-          const r = readySource(store, ts.source, rev, assignment, env);
+          const r = readySource(store, ts.source, rev, assignment, env, { dirty: spec.dirty ?? false, retryFailed: spec.retryFailed ?? false });
           if (r.buildError) builds.failed++;
           else if (r.cached) builds.cached++;
           else builds.done++;
-          hooks.onBuild?.(`${name}${rev ? `@${rev}` : ''} ${Object.entries(assignment).map(([k, v]) => `${k}=${v}`).join(' ')}`, r);
+          hooks.onBuild?.(`${ts.name}${rev ? `@${rev}` : ''} ${Object.entries(assignment).map(([k, v]) => `${k}=${v}`).join(' ')}`, r);
           readies.push(r);
         }
       }
     }
   }
-  const jobs: Job[] = traces.flatMap((t) => readies.map((r) => makeJob(store, t, r, spec.options)));
-  const todo: Job[] = [];
-  const outcomes = new Map<Job, Outcome>();
-  for (const j of jobs) {
-    const done = spec.force ? undefined : store.completedRun(j.trace.traceId, j.configurationId, spec.options.metric);
-    if (done) outcomes.set(j, outcomeFromStore(store, j, done.id, spec.options.metric));
-    else todo.push(j);
-  }
-  hooks.onPlan?.(todo.length, jobs.length - todo.length);
-  const measured = await measure(store, sessionId, todo, spec.options, true, hooks);
-  todo.forEach((j) => {
-    const o = measured.find((m) => m.configHash === j.configHash && m.trace === j.trace.name);
-    if (o) outcomes.set(j, o);
-  });
-  return {
-    outcomes: jobs.map((j) => outcomes.get(j)).filter((o): o is Outcome => o !== undefined),
-    configurations: jobs.length,
-    skipped: jobs.length - todo.length,
-    measured: todo.length,
-    builds,
-  };
+  const jobs = makeJobs(store, traces, readies, spec.options);
+  const reuse = { force: spec.force, retryFailed: spec.retryFailed ?? false, interleave: true };
+  const todo = jobs.filter((j) => missingRepetitions(store, j, spec.options, reuse) > 0).length;
+  hooks.onPlan?.(todo, jobs.length - todo);
+  const outcomes = await measure(store, sessionId, jobs, spec.options, reuse, hooks);
+  const measured = outcomes.filter((o) => !o.skipped).length;
+  return { outcomes, configurations: jobs.length, skipped: jobs.length - measured, measured, builds };
 }

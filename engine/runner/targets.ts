@@ -1,8 +1,8 @@
 import type { Store } from '../../reports/index.js';
-import { buildSource, compileFlagArgs, type SourceTarget, tinyslabTarget } from '../build/index.js';
+import { type BuildOptions, buildSource, flagArgs, fullAssignment, type SourceTarget, tinyslabTarget, undeclaredFlag, artifactText } from '../build/index.js';
 import type { Config } from '../config/index.js';
 import { resolveTarget, type Target } from '../targets/index.js';
-import type { ReadyTarget } from './index.js';
+import type { ReadyTarget } from './measure.js';
 
 /** A target name resolved: a packaged/preload allocator, or one built from source. */
 export type TargetSpec = { kind: 'packaged'; name: string; target: Target } | { kind: 'source'; name: string; source: SourceTarget };
@@ -22,25 +22,58 @@ export function resolveTargetSpec(name: string, config?: Config): TargetSpec {
   return { kind: 'packaged', name, target: resolveTarget(name) };
 }
 
-/** Builds (cached) a source target at a revision with an assignment of its flags. */
-export function readySource(store: Store, source: SourceTarget, rev: string | undefined, assignment: Record<string, string>, runtimeEnv: Record<string, string> = {}): ReadyTarget & { cached: boolean } {
-  const { compile, env } = compileFlagArgs(source.flags, assignment);
-  const b = buildSource(source, { ...(rev ? { rev } : {}), flags: assignment, store });
-  const target: Target = { name: source.name, kind: 'source', env: { ...(source.env ?? {}), ...env, ...runtimeEnv } };
+/**
+ * Splits flag values given for several targets: each target takes the flags
+ * it declares. A flag no target declares is a usage error ("did you mean"),
+ * so a typo never becomes a silent `-D` and a packaged allocator never pools
+ * its runs under a flag it cannot have.
+ */
+export function flagsFor(specs: TargetSpec[], given: Record<string, string[]>): Map<TargetSpec, Record<string, string[]>> {
+  const out = new Map<TargetSpec, Record<string, string[]>>(specs.map((s) => [s, {}]));
+  for (const [name, values] of Object.entries(given)) {
+    const takers = specs.filter((s) => s.kind === 'source' && s.source.flags[name]);
+    if (takers.length === 0) {
+      const sources = specs.filter((s): s is Extract<TargetSpec, { kind: 'source' }> => s.kind === 'source');
+      const first = sources[0] ?? specs[0];
+      throw undeclaredFlag(name, sources.length ? sources.map((s) => s.name).join(', ') : `${first?.name ?? '(none)'} (no build)`, sources.flatMap((s) => Object.keys(s.source.flags)));
+    }
+    for (const t of takers) out.get(t)![name] = values;
+  }
+  return out;
+}
+
+/** A packaged or preload target ready to run: nothing to build. */
+export function readyPackaged(target: Target, runtimeEnv: Record<string, string> = {}): ReadyTarget {
+  return {
+    target: { ...target, env: { ...target.env, ...runtimeEnv } },
+    identity: target.kind === 'system' ? { kind: 'system' } : { kind: 'preload', ...(target.library ? { library: target.library } : {}) },
+    revision: null,
+    dirty: null,
+    flags: {},
+  };
+}
+
+/** Builds (cached) a source target at a revision with an assignment of its flags (defaults filled in). */
+export function readySource(store: Store, source: SourceTarget, rev: string | undefined, given: Record<string, string>, runtimeEnv: Record<string, string> = {}, opts: Pick<BuildOptions, 'dirty' | 'force' | 'retryFailed'> = {}): ReadyTarget & { cached: boolean } {
+  const b = buildSource(source, { ...(rev ? { rev } : {}), flags: given, store, ...opts });
+  const runtime = flagArgs(source.flags, fullAssignment(source.name, source.flags, given)).env;
+  const target: Target = { name: source.name, kind: 'source', env: { ...(source.env ?? {}), ...runtime, ...runtimeEnv } };
   if (b.artifactPath) target.library = b.artifactPath;
   return {
     target,
+    identity: { kind: 'source', repo: source.repo, build: source.build, artifact: artifactText(source) },
     revision: b.commit,
-    flags: compile,
+    dirty: b.dirty,
+    flags: b.compile,
     ...(b.buildId !== undefined ? { buildId: b.buildId } : {}),
-    ...(b.status === 'failed' ? { buildError: failureSummary(b.logTail) } : {}),
+    ...(b.status === 'failed' ? { buildError: failureSummary(b.logTail), buildLog: b.logPath } : {}),
     cached: b.cached,
   };
 }
 
 /**
  * Turns target names into targets ready to replay (replay's single
- * configuration per target): source targets built with `set`.
+ * configuration per target): source targets built with the flags they declare.
  */
 export async function readyTargets(
   store: Store,
@@ -49,12 +82,15 @@ export async function readyTargets(
   env: Record<string, string>,
   log: (line: string) => void = () => {},
   config?: Config,
+  opts: Pick<BuildOptions, 'dirty' | 'force' | 'retryFailed'> = {},
 ): Promise<ReadyTarget[]> {
-  return specs.map((s) => {
-    const spec = resolveTargetSpec(s, config);
-    if (spec.kind === 'packaged') return { target: { ...spec.target, env: { ...spec.target.env, ...env } }, flags: {} };
-    const r = readySource(store, spec.source, undefined, set, env);
-    log(`${spec.name}: build ${r.buildError ? 'FAILED' : r.cached ? 'cached' : 'done'}${r.buildError ? `: ${r.buildError}` : ''}`);
+  const resolved = specs.map((s) => resolveTargetSpec(s, config));
+  const split = flagsFor(resolved, Object.fromEntries(Object.entries(set).map(([k, v]) => [k, [v]])));
+  return resolved.map((spec) => {
+    if (spec.kind === 'packaged') return readyPackaged(spec.target, env);
+    const given = Object.fromEntries(Object.entries(split.get(spec)!).map(([k, v]) => [k, v[0]!]));
+    const r = readySource(store, spec.source, undefined, given, env, opts);
+    log(`${spec.name}: build ${r.buildError ? 'FAILED' : r.cached ? 'cached' : 'done'}${r.buildError ? `: ${r.buildError} (log: ${r.buildLog})` : ''}`);
     return r;
   });
 }

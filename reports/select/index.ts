@@ -2,19 +2,23 @@
  * Selectors: how every report names a set of runs.
  *
  * A selector is `KEY=value` parts separated by spaces or commas; every part
- * must hold (AND). Keys:
- *   rev=PREFIX      configuration revision (commit) starts with PREFIX
- *   target=NAME     target name, exactly
+ * must hold (AND). Keys name fields of the canonical configuration:
+ *   rev=REF         revision: a commit prefix, or (resolved by the CLI through
+ *                   the targets' repositories) any git ref; `a|b` is either
+ *   target=NAME     target name, exactly;  kind=system|preload|source
+ *   repo=PATH       source repository;     library=PATH  preloaded library
+ *   dirty=PREFIX    hash of built uncommitted changes (`dirty=none`: clean)
+ *   mode=, touch=, warmup=   replay options
+ *   machine=HOST    hostname or machine key prefix (merged databases hold several)
  *   session=ID      the CLI session that measured the run
  *   config=PREFIX   configuration hash starts with PREFIX
  *   trace=NAME      trace name, or a prefix of its checksum
- *   machine=HOST    the machine's hostname (merged databases hold several)
- *   NAME=value      a compile-time flag or runtime env assignment
+ *   NAME=value      a compile-time flag (defaults filled in) or runtime variable
  * The empty selector selects everything. Resolution is SQL against the
  * store's tables (runs, configurations, traces, machines, samples), read-only.
  */
 import { usageError } from '../../traces/index.js';
-import type { RunRow, SampleRow, Store } from '../store/index.js';
+import { type RunRow, type SampleRow, type Store, sampleRow } from '../store/index.js';
 
 /** The metrics a report compares. Lower is better for both. */
 export type ReportMetric = 'time' | 'instructions';
@@ -30,33 +34,11 @@ export function parseSelector(text: string): Selector {
   const parts: [string, string][] = [];
   for (const tok of text.split(/[\s,]+/).filter(Boolean)) {
     const m = /^([A-Za-z_][\w.]*)=(.*)$/.exec(tok);
-    if (!m) throw usageError(`selector '${text}': '${tok}' is not NAME=value`, 'use rev=, target=, session=, config=, trace=, machine= or FLAG=value');
+    if (!m) throw usageError(`selector '${text}': '${tok}' is not NAME=value`, 'use rev=, target=, kind=, repo=, library=, dirty=, mode=, touch=, warmup=, machine=, session=, config=, trace= or FLAG=value');
     if (m[1] === 'session' && !/^\d+$/.test(m[2]!)) throw usageError(`selector '${text}': session= takes a session id, got '${m[2]}'`, '`allocreplay db runs` shows session ids');
     parts.push([m[1]!, m[2]!]);
   }
   return { text, parts };
-}
-
-/** Whether a run (as the store returns it) satisfies a selector: the same rule as the SQL below. */
-export function matches(run: RunRow, sel: Selector): boolean {
-  return sel.parts.every(([k, v]) => {
-    switch (k) {
-      case 'rev':
-        return run.revision !== null && (run.revision.startsWith(v) || run.revision === `dir-${v}`);
-      case 'target':
-        return run.target === v;
-      case 'session':
-        return String(run.session) === v;
-      case 'config':
-        return run.configHash.startsWith(v);
-      case 'trace':
-        return run.trace === v || (v.length > 0 && run.traceChecksum.startsWith(v));
-      case 'machine':
-        return run.machine === v;
-      default:
-        return run.flags[k] === v || run.env[k] === v;
-    }
-  });
 }
 
 /** LIKE pattern for a prefix, with LIKE's wildcards escaped (ESCAPE '\'). */
@@ -68,9 +50,30 @@ function whereOf(sel: Selector | undefined): { sql: string[]; args: unknown[] } 
   const args: unknown[] = [];
   for (const [k, v] of sel?.parts ?? []) {
     switch (k) {
-      case 'rev':
-        sql.push("(c.revision LIKE ? ESCAPE '\\' OR c.revision = ?)");
-        args.push(prefix(v), `dir-${v}`);
+      case 'rev': {
+        const alts = v.split('|');
+        sql.push(`(${alts.map(() => "c.revision LIKE ? ESCAPE '\\' OR c.revision = ?").join(' OR ')})`);
+        for (const a of alts) args.push(prefix(a), `dir-${a}`);
+        break;
+      }
+      case 'kind':
+        sql.push('c.target_kind = ?');
+        args.push(v);
+        break;
+      case 'repo':
+      case 'library':
+        sql.push(`json_extract(c.identity, '$.target.${k}') = ?`);
+        args.push(v);
+        break;
+      case 'dirty':
+        if (v === 'none') sql.push("json_extract(c.identity, '$.dirty') IS NULL");
+        else sql.push("json_extract(c.identity, '$.dirty') LIKE ? ESCAPE '\\'"), args.push(prefix(v));
+        break;
+      case 'mode':
+      case 'touch':
+      case 'warmup':
+        sql.push(`CAST(json_extract(c.options, '$.${k}') AS TEXT) = ?`);
+        args.push(v);
         break;
       case 'target':
         sql.push('c.target = ?');
@@ -89,8 +92,8 @@ function whereOf(sel: Selector | undefined): { sql: string[]; args: unknown[] } 
         args.push(v, v, prefix(v));
         break;
       case 'machine':
-        sql.push('m.hostname = ?');
-        args.push(v);
+        sql.push("(m.hostname = ? OR m.key LIKE ? ESCAPE '\\')");
+        args.push(v, prefix(v));
         break;
       default: {
         // NAME matched /[\w.]+/ in parseSelector, so quoting it in a JSON path is safe.
@@ -136,15 +139,7 @@ export function selectRuns(store: Store, sel: Selector | string | undefined, opt
       .prepare('SELECT * FROM samples WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, rep')
       .all(JSON.stringify(ids)) as Record<string, number | null>[];
     for (const s of rows) {
-      samples.get(s.run_id as number)?.push({
-        rep: s.rep as number,
-        wallNs: s.wall_ns as number,
-        nsPerOp: s.ns_per_op as number,
-        peakRssKiB: s.peak_rss_kib,
-        maxRssKiB: s.max_rss_kib,
-        instructions: s.instructions,
-        cycles: s.cycles,
-      });
+      samples.get(s.run_id as number)?.push(sampleRow(s));
     }
   }
   return { selector, runs, samples };

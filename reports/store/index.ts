@@ -4,21 +4,12 @@ import { cpus, hostname, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { failure, inputError, usageError } from '../../traces/index.js';
+import { canonicalJson, type Configuration, configurationHash, configurationLabel, type Metric, type RunStatus } from '../identity/index.js';
 import { MIGRATIONS } from './schema.js';
 
-export { mergeStore, type MergeCounts } from './merge.js';
+import { type MergeCounts, mergeInto } from './merge.js';
 
-/** What identifies a configuration: its hash is computed from exactly this. */
-export interface ConfigurationSpec {
-  target: string;
-  targetKind: string;
-  revision?: string;
-  /** Compile-time flags. */
-  flags: Record<string, string>;
-  /** Runtime environment. */
-  env: Record<string, string>;
-  options: { mode: string; touch: string; metric: string };
-}
+export type { MergeCounts } from './merge.js';
 
 export interface SampleRecord {
   wallNs: number;
@@ -33,6 +24,24 @@ export interface SampleRecord {
   invCtxSwitches?: number;
   instructions?: number;
   cycles?: number;
+  /** The driver's own RSS before the first op; peakRssKiB/maxRssKiB are absolute. */
+  rssBaseKiB?: number;
+}
+
+/** What a run is of, and how it ended so far. */
+export interface RunHead {
+  sessionId: number;
+  traceId: number;
+  configurationId: number;
+  buildId?: number;
+  metric: Metric;
+  status: RunStatus;
+  error?: string;
+  signal?: string;
+  opIndex?: number;
+  allocatorStats?: Record<string, number>;
+  series?: { op: number; liveBytes: number; rssKiB: number }[];
+  checks?: Record<string, number>;
 }
 
 export interface RunRecord {
@@ -40,8 +49,8 @@ export interface RunRecord {
   traceId: number;
   configurationId: number;
   buildId?: number;
-  metric: 'time' | 'instructions';
-  status: 'ok' | 'failed' | 'crashed' | 'timeout';
+  metric: Metric;
+  status: RunStatus;
   error?: string;
   signal?: string;
   opIndex?: number;
@@ -76,11 +85,14 @@ export interface RunRow {
   targetKind: string;
   revision: string | null;
   configHash: string;
+  /** The full label (every field); reports show `differingLabels` of what they list. */
   label: string;
+  /** The canonical configuration (null for rows stored before configurations were canonical). */
+  configuration: Configuration | null;
   flags: Record<string, string>;
   env: Record<string, string>;
-  metric: 'time' | 'instructions';
-  status: 'ok' | 'failed' | 'crashed' | 'timeout';
+  metric: Metric;
+  status: RunStatus;
   error: string | null;
   signal: string | null;
   opIndex: number | null;
@@ -99,31 +111,16 @@ export interface SampleRow {
   maxRssKiB: number | null;
   instructions: number | null;
   cycles: number | null;
+  /** Peak RSS above the driver's baseline: the allocator's own growth (null when not known). */
+  rssGrowthKiB: number | null;
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-/** The hash that identifies a configuration everywhere (hex sha256). */
-export function configurationHash(c: ConfigurationSpec): string {
-  return createHash('sha256').update(canonical({ ...c, revision: c.revision ?? null })).digest('hex');
-}
-
-/** A human label: `tinyslab@abc1234 TS_POOL=1 MALLOC_CONF=…`. */
-export function configurationLabel(c: ConfigurationSpec): string {
-  const parts = [c.revision ? `${c.target}@${c.revision.slice(0, 7)}` : c.target];
-  for (const [k, v] of Object.entries(c.flags).sort()) parts.push(`${k}=${v}`);
-  for (const [k, v] of Object.entries(c.env).sort()) parts.push(`${k}=${v}`);
-  return parts.join(' ');
+/** How a stored configuration stands for a (trace, metric) on this machine. */
+export interface StoredState {
+  /** Samples of its runs that ended ok. */
+  okSamples: number;
+  /** The newest run, if any. */
+  latest: RunRow | undefined;
 }
 
 /** `.allocreplay/results.sqlite` beside the nearest allocreplay.yaml, else under `cwd`. */
@@ -150,8 +147,40 @@ function machineFacts(): { key: string; hostname: string; cpu: string; cores: nu
   return { key, hostname: host, cpu, cores: cpus().length, memoryKiB: Math.round(totalmem() / 1024), kernel: release() };
 }
 
+/** This machine's stable key: part of every configuration measured here. */
+export function machineKey(): string {
+  return machineFacts().key;
+}
+
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 const parse = <T>(v: unknown): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : null);
+
+/** A claim is stale when its process is gone from this machine or it stopped beating. */
+function claimIsStale(pid: number, heartbeat: number, staleMs: number): boolean {
+  if (Date.now() - heartbeat > staleMs) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** A samples row as reports read it. */
+export function sampleRow(s: Record<string, number | null>): SampleRow {
+  const peak = s.peak_rss_kib ?? null;
+  const base = s.rss_base_kib ?? null;
+  return {
+    rep: s.rep as number,
+    wallNs: s.wall_ns as number,
+    nsPerOp: s.ns_per_op as number,
+    peakRssKiB: peak,
+    maxRssKiB: s.max_rss_kib ?? null,
+    instructions: s.instructions ?? null,
+    cycles: s.cycles ?? null,
+    rssGrowthKiB: peak === null || base === null ? null : Math.max(0, peak - base),
+  };
+}
 
 /** The results database. All writes of one run happen in one transaction. */
 export class Store {
@@ -186,11 +215,18 @@ export class Store {
     if (have > MIGRATIONS.length) {
       throw inputError(`${this.path} has schema version ${have}, newer than this allocreplay (${MIGRATIONS.length})`, 'upgrade allocreplay');
     }
-    for (let v = have; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
+    if (have === MIGRATIONS.length) return;
+    // Migrations rebuild tables that others reference: foreign keys are checked once, after.
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      for (let v = have; v < MIGRATIONS.length; v++) {
+        this.db.transaction(() => {
+          this.db.exec(MIGRATIONS[v]!);
+          this.db.pragma(`user_version = ${v + 1}`);
+        })();
+      }
+    } finally {
+      this.db.pragma('foreign_keys = ON');
     }
   }
 
@@ -218,44 +254,127 @@ export class Store {
     return (this.db.prepare('SELECT id FROM traces WHERE checksum = ?').get(t.checksum) as { id: number }).id;
   }
 
-  ensureConfiguration(c: ConfigurationSpec): { id: number; hash: string } {
+  ensureConfiguration(c: Configuration): { id: number; hash: string } {
     const hash = configurationHash(c);
     this.db
-      .prepare('INSERT OR IGNORE INTO configurations (hash, target, target_kind, revision, flags, env, options, label) VALUES (?,?,?,?,?,?,?,?)')
-      .run(hash, c.target, c.targetKind, c.revision ?? null, JSON.stringify(c.flags), JSON.stringify(c.env), JSON.stringify(c.options), configurationLabel(c));
+      .prepare('INSERT OR IGNORE INTO configurations (hash, target, target_kind, revision, flags, env, options, label, identity) VALUES (?,?,?,?,?,?,?,?,?)')
+      .run(hash, c.name, c.target.kind, c.revision, JSON.stringify(c.flags), JSON.stringify(c.env), JSON.stringify(c.options), configurationLabel(c), JSON.stringify(c));
     return { id: (this.db.prepare('SELECT id FROM configurations WHERE hash = ?').get(hash) as { id: number }).id, hash };
   }
 
-  /** Writes a run, its samples and its profile in ONE transaction. */
+  /** Starts a run (no samples yet); its samples follow one transaction each. */
+  openRun(r: RunHead): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, created)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        )
+        .run(randomUUID(), r.sessionId, this.machineId(), r.traceId, r.configurationId, r.buildId ?? null, r.metric, r.status, r.error ?? null, r.signal ?? null, r.opIndex ?? null, json(r.allocatorStats), json(r.series), json(r.checks), new Date().toISOString()).lastInsertRowid,
+    );
+  }
+
+  /** Adds one repetition's figures to a run (its own transaction: a kill loses at most the one in progress). */
+  appendSample(runId: number, s: SampleRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO samples (run_id, rep, wall_ns, ns_per_op, user_us, sys_us, max_rss_kib, peak_rss_kib, minor_faults, major_faults, vol_ctx, inv_ctx, instructions, cycles, rss_base_kib)
+         VALUES (?, (SELECT COUNT(*) FROM samples WHERE run_id = ?), ?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      )
+      .run(runId, runId, Math.round(s.wallNs), s.nsPerOp, s.userUs ?? null, s.sysUs ?? null, s.maxRssKiB ?? null, s.peakRssKiB ?? null, s.minorFaults ?? null, s.majorFaults ?? null, s.volCtxSwitches ?? null, s.invCtxSwitches ?? null, s.instructions ?? null, s.cycles ?? null, s.rssBaseKiB ?? null);
+  }
+
+  /** Updates how a run ended and what it saw (fields left undefined stay as they are). */
+  updateRun(runId: number, r: Partial<Pick<RunHead, 'status' | 'error' | 'signal' | 'opIndex' | 'allocatorStats' | 'series' | 'checks'>>): void {
+    const sets: string[] = [];
+    const args: unknown[] = [];
+    const put = (col: string, v: unknown): void => {
+      sets.push(`${col} = ?`);
+      args.push(v);
+    };
+    if (r.status !== undefined) put('status', r.status);
+    if (r.error !== undefined) put('error', r.error);
+    if (r.signal !== undefined) put('signal', r.signal);
+    if (r.opIndex !== undefined) put('op_index', r.opIndex);
+    if (r.allocatorStats !== undefined) put('allocator_stats', json(r.allocatorStats));
+    if (r.series !== undefined) put('series', json(r.series));
+    if (r.checks !== undefined) put('checks', json(r.checks));
+    if (sets.length) this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, runId);
+  }
+
+  /** Writes a whole run, its samples and its profile in ONE transaction. */
   recordRun(r: RunRecord): number {
-    const insertRun = this.db.prepare(
-      `INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, created)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-    );
-    const insertSample = this.db.prepare(
-      `INSERT INTO samples (run_id, rep, wall_ns, ns_per_op, user_us, sys_us, max_rss_kib, peak_rss_kib, minor_faults, major_faults, vol_ctx, inv_ctx, instructions, cycles)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-    );
     const insertProfile = this.db.prepare('INSERT INTO profiles (run_id, function, file, self_ir, incl_ir) VALUES (?,?,?,?,?)');
-    const machine = this.machineId();
     return this.db.transaction(() => {
-      const id = Number(
-        insertRun.run(randomUUID(), r.sessionId, machine, r.traceId, r.configurationId, r.buildId ?? null, r.metric, r.status, r.error ?? null, r.signal ?? null, r.opIndex ?? null, json(r.allocatorStats), json(r.series), json(r.checks), new Date().toISOString()).lastInsertRowid,
-      );
-      r.samples.forEach((s, i) => {
-        insertSample.run(id, i, Math.round(s.wallNs), s.nsPerOp, s.userUs ?? null, s.sysUs ?? null, s.maxRssKiB ?? null, s.peakRssKiB ?? null, s.minorFaults ?? null, s.majorFaults ?? null, s.volCtxSwitches ?? null, s.invCtxSwitches ?? null, s.instructions ?? null, s.cycles ?? null);
-      });
-      for (const p of r.profile ?? []) insertProfile.run(id, p.function, p.file ?? null, p.selfIr, p.inclIr);
+      const { samples, profile, ...head } = r;
+      const id = this.openRun(head);
+      for (const s of samples) this.appendSample(id, s);
+      for (const p of profile ?? []) insertProfile.run(id, p.function, p.file ?? null, p.selfIr, p.inclIr);
       return id;
     })();
   }
 
-  /** The newest finished run of (trace, configuration, metric) on this machine, if any. */
-  completedRun(traceId: number, configurationId: number, metric: string): RunRow | undefined {
-    const row = this.db
+  /** How (trace, configuration, metric) stands on this machine: ok samples so far, and the newest run. */
+  storedState(traceId: number, configurationId: number, metric: Metric): StoredState {
+    const machine = this.machineId();
+    const ok = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM samples s JOIN runs r ON r.id = s.run_id WHERE r.trace_id = ? AND r.configuration_id = ? AND r.metric = ? AND r.machine_id = ? AND r.status = 'ok'`)
+      .get(traceId, configurationId, metric, machine) as { n: number };
+    const last = this.db
       .prepare('SELECT id FROM runs WHERE trace_id = ? AND configuration_id = ? AND metric = ? AND machine_id = ? ORDER BY id DESC LIMIT 1')
-      .get(traceId, configurationId, metric, this.machineId()) as { id: number } | undefined;
-    return row ? this.runs({ id: row.id })[0] : undefined;
+      .get(traceId, configurationId, metric, machine) as { id: number } | undefined;
+    return { okSamples: ok.n, latest: last ? this.runs({ id: last.id })[0] : undefined };
+  }
+
+  /** Ok runs of (trace, configuration, metric) on this machine, oldest first. */
+  okRuns(traceId: number, configurationId: number, metric: Metric): RunRow[] {
+    const ids = (
+      this.db
+        .prepare(`SELECT id FROM runs WHERE trace_id = ? AND configuration_id = ? AND metric = ? AND machine_id = ? AND status = 'ok' ORDER BY id`)
+        .all(traceId, configurationId, metric, this.machineId()) as { id: number }[]
+    ).map((r) => r.id);
+    return ids.length ? this.runs({ ids }).reverse() : [];
+  }
+
+  /**
+   * The newest run of (trace, configuration, metric) on this machine that
+   * ended ok with at least `repeat` samples, if any.
+   */
+  completedRun(traceId: number, configurationId: number, metric: Metric, repeat = 1): RunRow | undefined {
+    const st = this.storedState(traceId, configurationId, metric);
+    if (!st.latest || st.latest.status !== 'ok' || st.okSamples < repeat) return undefined;
+    return st.latest;
+  }
+
+  /**
+   * Claims (trace, configuration, metric) on this machine for `owner`, so
+   * that concurrent processes never measure it twice. A claim whose owner is
+   * gone (its pid is dead here, or its heartbeat older than `staleMs`) is
+   * taken over. Returns false while another live process holds it.
+   */
+  claim(traceId: number, configurationId: number, metric: Metric, owner: string, staleMs = 60_000): boolean {
+    const machine = this.machineId();
+    return this.db.transaction((): boolean => {
+      const held = this.db.prepare('SELECT owner, pid, heartbeat FROM claims WHERE trace_id = ? AND configuration_id = ? AND metric = ? AND machine_id = ?').get(traceId, configurationId, metric, machine) as
+        | { owner: string; pid: number; heartbeat: number }
+        | undefined;
+      if (held && held.owner !== owner && !claimIsStale(held.pid, held.heartbeat, staleMs)) return false;
+      this.db
+        .prepare('INSERT OR REPLACE INTO claims (trace_id, configuration_id, metric, machine_id, owner, pid, heartbeat) VALUES (?,?,?,?,?,?,?)')
+        .run(traceId, configurationId, metric, machine, owner, process.pid, Date.now());
+      return true;
+    }).immediate();
+  }
+
+  /** Keeps `owner`'s claims alive. */
+  heartbeat(owner: string): void {
+    this.db.prepare('UPDATE claims SET heartbeat = ? WHERE owner = ?').run(Date.now(), owner);
+  }
+
+  /** Gives up a claim (or all of `owner`'s). */
+  release(owner: string, traceId?: number, configurationId?: number, metric?: Metric): void {
+    if (traceId === undefined) this.db.prepare('DELETE FROM claims WHERE owner = ?').run(owner);
+    else this.db.prepare('DELETE FROM claims WHERE owner = ? AND trace_id = ? AND configuration_id = ? AND metric = ?').run(owner, traceId, configurationId, metric);
   }
 
   recordBuild(b: BuildRecord): number {
@@ -294,7 +413,7 @@ export class Store {
     if (filter.id !== undefined) where.push('r.id = ?'), args.push(filter.id);
     if (filter.ids) where.push(`r.id IN (${filter.ids.map(() => '?').join(',') || 'NULL'})`), args.push(...filter.ids);
     if (filter.session !== undefined) where.push('r.session_id = ?'), args.push(filter.session);
-    const sql = `SELECT r.*, t.name AS trace, t.checksum AS trace_checksum, t.events AS trace_events, c.target, c.target_kind, c.revision, c.hash, c.label, c.flags, c.env, m.hostname
+    const sql = `SELECT r.*, t.name AS trace, t.checksum AS trace_checksum, t.events AS trace_events, c.target, c.target_kind, c.revision, c.hash, c.label, c.flags, c.env, c.identity, m.hostname
       FROM runs r JOIN traces t ON t.id = r.trace_id JOIN configurations c ON c.id = r.configuration_id JOIN machines m ON m.id = r.machine_id
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC ${filter.limit ? `LIMIT ${Math.floor(filter.limit)}` : ''}`;
     return (this.db.prepare(sql).all(...args) as Record<string, unknown>[]).map((r) => ({
@@ -308,6 +427,7 @@ export class Store {
       revision: r.revision as string | null,
       configHash: r.hash as string,
       label: r.label as string,
+      configuration: parse<Configuration>(r.identity),
       flags: JSON.parse(r.flags as string) as Record<string, string>,
       env: JSON.parse(r.env as string) as Record<string, string>,
       metric: r.metric as RunRow['metric'],
@@ -324,20 +444,12 @@ export class Store {
   }
 
   samples(runId: number): SampleRow[] {
-    return (this.db.prepare('SELECT * FROM samples WHERE run_id = ? ORDER BY rep').all(runId) as Record<string, number | null>[]).map((s) => ({
-      rep: s.rep as number,
-      wallNs: s.wall_ns as number,
-      nsPerOp: s.ns_per_op as number,
-      peakRssKiB: s.peak_rss_kib,
-      maxRssKiB: s.max_rss_kib,
-      instructions: s.instructions,
-      cycles: s.cycles,
-    }));
+    return (this.db.prepare('SELECT * FROM samples WHERE run_id = ? ORDER BY rep').all(runId) as Record<string, number | null>[]).map(sampleRow);
   }
 
   /** The bisection with this spec (created when new): the same spec resumes the same bisection. */
   ensureBisection(kind: 'commits' | 'flags', spec: unknown): number {
-    const key = createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 32);
+    const key = createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 32);
     this.db.prepare("INSERT OR IGNORE INTO bisections (key, kind, spec, status, created) VALUES (?,?,?,'running',?)").run(key, kind, JSON.stringify(spec), new Date().toISOString());
     return (this.db.prepare('SELECT id FROM bisections WHERE key = ?').get(key) as { id: number }).id;
   }
@@ -380,4 +492,15 @@ export class Store {
 /** Opens (creating and migrating, unless read-only) a results database. */
 export function openStore(path: string, opts: { readonly?: boolean } = {}): Store {
   return new Store(path, opts.readonly ?? false);
+}
+
+/**
+ * Imports another results database into `store` (brought to this schema
+ * first), matching rows by natural keys: merging the same file twice adds nothing.
+ */
+export function mergeStore(store: Store, otherPath: string): MergeCounts {
+  return mergeInto(store, otherPath, (p) => {
+    new Store(p, true).close(); // refuses a file that is not an allocreplay database before anything is written to it
+    new Store(p).close();
+  });
 }

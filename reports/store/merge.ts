@@ -19,8 +19,10 @@ export interface MergeCounts {
  * session and run uuids), so machines stay distinct and merging the same
  * file twice adds nothing. One transaction: all of it or none.
  */
-export function mergeStore(store: Store, otherPath: string): MergeCounts {
+export function mergeInto(store: Store, otherPath: string, migrate: (path: string) => void): MergeCounts {
   if (!existsSync(otherPath)) throw usageError(`no database at ${otherPath}`, 'give the path of another allocreplay results.sqlite');
+  // The other file is brought to this schema first (migrations only add), so columns line up.
+  migrate(otherPath);
   const db = store.db;
   store.machineId();
   db.prepare('ATTACH DATABASE ? AS o').run(otherPath);
@@ -32,8 +34,8 @@ export function mergeStore(store: Store, otherPath: string): MergeCounts {
       const machines = n(`INSERT OR IGNORE INTO machines (key, hostname, cpu, cores, memory_kib, kernel, first_seen)
         SELECT key, hostname, cpu, cores, memory_kib, kernel, first_seen FROM o.machines`);
       const traces = n(`INSERT OR IGNORE INTO traces (checksum, name, path, events, producer) SELECT checksum, name, path, events, producer FROM o.traces`);
-      const configurations = n(`INSERT OR IGNORE INTO configurations (hash, target, target_kind, revision, flags, env, options, label)
-        SELECT hash, target, target_kind, revision, flags, env, options, label FROM o.configurations`);
+      const configurations = n(`INSERT OR IGNORE INTO configurations (hash, target, target_kind, revision, flags, env, options, label, identity)
+        SELECT hash, target, target_kind, revision, flags, env, options, label, identity FROM o.configurations`);
       const builds = n(`INSERT OR IGNORE INTO builds (key, machine_id, target, repo, revision, command, flags, status, artifact, log, duration_ms, created)
         SELECT b.key, (SELECT id FROM main.machines WHERE key = om.key), b.target, b.repo, b.revision, b.command, b.flags, b.status, b.artifact, b.log, b.duration_ms, b.created
         FROM o.builds b JOIN o.machines om ON om.id = b.machine_id`);
@@ -52,8 +54,8 @@ export function mergeStore(store: Store, otherPath: string): MergeCounts {
         FROM o.runs r JOIN o.sessions os ON os.id = r.session_id JOIN o.machines om ON om.id = r.machine_id
           JOIN o.traces ot ON ot.id = r.trace_id JOIN o.configurations oc ON oc.id = r.configuration_id
         WHERE r.uuid IN (SELECT uuid FROM merge_new_runs)`);
-      const samples = n(`INSERT INTO samples (run_id, rep, wall_ns, ns_per_op, user_us, sys_us, max_rss_kib, peak_rss_kib, minor_faults, major_faults, vol_ctx, inv_ctx, instructions, cycles)
-        SELECT (SELECT id FROM main.runs WHERE uuid = r.uuid), s.rep, s.wall_ns, s.ns_per_op, s.user_us, s.sys_us, s.max_rss_kib, s.peak_rss_kib, s.minor_faults, s.major_faults, s.vol_ctx, s.inv_ctx, s.instructions, s.cycles
+      const samples = n(`INSERT INTO samples (run_id, rep, wall_ns, ns_per_op, user_us, sys_us, max_rss_kib, peak_rss_kib, minor_faults, major_faults, vol_ctx, inv_ctx, instructions, cycles, rss_base_kib)
+        SELECT (SELECT id FROM main.runs WHERE uuid = r.uuid), s.rep, s.wall_ns, s.ns_per_op, s.user_us, s.sys_us, s.max_rss_kib, s.peak_rss_kib, s.minor_faults, s.major_faults, s.vol_ctx, s.inv_ctx, s.instructions, s.cycles, s.rss_base_kib
         FROM o.samples s JOIN o.runs r ON r.id = s.run_id WHERE r.uuid IN (SELECT uuid FROM merge_new_runs)`);
       n(`INSERT INTO profiles (run_id, function, file, self_ir, incl_ir)
         SELECT (SELECT id FROM main.runs WHERE uuid = r.uuid), p.function, p.file, p.self_ir, p.incl_ir

@@ -114,4 +114,46 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (bisection_id, step)
   );
   `,
+  /**
+   * v2: canonical configurations (identity JSON with defaults filled in,
+   * options and machine), `alloc-failed` runs, runs written repetition by
+   * repetition, the driver's RSS baseline per sample, and claims so that
+   * concurrent processes never measure one configuration twice.
+   */
+  `
+  ALTER TABLE configurations ADD COLUMN identity TEXT;
+  ALTER TABLE samples ADD COLUMN rss_base_kib INTEGER;
+  CREATE TABLE runs_v2 (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    configuration_id INTEGER NOT NULL REFERENCES configurations(id),
+    build_id INTEGER REFERENCES builds(id),
+    metric TEXT NOT NULL CHECK (metric IN ('time','instructions')),
+    status TEXT NOT NULL CHECK (status IN ('ok','alloc-failed','failed','crashed','timeout')),
+    error TEXT,
+    signal TEXT,
+    op_index INTEGER,
+    allocator_stats TEXT,
+    series TEXT,
+    checks TEXT,
+    created TEXT NOT NULL
+  );
+  INSERT INTO runs_v2 SELECT id, uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, created FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_v2 RENAME TO runs;
+  CREATE INDEX runs_by_config ON runs (trace_id, configuration_id, metric, machine_id);
+  CREATE TABLE claims (
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    configuration_id INTEGER NOT NULL REFERENCES configurations(id),
+    metric TEXT NOT NULL,
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    owner TEXT NOT NULL,               -- the claiming process's session uuid
+    pid INTEGER NOT NULL,
+    heartbeat INTEGER NOT NULL,        -- ms since the epoch
+    PRIMARY KEY (trace_id, configuration_id, metric, machine_id)
+  );
+`,
 ];

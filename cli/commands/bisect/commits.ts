@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { bisectCommits } from '../../../engine/index.js';
 import { BaseCommand } from '../../base.js';
 import { bisectFlags, renderBisect, withBisect } from '../../bisect.js';
-import { parseAxis } from '../../common.js';
+import { parseAssignments } from '../../common.js';
 
 export default class BisectCommits extends BaseCommand {
   static override description = 'Find the first commit that made a trace slower (binary search; builds and runs cached; unbuildable commits skipped)';
@@ -22,7 +22,7 @@ export default class BisectCommits extends BaseCommand {
         ...common,
         good: flags.good,
         bad: flags.bad,
-        flags: Object.fromEntries(flags.set.map((s) => parseAxis(s, '--set')).map(([k, v]) => [k, v.join(',')])),
+        flags: parseAssignments(flags.set, '--set'),
         firstParent: flags['first-parent'],
       }),
     );

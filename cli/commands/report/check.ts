@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { check, checkSummary, type ReportMetric, renderCompare, stdoutColor } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
-import { dbFlag, storeFor } from '../../common.js';
+import { dbFlag, selectorFor, storeFor } from '../../common.js';
 import { emitReport } from '../../report.js';
 
 export default class ReportCheck extends BaseCommand {
@@ -16,6 +16,7 @@ export default class ReportCheck extends BaseCommand {
     format: Flags.string({ options: ['markdown', 'table', 'json', 'csv'], default: 'markdown', description: 'what to print' }),
     output: Flags.string({ char: 'o', description: 'also write the markdown summary to this file' }),
     json: Flags.boolean({ description: 'print {regression, thresholdPct, rows} as JSON' }),
+    repo: Flags.string({ description: 'repository that rev= refs (tags, branches, HEAD~1) are resolved in (default: the source targets of allocreplay.yaml and of the stored runs)' }),
     ...dbFlag,
   };
 
@@ -26,7 +27,7 @@ export default class ReportCheck extends BaseCommand {
     const store = storeFor(flags.db, true);
     let regression = false;
     try {
-      const result = check(store, flags.baseline, flags.candidate, { metric: flags.metric as ReportMetric, thresholdPct });
+      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric as ReportMetric, thresholdPct });
       regression = result.regression;
       const md = checkSummary(result);
       if (flags.output) emitReport(md, flags.output);

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { compare, matrixReport, type ReportMetric, renderCompare, renderHtml, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
-import { storeFor } from '../../common.js';
+import { selectorFor, storeFor } from '../../common.js';
 import { emitReport, reportFlags } from '../../report.js';
 
 export default class ReportCompare extends BaseCommand {
@@ -15,6 +15,7 @@ export default class ReportCompare extends BaseCommand {
     baseline: Flags.string({ description: 'selector: rev= target= session= config= trace= machine= NAME=value (spaces or commas)', required: true }),
     candidate: Flags.string({ description: 'selector for the candidate', required: true }),
     threshold: Flags.string({ description: 'percent: differences within ±P are "no change"', default: '2' }),
+    repo: Flags.string({ description: 'repository that rev= refs (tags, branches, HEAD~1) are resolved in (default: the source targets of allocreplay.yaml and of the stored runs)' }),
     ...reportFlags,
   };
 
@@ -24,7 +25,7 @@ export default class ReportCompare extends BaseCommand {
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric as ReportMetric;
-      const rows = compare(store, flags.baseline, flags.candidate, { metric, thresholdPct });
+      const rows = compare(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric, thresholdPct });
       const format = flags.json ? 'json' : flags.format;
       if (format === 'html') {
         const keep = new Set(rows.flatMap((r) => [r.baselineHash, r.candidateHash]));
