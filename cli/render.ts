@@ -58,6 +58,7 @@ export function outcomeJson(o: Outcome): Record<string, unknown> {
     target: o.target,
     configuration: o.label,
     configHash: o.configHash,
+    identity: o.configuration,
     status: o.status,
     skipped: o.skipped,
     runId: o.runId ?? null,
