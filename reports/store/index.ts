@@ -219,11 +219,17 @@ export class Store {
     // Migrations rebuild tables that others reference: foreign keys are checked once, after.
     this.db.pragma('foreign_keys = OFF');
     try {
-      for (let v = have; v < MIGRATIONS.length; v++) {
-        this.db.transaction(() => {
-          this.db.exec(MIGRATIONS[v]!);
-          this.db.pragma(`user_version = ${v + 1}`);
-        })();
+      // Each step re-reads the version under the write lock, so processes that
+      // open a new database at once migrate it once, not once each.
+      const step = this.db.transaction((): boolean => {
+        const v = this.db.pragma('user_version', { simple: true }) as number;
+        if (v >= MIGRATIONS.length) return false;
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+        return true;
+      });
+      while (step.immediate()) {
+        // next migration
       }
     } finally {
       this.db.pragma('foreign_keys = ON');

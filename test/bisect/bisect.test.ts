@@ -137,7 +137,7 @@ void *malloc(size_t n) {
 }
 `,
     );
-    const r = cli(['bisect', 'flags', '--repo', repo, '--build', 'cc -O2 -shared -fPIC {cflags} -o liba.so a.c', '--artifact', 'liba.so', '--good', 'SLOW_A=0 SLOW_B=0 SLOW_C=0', '--bad', 'SLOW_A=1 SLOW_B=1 SLOW_C=1', '--trace', trace, '--db', join(dir, 'flags.sqlite'), '--json', '--no-attribution'], { env });
+    const r = cli(['bisect', 'flags', '--repo', repo, '--build', 'cc -O2 -shared -fPIC {cflags} -o liba.so a.c', '--artifact', 'liba.so', '--flag', 'SLOW_A=define:0', '--flag', 'SLOW_B=define:0', '--flag', 'SLOW_C=define:0', '--good', 'SLOW_A=0 SLOW_B=0 SLOW_C=0', '--bad', 'SLOW_A=1 SLOW_B=1 SLOW_C=1', '--trace', trace, '--db', join(dir, 'flags.sqlite'), '--json', '--no-attribution'], { env });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.culprits).toEqual({ SLOW_A: '1', SLOW_B: '1' });

@@ -226,13 +226,15 @@ describe('reuse', () => {
     const codes = await Promise.all(
       [0, 1, 2].map(
         () =>
-          new Promise<number | null>((res) => {
-            const c = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: 'ignore' });
-            c.on('close', res);
+          new Promise<string>((res) => {
+            const c = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+            let err = '';
+            c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+            c.on('close', (code) => res(`${code} ${err.trim()}`));
           }),
       ),
     );
-    expect(codes).toEqual([0, 0, 0]);
+    expect(codes).toEqual(['0 ', '0 ', '0 ']);
     const runs = query<{ n: number; samples: number }>(db, 'SELECT COUNT(*) AS n, (SELECT COUNT(*) FROM samples s JOIN runs r2 ON r2.id = s.run_id WHERE r2.trace_id = r.trace_id AND r2.configuration_id = r.configuration_id) AS samples FROM runs r GROUP BY trace_id, configuration_id');
     expect(runs).toHaveLength(6);
     expect(runs.every((r) => r.n === 1 && r.samples === 3)).toBe(true);

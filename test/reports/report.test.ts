@@ -106,9 +106,9 @@ describe('reports', () => {
   });
 });
 
-function configHash(label: string): string {
+function configHash(target: string): string {
   const d = new Database(db, { readonly: true });
-  const row = d.prepare('SELECT hash FROM configurations WHERE label = ? AND options LIKE ?').get(label, '%"time"%') as { hash: string };
+  const row = d.prepare('SELECT hash FROM configurations WHERE target = ?').get(target) as { hash: string };
   d.close();
   return row.hash.slice(0, 12);
 }
