@@ -221,7 +221,7 @@ export function buildSource(target: SourceTarget, opts: { rev?: string; flags?: 
 
 /** Commits after `good` up to and including `bad`, oldest first, with subjects. */
 export function listRevisions(repo: string, good: string, bad: string, firstParent = false): { commit: string; subject: string }[] {
-  const args = ['-C', repo, 'log', '--reverse', '--format=%H %s', ...(firstParent ? ['--first-parent'] : []), `${good}..${bad}`];
+  const args = ['-C', repo, 'log', '--reverse', '--topo-order', '--format=%H %s', ...(firstParent ? ['--first-parent'] : []), `${good}..${bad}`];
   const r = spawnSync('git', args, { encoding: 'utf8' });
   if (r.status !== 0) throw usageError(`cannot list commits ${good}..${bad} in ${repo}: ${r.stderr.trim().split('\n')[0]}`, 'check both revisions exist');
   return r.stdout
