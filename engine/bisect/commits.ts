@@ -4,7 +4,7 @@ import { usageError } from '../../traces/index.js';
 import { listRevisions, resolveRevision } from '../build/index.js';
 import { makeJob, measure, median, planTrace } from '../runner/index.js';
 import { readySource } from '../runner/targets.js';
-import { attributionFor, bisectionSpec, checkEnds, type Ctx, finish, hasChange, makeCtx, type Measurement, probe, record, SHARE_WARN_PCT } from './probe.js';
+import { attributionFor, bisectionSpec, checkEnds, type Ctx, finish, hasChange, makeCtx, type Measurement, open, probe, record, SHARE_WARN_PCT } from './probe.js';
 import type { BisectCommon, BisectDirection, BisectResult, ChangeShare, CommitRef, Confirmation, NextRange } from './types.js';
 
 function git(repo: string, ...args: string[]): { status: number; out: string } {
@@ -99,7 +99,7 @@ export async function bisectCommits(c: BisectCommon & { good: string; bad: strin
   checkOrder(c.source.repo, c.good, c.bad, goodRev, badRev);
   const trace = planTrace(c.store, c.trace);
   const spec = bisectionSpec('commits', c, trace, { good: goodRev, bad: badRev, flags: c.flags, firstParent: c.firstParent === true });
-  const ctx = makeCtx(c, trace, c.store.ensureBisection('commits', spec));
+  const ctx = makeCtx(c, trace, 'commits', spec);
   const commits = listRevisions(c.source.repo, goodRev, badRev, c.firstParent);
   if (!commits.length || commits.at(-1)!.commit !== badRev) throw usageError(`no commits to bisect between ${c.good} and ${c.bad}${c.firstParent ? ' along first parents' : ''}`, 'check --good and --bad (and --first-parent)');
   const goodRef: CommitRef = { commit: goodRev, subject: git(c.source.repo, 'log', '-1', '--format=%s', goodRev).out };
@@ -112,6 +112,7 @@ export async function bisectCommits(c: BisectCommon & { good: string; bad: strin
   step(badRev, commits.at(-1)!.subject, b, 'bad');
   if (g.value === null || b.value === null) throw usageError(`cannot bisect: the ${g.value === null ? 'good' : 'bad'} revision does not build or run`, 'pick revisions that build (`allocreplay target build`)');
   checkEnds(ctx, g.value, b.value, `bad ${badRev.slice(0, 10)}`);
+  open(ctx);
   // Invariant: commits[lo] is good (or the good revision when lo = -1), commits[hi] is bad.
   let lo = -1;
   let hi = commits.length - 1;
@@ -143,14 +144,12 @@ export async function bisectCommits(c: BisectCommon & { good: string; bad: strin
       goodM = m;
     }
   }
-  const base = { kind: 'commits' as const, direction: ctx.direction, good: { probe: goodRev, value: g.value }, bad: { probe: badRev, value: b.value }, spec };
+  const ends = { good: { probe: goodRev, value: g.value }, bad: { probe: badRev, value: b.value } };
   if (onlySkipped) {
-    return finish(c.store, ctx.bisection, {
-      ...base,
+    return finish(ctx, {
+      ...ends,
       outcome: 'candidates',
       candidates: commits.slice(lo + 1, hi + 1).map((x, i) => ({ ...x, skipped: skipped.has(lo + 1 + i) })),
-      steps: ctx.steps,
-      builds: ctx.buildKeys.size,
       attribution: [],
     });
   }
@@ -164,15 +163,13 @@ export async function bisectCommits(c: BisectCommon & { good: string; bad: strin
   });
   const confirmation = c.options.metric === 'time' ? await confirm(ctx, c.flags, lastGood.commit, first.commit) : undefined;
   const attributionRows = c.attribution && c.options.metric === 'instructions' ? await attributionFor(ctx, goodM.library, badM.library) : [];
-  return finish(c.store, ctx.bisection, {
-    ...base,
+  return finish(ctx, {
+    ...ends,
     outcome: 'found',
     firstBad: first.commit,
     firstBadCommit: { commit: first.commit, subject: first.subject, value: badM.value!, deltaPct: ((badM.value! - goodM.value!) / goodM.value!) * 100, lastGood: { ...lastGood, value: goodM.value! } },
     share,
     ...(confirmation ? { confirmation } : {}),
-    steps: ctx.steps,
-    builds: ctx.buildKeys.size,
     attribution: attributionRows,
   });
 }

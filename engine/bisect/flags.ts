@@ -1,6 +1,6 @@
 import { usageError } from '../../traces/index.js';
 import { planTrace } from '../runner/index.js';
-import { attributionFor, bisectionSpec, checkEnds, finish, hasChange, makeCtx, type Measurement, probe, record, SHARE_WARN_PCT } from './probe.js';
+import { attributionFor, bisectionSpec, checkEnds, finish, hasChange, makeCtx, open, type Measurement, probe, record, SHARE_WARN_PCT } from './probe.js';
 import type { BisectCommon, BisectResult, BisectStep, FlagEffect } from './types.js';
 
 /** `A=0 B=1` or `A=0,B=1` → {A: '0', B: '1'}. */
@@ -31,7 +31,7 @@ const label = (a: Record<string, string>): string =>
 export async function bisectFlags(c: BisectCommon & { good: Record<string, string>; bad: Record<string, string> }): Promise<BisectResult> {
   const trace = planTrace(c.store, c.trace);
   const spec = bisectionSpec('flags', c, trace, { good: c.good, bad: c.bad });
-  const ctx = makeCtx(c, trace, c.store.ensureBisection('flags', spec));
+  const ctx = makeCtx(c, trace, 'flags', spec);
   // One probe per assignment; each is a step the first time it is measured.
   const probes = new Map<string, { m: Measurement; verdict: BisectStep['verdict'] }>();
   const measureAssignment = async (a: Record<string, string>, verdictOf: (m: Measurement) => BisectStep['verdict']): Promise<{ m: Measurement; verdict: BisectStep['verdict'] }> => {
@@ -50,6 +50,7 @@ export async function bisectFlags(c: BisectCommon & { good: Record<string, strin
   if (g.value === null || b.value === null) throw usageError(`cannot bisect: the ${g.value === null ? 'good' : 'bad'} configuration does not build or run`, 'check both assignments build');
   const gv = g.value;
   checkEnds(ctx, gv, b.value, `'${label(c.bad)}'`);
+  open(ctx);
   const changes = [...new Set([...Object.keys(c.good), ...Object.keys(c.bad)])].filter((k) => c.good[k] !== c.bad[k]).sort();
   const apply = (subset: string[]): Record<string, string> => {
     const a = { ...c.good };
@@ -108,9 +109,7 @@ export async function bisectFlags(c: BisectCommon & { good: Record<string, strin
   const totalDelta = b.value - gv;
   const pct = (stepDelta / totalDelta) * 100;
   const attributionRows = c.attribution && c.options.metric === 'instructions' ? await attributionFor(ctx, g.library, final.library) : [];
-  return finish(ctx.store, ctx.bisection, {
-    kind: 'flags',
-    direction: ctx.direction,
+  return finish(ctx, {
     outcome: 'found',
     good: { probe: label(c.good), value: gv },
     bad: { probe: label(c.bad), value: b.value },
@@ -118,9 +117,6 @@ export async function bisectFlags(c: BisectCommon & { good: Record<string, strin
     effects,
     ...(dominant ? { dominant: dominant.flag } : {}),
     share: { pct, stepDelta, totalDelta, explainsMost: pct >= SHARE_WARN_PCT, next: [] },
-    steps: ctx.steps,
-    builds: ctx.buildKeys.size,
     attribution: attributionRows,
-    spec,
   });
 }

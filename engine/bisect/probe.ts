@@ -24,13 +24,16 @@ export interface Ctx {
   options: ReplayOptions;
   thresholdPct: number;
   direction: BisectDirection;
-  bisection: number;
+  kind: 'commits' | 'flags';
+  spec: Record<string, unknown>;
+  /** Set by `open` once both ends are measured and differ: a refused bisection leaves nothing stored. */
+  bisection?: number;
   steps: BisectStep[];
   onStep: (s: BisectStep) => void;
   buildKeys: Set<string>;
 }
 
-export function makeCtx(c: BisectCommon, trace: PlannedTrace, bisection: number): Ctx {
+export function makeCtx(c: BisectCommon, trace: PlannedTrace, kind: 'commits' | 'flags', spec: Record<string, unknown>): Ctx {
   return {
     store: c.store,
     session: c.session,
@@ -39,7 +42,8 @@ export function makeCtx(c: BisectCommon, trace: PlannedTrace, bisection: number)
     options: c.options,
     thresholdPct: c.thresholdPct,
     direction: c.improvement ? 'improvement' : 'regression',
-    bisection,
+    kind,
+    spec,
     steps: [],
     onStep: c.onStep ?? (() => {}),
     buildKeys: new Set(),
@@ -132,10 +136,8 @@ export function checkEnds(ctx: Ctx, good: number, bad: number, what: string): vo
   throw usageError(`no ${ctx.direction} to bisect: ${figures}`, 'check --good and --bad, or lower --threshold');
 }
 
-/** Appends a step: kept in memory, stored, reported. */
-export function record(ctx: Ctx, s: Omit<BisectStep, 'step'>, m?: Measurement): BisectStep {
-  const step: BisectStep = { step: ctx.steps.length, ...s, ...(m?.buildKey ? { buildKey: m.buildKey } : {}), ...(m?.runId !== undefined ? { runId: m.runId } : {}) };
-  ctx.steps.push(step);
+function save(ctx: Ctx, step: BisectStep): void {
+  if (ctx.bisection === undefined) return;
   const buildId = step.buildKey && /^\d+$/.test(step.buildKey) ? Number(step.buildKey) : undefined;
   ctx.store.saveBisectionStep(ctx.bisection, {
     step: step.step,
@@ -145,8 +147,22 @@ export function record(ctx: Ctx, s: Omit<BisectStep, 'step'>, m?: Measurement): 
     ...(buildId !== undefined ? { buildId } : {}),
     ...(step.runId !== undefined ? { runId: step.runId } : {}),
   });
+}
+
+/** Appends a step: kept in memory, stored (once the bisection is open), reported. */
+export function record(ctx: Ctx, s: Omit<BisectStep, 'step'>, m?: Measurement): BisectStep {
+  const step: BisectStep = { step: ctx.steps.length, ...s, ...(m?.buildKey ? { buildKey: m.buildKey } : {}), ...(m?.runId !== undefined ? { runId: m.runId } : {}) };
+  ctx.steps.push(step);
+  save(ctx, step);
   ctx.onStep(step);
   return step;
+}
+
+/** Stores the bisection (or finds it again: the same spec resumes it) with the steps taken so far. */
+export function open(ctx: Ctx): number {
+  ctx.bisection = ctx.store.ensureBisection(ctx.kind, ctx.spec);
+  for (const s of ctx.steps) save(ctx, s);
+  return ctx.bisection;
 }
 
 /** Callgrind profiles of both ends and their per-function deltas (instructions metric only). */
@@ -168,8 +184,9 @@ export async function attributionFor(ctx: Ctx, goodLib: string | undefined, badL
 export const SHARE_WARN_PCT = 80;
 
 /** Stores the answer: `bisect show` prints it again. */
-export function finish(store: Store, id: number, result: Omit<BisectResult, 'id'>): BisectResult {
-  const full = { id, ...result };
-  store.finishBisection(id, full);
+export function finish(ctx: Ctx, result: Omit<BisectResult, 'id' | 'kind' | 'direction' | 'spec' | 'steps' | 'builds'>): BisectResult {
+  const id = ctx.bisection ?? open(ctx);
+  const full: BisectResult = { id, kind: ctx.kind, direction: ctx.direction, ...result, steps: ctx.steps, builds: ctx.buildKeys.size, spec: ctx.spec };
+  ctx.store.finishBisection(id, full);
   return full;
 }

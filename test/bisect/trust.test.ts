@@ -88,6 +88,9 @@ describe('a bisection is identified by all its options', () => {
     const wrongWay = await bisect(repo, shas[0]!, shas[1]!, ['--improvement']);
     expect(wrongWay.status).toBe(2);
     expect(wrongWay.stderr).toMatch(/^allocreplay: the bad end is worse, not better: .*\(\+[\d.]+%, threshold 2%\) \(drop --improvement/m);
+    // A refused bisection leaves nothing stored: there is still one bisection only.
+    expect((await show(repo, '1')).status).toBe(0);
+    expect((await show(repo, '2')).status).toBe(1);
     const abc = await show(repo, 'abc');
     expect(abc.status).toBe(2);
     expect(abc.stderr).toMatch(/^allocreplay: bisection id 'abc' is not a number \(/);
