@@ -11,7 +11,7 @@ export const bisectFlags = {
   ...inlineSourceFlags,
   trace: Flags.string({ description: 'the trace that shows the change', required: true }),
   threshold: Flags.string({ description: 'percent beyond the good figure that counts as bad', default: '2' }),
-  improvement: Flags.boolean({ description: 'find the first change that made it better (the good end is still the older one)' }),
+  improvement: Flags.boolean({ description: 'find the change that made it better (--good is still the old end: the older commit, or the baseline flags)' }),
   'no-attribution': Flags.boolean({ description: 'skip the per-function callgrind attribution' }),
   ...replayFlags,
   metric: Flags.string({ description: 'instructions (exact, the default) or time (the final pair is measured again with 3× --repeat)', options: ['time', 'instructions'], default: 'instructions' }),
@@ -43,9 +43,9 @@ function renderShare(r: BisectResult): string[] {
   const s = r.share;
   if (!s) return [];
   const of = `${signed((s.stepDelta / r.good.value) * 100)} of ${signed((s.totalDelta / r.good.value) * 100)}`;
-  const what = r.kind === 'commits' ? 'this commit' : 'these flag changes';
-  if (s.explainsMost) return [`${what} explain${r.kind === 'commits' ? 's' : ''} ${s.pct.toFixed(0)}% of the whole change (${of})`];
-  const out = [`${red('warning:')} ${what} explain${r.kind === 'commits' ? 's' : ''} only ${s.pct.toFixed(0)}% of the whole change (${of}, under ${SHARE_WARN_PCT}%): the rest lies elsewhere`];
+  const what = r.kind === 'commits' ? 'this commit' : `the change ${Object.entries(r.culprits ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+  if (s.explainsMost) return [`${what} explains ${s.pct.toFixed(0)}% of the whole change (${of})`];
+  const out = [`${red('warning:')} ${what} explains only ${s.pct.toFixed(0)}% of the whole change (${of}, under ${SHARE_WARN_PCT}%): the rest lies elsewhere`];
   if (r.kind === 'flags') out.push('    the other flag changes, or their interactions, hold the rest: see each flag alone above');
   for (const n of s.next) out.push(`    bisect next: --good ${short(n.good)} --bad ${short(n.bad)}  (${signed(n.deltaPct)}${n.beyondThreshold ? '' : ', under the threshold on its own'})`);
   return out;

@@ -62,6 +62,7 @@ describe('bisect flags', () => {
     expect(text.stdout).toMatch(/M_NOP\s+0 → 1\s+[\d,]+\s+0\.00%/);
     expect(text.stdout).toMatch(/Z_SECURE\s+0 → 1\s+[\d,]+\s+\+[\d.]+%\s+dominant/);
     expect(text.stdout).toMatch(/dominant flag: Z_SECURE=1 \(\+[\d.]+% on its own\)/);
+    expect(text.stdout).toMatch(new RegExp(`the change Z_SECURE=1 explains ${share.pct.toFixed(0)}% of the whole change`));
   });
 
   it('refuses reversed assignments with a hint, and --improvement bisects them', async () => {
