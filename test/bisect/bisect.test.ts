@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../traces/index.js';
-import { cli, ROOT, tempDir } from '../helpers.js';
-import { makeRepo as makeRepoIn } from './repo.js';
+import { ROOT, tempDir } from '../helpers.js';
+import { makeRepo as makeRepoIn, run } from './repo.js';
 
 const dir = tempDir();
 const env = { ALLOCREPLAY_CACHE: join(dir, 'cache') };
@@ -13,8 +13,8 @@ const makeRepo = (name: string, commits: number, culprit: number, broken?: numbe
 
 const BUILD = "(cat *.c *.h NOTES | md5sum) >> ../../../counter-{jobs}; make -s CFLAGS_EXTRA='{cflags}'";
 
-function bisect(repo: string, good: string, bad: string, extra: string[] = []): { status: number; out: Record<string, unknown>; stderr: string } {
-  const r = cli(['bisect', 'commits', '--repo', repo, '--build', "make -s CFLAGS_EXTRA='{cflags}'", '--artifact', 'libtinyslab.so', '--good', good, '--bad', bad, '--trace', trace, '--db', join(dir, `${repo.split('/').pop()}.sqlite`), '--json', ...extra], { env });
+async function bisect(repo: string, good: string, bad: string, extra: string[] = []): Promise<{ status: number; out: Record<string, unknown>; stderr: string }> {
+  const r = await run(['bisect', 'commits', '--repo', repo, '--build', "make -s CFLAGS_EXTRA='{cflags}'", '--artifact', 'libtinyslab.so', '--good', good, '--bad', bad, '--trace', trace, '--db', join(dir, `${repo.split('/').pop()}.sqlite`), '--json', ...extra], env);
   return { status: r.status, out: r.status === 0 ? JSON.parse(r.stdout) : {}, stderr: r.stderr };
 }
 
@@ -23,9 +23,9 @@ beforeAll(() => {
 });
 
 describe('bisect commits', () => {
-  it('names the commit that moved the helpers out of line, within ⌈log2 N⌉ + 2 builds, with the helpers in the attribution', () => {
+  it('names the commit that moved the helpers out of line, within ⌈log2 N⌉ + 2 builds, with the helpers in the attribution', async () => {
     const { repo, shas } = makeRepo('clean', 17, 11);
-    const r = bisect(repo, shas[0]!, shas.at(-1)!);
+    const r = await bisect(repo, shas[0]!, shas.at(-1)!);
     expect(r.status, r.stderr).toBe(0);
     expect(r.out.firstBad).toBe(shas[11]);
     const firstBad = r.out.firstBadCommit as { commit: string; subject: string; deltaPct: number };
@@ -43,18 +43,18 @@ describe('bisect commits', () => {
     expect((r.out.steps as unknown[]).length).toBeGreaterThanOrEqual(4);
   });
 
-  it('skips a commit that fails to build and still finds the right one', () => {
+  it('skips a commit that fails to build and still finds the right one', async () => {
     const { repo, shas } = makeRepo('broken', 16, 12, 8);
-    const r = bisect(repo, shas[0]!, shas.at(-1)!, ['--no-attribution']);
+    const r = await bisect(repo, shas[0]!, shas.at(-1)!, ['--no-attribution']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.out.firstBad).toBe(shas[12]);
     const steps = r.out.steps as { probe: string; verdict: string }[];
     expect(steps.some((s) => s.verdict === 'skip' && s.probe === shas[8])).toBe(true);
   });
 
-  it('refuses, with the figures, when good and bad do not differ', () => {
+  it('refuses, with the figures, when good and bad do not differ', async () => {
     const { repo, shas } = makeRepo('flat', 3, 99);
-    const r = bisect(repo, shas[0]!, shas.at(-1)!);
+    const r = await bisect(repo, shas[0]!, shas.at(-1)!);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no regression to bisect: .* measures \d+ against \d+ \(0\.00%, threshold 2%\)/);
   });
@@ -78,14 +78,14 @@ describe('bisect commits', () => {
     const before = readFileSync(counter, 'utf8').trim().split('\n');
     const done = finished();
     expect(done).toBeGreaterThanOrEqual(2);
-    const again = cli([...args, '--json'], { env: renv });
+    const again = await run([...args, '--json'], renv);
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).firstBad).toBe(shas[5]);
     const after = readFileSync(counter, 'utf8').trim().split('\n');
     // Only a build cut short by the kill may run again; every finished one is reused.
     expect(after.length - new Set(after).size).toBeLessThanOrEqual(before.length - done);
     expect(after.slice(0, before.length)).toEqual(before);
-    const show = cli(['bisect', 'show', '1', '--db', join(dir, 'resume.sqlite')], { env: renv });
+    const show = await run(['bisect', 'show', '1', '--db', join(dir, 'resume.sqlite')], renv);
     expect(show.status).toBe(0);
     expect(show.stdout).toMatch(/is the first bad commit/);
   });
