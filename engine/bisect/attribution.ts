@@ -48,17 +48,44 @@ export interface FunctionDelta {
   inclDelta: number;
 }
 
-/** Functions by instruction delta between two profiles, largest (by self, then inclusive) first. */
+/**
+ * The name a function is merged under. callgrind_annotate writes one frame
+ * several ways: `???:` when the object has no debug information, a symbol
+ * version (`__libc_start_main@@GLIBC_2.34`), and the same name once per
+ * object (`(below main)` from libc and from the dynamic loader).
+ */
+export function functionKey(name: string): string {
+  return name.replace(/^\?\?\?:/, '').replace(/@@?[\w.]+$/, '');
+}
+
+/** Entries of one profile with the same key, merged: self costs add up; inclusive costs may nest, so the largest stands. */
+function merged(costs: FunctionCost[]): Map<string, FunctionCost> {
+  const out = new Map<string, FunctionCost>();
+  for (const f of costs) {
+    const key = functionKey(f.function);
+    const had = out.get(key);
+    const file = had?.file ?? f.file;
+    out.set(key, { function: key, ...(file ? { file } : {}), selfIr: (had?.selfIr ?? 0) + f.selfIr, inclIr: Math.max(had?.inclIr ?? 0, f.inclIr) });
+  }
+  return out;
+}
+
+/**
+ * Functions by instruction delta between two profiles, largest (by self,
+ * then inclusive) first. One row per function name; a function whose own
+ * (self) cost did not change is left out — its inclusive delta is its
+ * callees', which have rows of their own.
+ */
 export function attribute(good: FunctionCost[], bad: FunctionCost[], limit = 20): FunctionDelta[] {
-  const g = new Map(good.map((f) => [f.function, f]));
-  const b = new Map(bad.map((f) => [f.function, f]));
+  const g = merged(good);
+  const b = merged(bad);
   const rows: FunctionDelta[] = [];
   for (const fn of new Set([...g.keys(), ...b.keys()])) {
     const x = g.get(fn);
     const y = b.get(fn);
     const row = { function: fn, goodSelf: x?.selfIr ?? 0, badSelf: y?.selfIr ?? 0, selfDelta: (y?.selfIr ?? 0) - (x?.selfIr ?? 0), goodIncl: x?.inclIr ?? 0, badIncl: y?.inclIr ?? 0, inclDelta: (y?.inclIr ?? 0) - (x?.inclIr ?? 0) };
-    if (row.selfDelta !== 0 || row.inclDelta !== 0) rows.push(row);
+    if (row.selfDelta !== 0) rows.push(row);
   }
-  rows.sort((p, q) => Math.abs(q.selfDelta) - Math.abs(p.selfDelta) || Math.abs(q.inclDelta) - Math.abs(p.inclDelta));
+  rows.sort((p, q) => Math.abs(q.selfDelta) - Math.abs(p.selfDelta) || Math.abs(q.inclDelta) - Math.abs(p.inclDelta) || p.function.localeCompare(q.function));
   return rows.slice(0, limit);
 }

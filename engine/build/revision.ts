@@ -104,7 +104,7 @@ export function resolveRevision(target: RevisionSource, rev?: string, opts: { di
 
 /** Commits after `good` up to and including `bad`, oldest first, with subjects. */
 export function listRevisions(repo: string, good: string, bad: string, firstParent = false): { commit: string; subject: string }[] {
-  const r = git(repo, ['log', '--reverse', '--format=%H %s', ...(firstParent ? ['--first-parent'] : []), `${good}..${bad}`]);
+  const r = git(repo, ['log', '--reverse', '--topo-order', '--format=%H %s', ...(firstParent ? ['--first-parent'] : []), `${good}..${bad}`]);
   if (!r.ok) throw usageError(`cannot list commits ${good}..${bad} in ${repo}: ${r.err}`, 'check both revisions exist');
   return r.out
     .trim()
