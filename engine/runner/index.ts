@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { Store } from '../../reports/index.js';
+import { mad, median, type Store } from '../../reports/index.js';
 import { discardProfile, type Metric, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
 import { type Plan, planFor } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
@@ -52,17 +52,8 @@ export interface Outcome {
   opIndex?: number;
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Median absolute deviation. */
-export function mad(xs: number[]): number {
-  const m = median(xs);
-  return median(xs.map((x) => Math.abs(x - m)));
-}
+// One statistics module computes every median and MAD (reports/stats).
+export { mad, median };
 
 /** Plans a trace and registers it with the store. */
 export function planTrace(store: Store, path: string): PlannedTrace {

@@ -1,0 +1,42 @@
+/**
+ * The live-bytes-vs-RSS series: per trace, the samples the driver took over
+ * one replay of every configuration (its newest run that has a series).
+ * Nothing is cut here: every configuration is returned, and whoever draws
+ * them says how many it left out.
+ */
+import { selectRuns } from '../select/index.js';
+import type { Store } from '../store/index.js';
+import { distinctLabels, rowKey } from './labels.js';
+
+/** Live bytes vs RSS over one replay of each configuration on a trace. */
+export interface SeriesReport {
+  trace: string;
+  /** Live bytes of the trace (KiB) at each sampled op: the same for every configuration. */
+  live: { op: number; kib: number }[];
+  /** RSS growth (KiB) per configuration, from its newest run that carries a series; one entry per configuration and machine. */
+  rss: { label: string; configHash: string; machine: string; points: { op: number; kib: number }[] }[];
+}
+
+/**
+ * Per trace (in name order), the series of every configuration that has
+ * one. `labels` (keyed by `rowKey`) lets a page use the same labels as its
+ * tables; otherwise the stored labels are made distinct among themselves.
+ */
+export function seriesReport(store: Store, opts: { selector?: string; labels?: ReadonlyMap<string, string> } = {}): SeriesReport[] {
+  const { runs } = selectRuns(store, opts.selector);
+  const out = new Map<string, SeriesReport>();
+  const seen = new Set<string>();
+  for (const r of runs) {
+    if (!r.series || r.series.length < 2) continue;
+    const key = `${r.trace}\0${rowKey(r)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let s = out.get(r.trace);
+    if (!s) out.set(r.trace, (s = { trace: r.trace, live: r.series.map((p) => ({ op: p.op, kib: p.liveBytes / 1024 })), rss: [] }));
+    s.rss.push({ label: r.label, configHash: r.configHash, machine: r.machine, points: r.series.map((p) => ({ op: p.op, kib: p.rssKiB })) });
+  }
+  const all = [...out.values()];
+  const own = distinctLabels(all.flatMap((s) => s.rss));
+  for (const s of all) for (const x of s.rss) x.label = opts.labels?.get(rowKey(x)) ?? own.get(rowKey(x))!;
+  return all.sort((a, b) => a.trace.localeCompare(b.trace));
+}
