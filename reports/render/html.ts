@@ -95,7 +95,7 @@ async function seriesSection(series: SeriesReport[]): Promise<string> {
   const parts: string[] = [];
   for (const s of series) {
     const shown = s.rss.slice(0, SERIES_PER_CHART * SERIES_CHARTS_PER_TRACE);
-    const charts = Math.max(1, Math.ceil(shown.length / SERIES_PER_CHART));
+    const charts = Math.ceil(shown.length / SERIES_PER_CHART);
     for (let i = 0; i < charts; i++) {
       const chunk = shown.slice(i * SERIES_PER_CHART, (i + 1) * SERIES_PER_CHART);
       const data = [...s.live.map((p) => ({ op: p.op, value: p.kib, what: 'live bytes (trace)' })), ...chunk.flatMap((r) => r.points.map((p) => ({ op: p.op, value: p.kib, what: `RSS growth: ${r.label}` })))];
@@ -104,7 +104,9 @@ async function seriesSection(series: SeriesReport[]): Promise<string> {
       parts.push(figure('series', await svgOf(liveVsRss(title, data, scale)), `${s.trace}: bytes the trace holds live vs RSS growth of the replay process, KiB; ${chunk.length} configuration${chunk.length === 1 ? '' : 's'}`, { trace: s.trace, scale, configurations: String(chunk.length) }));
     }
     const more = s.rss.length - shown.length;
-    if (more > 0) parts.push(`<p class="more" data-more="${more}">${escapeHtml(`${s.trace}: ${more} more configuration${more === 1 ? '' : 's'} not drawn: ${s.rss.slice(shown.length).map((r) => r.label).join(', ')}`)}</p>`);
+    const note = (cls: string, n: number, text: string): string => `<p class="${cls}" data-trace="${escapeHtml(s.trace)}" data-count="${n}">${escapeHtml(text)}</p>`;
+    if (more > 0) parts.push(note('more', more, `${s.trace}: ${more} more configuration${more === 1 ? '' : 's'} not drawn: ${s.rss.slice(shown.length).map((r) => r.label).join(', ')}`));
+    if (s.missing.length) parts.push(note('no-series', s.missing.length, `${s.trace}: no RSS series recorded for ${s.missing.map((r) => r.label).join(', ')}`));
   }
   return `<section id="series"><h2>Live bytes vs RSS over the replay</h2>${parts.join('\n')}</section>`;
 }

@@ -31,9 +31,9 @@ export default class ReportCompare extends BaseCommand {
         const traces = new Set(rows.map((r) => r.trace));
         const matrix = matrixReport(store, { metric }).filter((c) => keep.has(c.configHash) && traces.has(c.trace));
         const labels = new Map(matrix.map((c) => [rowKey(c), c.label]));
-        const series = seriesReport(store, { labels })
+        const series = seriesReport(store, { metric, labels })
           .filter((s) => traces.has(s.trace))
-          .map((s) => ({ ...s, rss: s.rss.filter((r) => labels.has(rowKey(r))) }));
+          .map((s) => ({ ...s, rss: s.rss.filter((r) => labels.has(rowKey(r))), missing: s.missing.filter((r) => labels.has(rowKey(r))) }));
         emitReport(await renderHtml({ title: 'allocreplay comparison', metric, source: store.path, compare: rows, thresholdPct, matrix, series }), flags.output);
       } else emitReport(renderCompare(rows, format as TextFormat, { color: !flags.output && stdoutColor() }), flags.output);
     } finally {

@@ -33,7 +33,7 @@ export default class ReportHtml extends BaseCommand {
       const matrix = matrixReport(store, { metric, ...selector });
       const cmp = flags.baseline && flags.candidate ? compare(store, flags.baseline, flags.candidate, { metric, thresholdPct }) : undefined;
       const h = history(store, { metric, selector: flags.select });
-      const series = seriesReport(store, { ...selector, labels: new Map(matrix.map((c) => [rowKey(c), c.label])) });
+      const series = seriesReport(store, { ...selector, metric, labels: new Map(matrix.map((c) => [rowKey(c), c.label])) });
       const bisections = listBisections(store);
       emitReport(await renderHtml({ title: flags.title, metric, source: store.path, matrix, series, history: h, bisections, thresholdPct, ...(cmp ? { compare: cmp } : {}) }), flags.output);
       const summary = {

@@ -17,7 +17,7 @@ export default class ReportMatrix extends BaseCommand {
       const selector = flags.select ? { selector: flags.select } : {};
       const cells = matrixReport(store, { metric, ...selector });
       const format = flags.json ? 'json' : flags.format;
-      if (format === 'html') emitReport(await renderHtml({ title: 'allocreplay matrix', metric, source: store.path, matrix: cells, series: seriesReport(store, { ...selector, labels: new Map(cells.map((c) => [rowKey(c), c.label])) }) }), flags.output);
+      if (format === 'html') emitReport(await renderHtml({ title: 'allocreplay matrix', metric, source: store.path, matrix: cells, series: seriesReport(store, { ...selector, metric, labels: new Map(cells.map((c) => [rowKey(c), c.label])) }) }), flags.output);
       else emitReport(renderMatrixCells(cells, metric, format as TextFormat, { color: !flags.output && stdoutColor() }), flags.output);
     } finally {
       store.close();
