@@ -9,7 +9,7 @@ import { parseSelector, type ReportMetric, sampleValue, selectRuns } from '../se
 import { bootstrapMedianCI, type Comparison, compareSamples, mad, median } from '../stats/index.js';
 import type { RunRow, Store } from '../store/index.js';
 import { commitOrder } from './git.js';
-import { differingParts, identities } from './labels.js';
+import { differingParts, identities, statusText } from './labels.js';
 
 /** One revision of a history line: every run of it pooled. */
 export interface HistoryPoint {
@@ -18,6 +18,8 @@ export interface HistoryPoint {
   subject?: string;
   /** Index in the repository's commit order (`git log --topo-order --reverse`), when git knows the revision. */
   position?: number;
+  /** `ok`, or — when no run of this revision gave a figure — what happened to the newest: `failed`, `crashed: SIGSEGV`, `timeout`, … */
+  status: string;
   /** The configuration label of the newest run at this revision. */
   label: string;
   /** Every configuration pooled into this point (one, unless the store keeps finer identities than a line). */
@@ -33,7 +35,7 @@ export interface HistoryPoint {
   runs: number;
   /** The first run's time (ISO): the order when git cannot give one. */
   created: string;
-  /** Against the previous point of the same line (absent on the first); always between two different revisions. */
+  /** Against the previous ok point of the same line (absent on the first and on points with no figure); always between two different revisions. */
   step?: Comparison;
 }
 
@@ -82,15 +84,16 @@ function buildRepos(store: Store, runs: RunRow[]): Map<number, string> {
  */
 export function history(store: Store, opts: HistoryOptions): HistoryLine[] {
   const exact = opts.metric === 'instructions';
-  const sel = selectRuns(store, parseSelector(opts.selector), { metric: opts.metric });
+  const sel = selectRuns(store, parseSelector(opts.selector), { metric: opts.metric, status: 'any' });
   const runs = [...sel.runs].filter((r) => r.revision).reverse(); // oldest first
   const repos = buildRepos(store, runs);
   const ids = identities(store, runs.map((r) => r.configHash));
   type Acc = { trace: string; target: string; repo: string | null; machine: string; identity: Record<string, string>; points: Map<string, { values: number[]; runs: RunRow[] }> };
   const lines = new Map<string, Acc>();
   for (const r of runs) {
-    const values = (sel.samples.get(r.id) ?? []).map((s) => sampleValue(s, opts.metric)).filter((v): v is number => v !== null && Number.isFinite(v));
-    if (values.length === 0) continue;
+    // A run that did not finish counts only where its revision has no figure at all (then the point says what happened).
+    const values = r.status === 'ok' ? (sel.samples.get(r.id) ?? []).map((s) => sampleValue(s, opts.metric)).filter((v): v is number => v !== null && Number.isFinite(v)) : [];
+    if (values.length === 0 && r.status === 'ok') continue;
     const repo = repos.get(r.id) ?? opts.repos?.[r.target] ?? opts.repo ?? null;
     const identity = { ...(ids.get(r.configHash) ?? { config: r.configHash }), machine: r.machine };
     const key = JSON.stringify([r.trace, repo, Object.entries(identity).sort()]);
@@ -112,10 +115,13 @@ export function history(store: Store, opts: HistoryOptions): HistoryLine[] {
   for (const l of lines.values()) {
     // Order from the recorded repository when git can read it, else from the hint.
     const order = (l.repo ? commitOrder(l.repo) : undefined) ?? [opts.repos?.[l.target], opts.repo].map((r) => (r ? commitOrder(r) : undefined)).find(Boolean);
-    const pos = (rev: string): number => (order ? order.commits.findIndex((c) => c === rev || c.startsWith(rev)) : -1);
+    const index = new Map(order?.commits.map((c, i) => [c, i]));
+    const pos = (rev: string): number => index.get(rev) ?? (order && rev.length >= 7 ? order.commits.findIndex((c) => c.startsWith(rev)) : -1);
     const points: (HistoryPoint & { values: number[] })[] = [...l.points.entries()].map(([revision, p]) => {
       const mid = median(p.values);
-      const [lo, hi] = exact ? [mid, mid] : bootstrapMedianCI(p.values);
+      const [lo, hi] = exact || p.values.length === 0 ? [mid, mid] : bootstrapMedianCI(p.values);
+      const newest = p.runs.at(-1)!;
+      const status = p.values.length ? 'ok' : statusText(newest);
       const commit = order?.commits[pos(revision)];
       const subject = commit ? order?.subjects.get(commit) : undefined;
       const position = pos(revision);
@@ -123,14 +129,15 @@ export function history(store: Store, opts: HistoryOptions): HistoryLine[] {
         revision,
         ...(subject !== undefined ? { subject } : {}),
         ...(position >= 0 ? { position } : {}),
-        label: p.runs.at(-1)!.label,
+        status,
+        label: newest.label,
         configHashes: [...new Set(p.runs.map((r) => r.configHash))],
         median: mid,
         mad: mad(p.values),
         lo,
         hi,
         n: p.values.length,
-        runs: p.runs.length,
+        runs: p.runs.filter((r) => r.status === 'ok').length,
         created: p.runs.map((r) => r.created).sort()[0]!,
         values: p.values,
       };
@@ -142,8 +149,14 @@ export function history(store: Store, opts: HistoryOptions): HistoryLine[] {
       if (pa >= 0 !== pb >= 0) return pa >= 0 ? -1 : 1;
       return a.created.localeCompare(b.created);
     });
-    for (let i = 1; i < points.length; i++) points[i]!.step = compareSamples(points[i - 1]!.values, points[i]!.values, { thresholdPct: opts.thresholdPct ?? 2, exact });
+    let prev: (typeof points)[number] | undefined;
+    for (const p of points) {
+      if (p.status !== 'ok') continue;
+      if (prev) p.step = compareSamples(prev.values, p.values, { thresholdPct: opts.thresholdPct ?? 2, exact });
+      prev = p;
+    }
     const variant = variants.get(l) ?? '';
+    if (!points.some((p) => p.status === 'ok')) continue; // a line with no figure at all is the matrix's business
     out.push({
       name: variant ? `${l.trace} · ${variant}` : l.trace,
       trace: l.trace,

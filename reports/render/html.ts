@@ -121,9 +121,14 @@ async function historySection(lines: HistoryLine[], metric: ReportMetric, unit: 
     const sorted = [...revs.entries()].sort(([, a], [, b]) => a.position - b.position || a.created.localeCompare(b.created));
     const pos = new Map(sorted.map(([rev], i) => [rev, i]));
     const ordered = group.every((l) => l.order === 'git');
-    const data = group.flatMap((l) => l.points.map((p) => ({ line: l.name, step: pos.get(p.revision)!, revision: revisionText(p), value: p.median })));
+    const data = group.flatMap((l) => l.points.filter((p) => p.status === 'ok').map((p) => ({ line: l.name, step: pos.get(p.revision)!, revision: revisionText(p), value: p.median })));
     const scale = axisScale(data.map((d) => d.value));
-    const rows = group.flatMap((l) => l.points.map((p) => [l.name, revisionText(p), formatValue(p.median, metric), String(p.n), String(p.runs), p.step ? pct(p.step.deltaPct) : '', p.step?.verdict ?? '']));
+    const rows = group.flatMap((l) =>
+      l.points.map((p) => {
+        const cells = [l.name, revisionText(p), p.status === 'ok' ? formatValue(p.median, metric) : p.status, String(p.n), String(p.runs), p.step ? pct(p.step.deltaPct) : '', p.step?.verdict ?? ''];
+        return p.status === 'ok' ? cells : { cells, cls: 'failed' };
+      }),
+    );
     const order = ordered ? 'git order' : 'run order where git could not tell';
     parts.push(
       `<h3>${escapeHtml(axis)}</h3>${figure('history', await svgOf(historyLine(data, unit, scale)), `${axis}: median ${unit} per revision, oldest first (${order}); runs of one revision pooled`, { axis, scale })}${htmlTable(['line', 'revision', 'median', 'n', 'runs', 'step', 'verdict'], rows)}`,

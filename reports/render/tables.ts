@@ -153,8 +153,8 @@ export function renderHistory(lines: HistoryLine[], metric: ReportMetric, format
   if (format === 'json') return JSON.stringify(lines, null, 2);
   if (format === 'csv') {
     return csv(
-      ['target', 'repo', 'machine', 'line', 'order', 'revision', 'subject', 'configuration', 'config_hashes', 'median', 'n', 'runs', 'step_delta_pct', 'step_verdict'],
-      lines.flatMap((l) => l.points.map((p) => [l.target, l.repo, l.machine, l.name, l.order, p.revision, p.subject ?? null, p.label, p.configHashes.join(' '), p.median, p.n, p.runs, p.step?.deltaPct ?? null, p.step?.verdict ?? null])),
+      ['target', 'repo', 'machine', 'line', 'order', 'revision', 'subject', 'configuration', 'config_hashes', 'status', 'median', 'n', 'runs', 'step_delta_pct', 'step_verdict'],
+      lines.flatMap((l) => l.points.map((p) => [l.target, l.repo, l.machine, l.name, l.order, p.revision, p.subject ?? null, p.label, p.configHashes.join(' '), p.status, p.median, p.n, p.runs, p.step?.deltaPct ?? null, p.step?.verdict ?? null])),
     );
   }
   const color = format === 'table' && (opts.color ?? stdoutColor());
@@ -168,9 +168,9 @@ export function renderHistory(lines: HistoryLine[], metric: ReportMetric, format
       const rows = l.points.map((p) => {
         const v = p.step?.verdict;
         const verdict = !v || v === 'no change' ? (v ?? '') : v === 'regression' ? paint.red(v) : paint.green(v);
-        return [revisionText(p), formatValue(p.median, metric), String(p.n), p.step ? pct(p.step.deltaPct) : '', verdict];
+        return [revisionText(p), p.status === 'ok' ? formatValue(p.median, metric) : format === 'markdown' ? `⚠ ${p.status}` : paint.red(p.status), String(p.n), p.step ? pct(p.step.deltaPct) : '', verdict];
       });
-      const spark = `${l.name}  ${sparkline(l.points.map((p) => p.median))}  (${l.points.length} revision${l.points.length === 1 ? '' : 's'}, oldest first)`;
+      const spark = `${l.name}  ${sparkline(l.points.filter((p) => p.status === 'ok').map((p) => p.median))}  (${l.points.length} revision${l.points.length === 1 ? '' : 's'}, oldest first)`;
       const head = ['revision', metric === 'time' ? 'median' : 'instructions', 'n', 'step', 'verdict'];
       parts.push(format === 'markdown' ? `**${spark}**\n\n${markdownTable(head, rows)}` : `${paint.bold(spark)}\n${table(head, rows, { color })}`);
     }

@@ -6,7 +6,8 @@
  * their steps, and `db runs` prints the same median as every report.
  * Everything is measured for real through the CLI.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -30,6 +31,18 @@ const ok = (args: string[]): string => {
   expect(r.status, `${args.join(' ')}\n${r.stderr}`).toBe(0);
   return r.stdout;
 };
+/**
+ * The CLI, awaited: the long set-up must not block the test worker's event
+ * loop (vitest's own messages would time out on a loaded machine).
+ */
+async function measure(args: string[]): Promise<void> {
+  try {
+    await promisify(execFile)(process.execPath, [join(ROOT, 'cli/bin/run.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  } catch (e) {
+    const err = e as { code?: number; stderr?: string };
+    expect.fail(`${args.join(' ')} exited ${err.code}: ${err.stderr}`);
+  }
+}
 const query = <T>(file: string, sql: string, ...args: unknown[]): T[] => {
   const d = new Database(file, { readonly: true });
   try {
@@ -49,6 +62,7 @@ function slabRepo(parent: string, subjects: string[]): { repo: string; shas: str
   const shas: string[] = [];
   subjects.forEach((subject, i) => {
     writeFileSync(join(repo, 'NOTES'), `${i}\n`);
+    if (subject.startsWith('WIP')) writeFileSync(join(repo, 'stats.c'), `${readFileSync(join(repo, 'stats.c'), 'utf8')}\n#error half-finished refactor\n`);
     if (subject.startsWith('Split')) {
       const cfg = join(repo, 'ts_config.h');
       writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('#define TS_INLINE 1', '#define TS_INLINE 0'));
@@ -65,7 +79,7 @@ const source = (repo: string): string[] => ['--repo', repo, '--build', "make -s 
 let A: { repo: string; shas: string[] };
 let B: { repo: string; shas: string[] };
 
-beforeAll(() => {
+beforeAll(async () => {
   mkdirSync(env.ALLOCREPLAY_CACHE);
   generate('random-mixed', { slots: 256, ops: 40_000 }, rm);
   generate('tiny-hot', { ops: 40_000 }, hot);
@@ -75,24 +89,24 @@ beforeAll(() => {
   const hang = lib('fixture-hang.so', 'hang.c');
 
   // Views: system in serial and in threads mode (two configurations), a very slow allocator (a span past ×20), a crash and a hang.
-  ok(['replay', rm, hot, '-t', 'system', '--repeat', '4', '--db', db]);
-  ok(['replay', rm, '-t', 'system', '--mode', 'threads', '--repeat', '4', '--db', db]);
-  ok(['replay', rm, '-t', slow, '--env', 'ALLOCREPLAY_SLOW_SPIN=20000', '--repeat', '4', '--db', db]);
-  ok(['replay', rm, '-t', crash, '--env', 'ALLOCREPLAY_CRASH_AT=100', '--repeat', '2', '--db', db]);
-  ok(['replay', rm, '-t', hang, '--env', 'ALLOCREPLAY_HANG_AT=100', '--timeout', '1', '--repeat', '2', '--db', db]);
+  await measure(['replay', rm, hot, '-t', 'system', '--repeat', '4', '--db', db]);
+  await measure(['replay', rm, '-t', 'system', '--mode', 'threads', '--repeat', '4', '--db', db]);
+  await measure(['replay', rm, '-t', slow, '--env', 'ALLOCREPLAY_SLOW_SPIN=20000', '--repeat', '4', '--db', db]);
+  await measure(['replay', rm, '-t', crash, '--env', 'ALLOCREPLAY_CRASH_AT=100', '--repeat', '2', '--db', db]);
+  await measure(['replay', rm, '-t', hang, '--env', 'ALLOCREPLAY_HANG_AT=100', '--timeout', '1', '--repeat', '2', '--db', db]);
   // Nine more configurations on one trace: more than one RSS chart holds.
-  ok(['matrix', rm, '-t', 'system', '--env', 'ALLOCREPLAY_N=1,2,3,4,5,6,7,8,9', '--repeat', '1', '--db', db]);
+  await measure(['matrix', rm, '-t', 'system', '--env', 'ALLOCREPLAY_N=1,2,3,4,5,6,7,8,9', '--repeat', '1', '--db', db]);
 
-  ok(['matrix', rm, '-t', 'tinyslab', '--set', 'TS_INLINE=0,1', '--metric', 'instructions', '--db', dbIns]);
+  await measure(['matrix', rm, '-t', 'tinyslab', '--set', 'TS_INLINE=0,1', '--metric', 'instructions', '--db', dbIns]);
 
   // History: repository A measured out of git order, one revision twice, and in threads mode; repository B, same target name.
   A = slabRepo('a', ['slab as bundled', 'Split the hot helpers out of line', 'Tidy the notes']);
-  B = slabRepo('b', ['another slab', 'another change']);
-  for (const rev of [A.shas[2]!, A.shas[0]!, A.shas[1]!]) ok(['matrix', rm, ...source(A.repo), '--rev', rev, '--repeat', '4', '--db', dbHist]);
-  ok(['matrix', rm, ...source(A.repo), '--rev', A.shas[1]!, '--repeat', '4', '--force', '--db', dbHist]);
-  ok(['matrix', rm, ...source(A.repo), '--rev', `${A.shas[0]},${A.shas[2]}`, '--mode', 'threads', '--repeat', '4', '--db', dbHist]);
-  ok(['matrix', rm, ...source(B.repo), '--rev', B.shas.join(','), '--repeat', '4', '--db', dbHist]);
-  ok(['bisect', 'commits', ...source(A.repo), '--good', A.shas[0]!, '--bad', A.shas[2]!, '--trace', rm, '--metric', 'instructions', '--no-attribution', '--db', dbHist, '--json']);
+  B = slabRepo('b', ['another slab', 'another change', 'WIP: does not build']);
+  for (const rev of [A.shas[2]!, A.shas[0]!, A.shas[1]!]) await measure(['matrix', rm, ...source(A.repo), '--rev', rev, '--repeat', '4', '--db', dbHist]);
+  await measure(['matrix', rm, ...source(A.repo), '--rev', A.shas[1]!, '--repeat', '4', '--force', '--db', dbHist]);
+  await measure(['matrix', rm, ...source(A.repo), '--rev', `${A.shas[0]},${A.shas[2]}`, '--mode', 'threads', '--repeat', '4', '--db', dbHist]);
+  await measure(['matrix', rm, ...source(B.repo), '--rev', B.shas.join(','), '--repeat', '4', '--db', dbHist]);
+  await measure(['bisect', 'commits', ...source(A.repo), '--good', A.shas[0]!, '--bad', A.shas[2]!, '--trace', rm, '--metric', 'instructions', '--no-attribution', '--db', dbHist, '--json']);
 }, 900_000);
 
 interface Cell {
@@ -220,7 +234,7 @@ interface Line {
   target: string;
   repo: string | null;
   order: string;
-  points: { revision: string; subject?: string; n: number; runs: number; step?: { deltaPct: number } }[];
+  points: { revision: string; subject?: string; status: string; n: number; runs: number; step?: { deltaPct: number } }[];
 }
 
 describe('report history', () => {
@@ -231,7 +245,10 @@ describe('report history', () => {
     expect(ofA).toHaveLength(2); // serial and threads
     expect(ofB).toHaveLength(1);
     for (const l of ofA) for (const p of l.points) expect(A.shas).toContain(p.revision);
-    for (const p of ofB[0]!.points) expect(B.shas).toContain(p.revision);
+    // B's last commit does not build: its point says so instead of vanishing, and no step reaches it.
+    expect(ofB[0]!.points.map((p) => p.revision)).toEqual(B.shas);
+    expect(ofB[0]!.points.map((p) => p.status)).toEqual(['ok', 'ok', 'failed']);
+    expect(ofB[0]!.points[2]!.step).toBeUndefined();
     // Serial: measured c2, c0, c1, c1 — shown c0, c1, c2 with c1's two runs pooled.
     const serial = ofA.find((l) => l.points.length === 3)!;
     expect(serial.order).toBe('git');
@@ -254,6 +271,7 @@ describe('report history', () => {
     expect(axes.sort()).toEqual([`slab @ ${A.repo}`, `slab @ ${B.repo}`].sort());
     const table = ok(['report', 'history', '--db', dbHist]);
     expect(table).toMatch(/Split the hot helpers out of line/);
+    expect(table).toMatch(/WIP: does not build\s+failed/);
   });
 });
 
