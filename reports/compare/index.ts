@@ -6,10 +6,10 @@
  * rows keyed by configuration hash; rendering is reports/render's job.
  */
 import { usageError } from '../../traces/index.js';
-import { measured, type Measured, parseSelector, type ReportMetric, type Selector } from '../select/index.js';
-import { type Comparison, compareSamples, mad, type Verdict } from '../stats/index.js';
-import type { Store } from '../store/index.js';
-import { distinctLabels, rowKey } from './labels.js';
+import { measured, type Measured, parseSelector, type ReportMetric, type Selector, selectRuns } from '../select/index.js';
+import { type Comparison, compareSamples, mad, median, type Verdict } from '../stats/index.js';
+import type { RunRow, Store } from '../store/index.js';
+import { distinctLabels, rowKey, statusText } from './labels.js';
 
 export { type BisectionRow, type BisectionStepRow, listBisections } from './bisections.js';
 export { type CommitOrder, commitOrder } from './git.js';
@@ -48,6 +48,16 @@ export interface CompareRow extends Comparison {
   /** MAD of each side (same unit as the medians). */
   baselineMad: number;
   candidateMad: number;
+  /** `ok`, or what happened to the side's newest run when none of its runs on this trace finished (`crashed: SIGSEGV`, `timeout`, …). */
+  baselineStatus: string;
+  candidateStatus: string;
+}
+
+/** Per trace, the newest not-ok run of a selector (runs come newest first). */
+function failuresPerTrace(store: Store, sel: Selector, metric: ReportMetric): Map<string, RunRow> {
+  const out = new Map<string, RunRow>();
+  for (const r of selectRuns(store, sel, { metric, status: 'any' }).runs) if (r.status !== 'ok' && !out.has(r.trace)) out.set(r.trace, r);
+  return out;
 }
 
 /** Options of compare and check. */
@@ -61,9 +71,11 @@ export interface CompareOptions {
 
 /**
  * Per trace that both selectors measured: medians, delta %, 95% CI of the
- * ratio, Mann–Whitney p and the verdict, traces in name order. A selector
- * that matches several configurations on one trace is a usage error (it
- * names them); so is a selector with no runs, or two with no trace in common.
+ * ratio, Mann–Whitney p and the verdict, traces in name order. A trace
+ * where a side has no finished run but a failed one gets a row that says
+ * what happened (no verdict). A selector that matches several
+ * configurations on one trace is a usage error (it names them); so is a
+ * selector with no runs, or two with no trace in common.
  */
 export function compare(store: Store, baseline: string, candidate: string, opts: CompareOptions): CompareRow[] {
   if (!(opts.thresholdPct >= 0)) throw usageError(`threshold '${opts.thresholdPct}' is not a percentage`, 'pass --threshold 2 for ±2%');
@@ -71,9 +83,49 @@ export function compare(store: Store, baseline: string, candidate: string, opts:
   const cs = parseSelector(candidate);
   const b = oneConfigPerTrace(measured(store, opts.metric, bs), bs, 'baseline');
   const c = oneConfigPerTrace(measured(store, opts.metric, cs), cs, 'candidate');
-  if (b.size === 0) throw usageError(`baseline '${baseline}' matches no ok ${opts.metric} runs`, '`allocreplay db runs` lists what is stored');
-  if (c.size === 0) throw usageError(`candidate '${candidate}' matches no ok ${opts.metric} runs`, '`allocreplay db runs` lists what is stored');
+  const bf = failuresPerTrace(store, bs, opts.metric);
+  const cf = failuresPerTrace(store, cs, opts.metric);
+  if (b.size === 0 && bf.size === 0) throw usageError(`baseline '${baseline}' matches no ok ${opts.metric} runs`, '`allocreplay db runs` lists what is stored');
+  if (c.size === 0 && cf.size === 0) throw usageError(`candidate '${candidate}' matches no ok ${opts.metric} runs`, '`allocreplay db runs` lists what is stored');
   const rows: CompareRow[] = [];
+  // Traces where a side never finished: the row says what happened instead of the trace vanishing.
+  for (const trace of new Set([...bf.keys(), ...cf.keys()])) {
+    const bo = b.get(trace);
+    const co = c.get(trace);
+    const bx = bo ? undefined : bf.get(trace);
+    const cx = co ? undefined : cf.get(trace);
+    if (!(bx || cx) || !(bo || bx) || !(co || cx)) continue;
+    const bSide = (bo ?? bx)!;
+    const cSide = (co ?? cx)!;
+    const labels = distinctLabels([bSide, cSide]);
+    const bStatus = bx ? statusText(bx) : 'ok';
+    const cStatus = cx ? statusText(cx) : 'ok';
+    const note = [bx ? `baseline ${bStatus}` : '', cx ? `candidate ${cStatus}` : ''].filter(Boolean).join(', ');
+    const bv = bo?.values ?? [];
+    const cv = co?.values ?? [];
+    rows.push({
+      baselineMedian: bv.length ? median(bv) : NaN,
+      candidateMedian: cv.length ? median(cv) : NaN,
+      deltaPct: NaN,
+      ci: [NaN, NaN],
+      p: 1,
+      verdict: 'no change',
+      exact: opts.metric === 'instructions',
+      note,
+      trace,
+      metric: opts.metric,
+      baseline: labels.get(rowKey(bSide))!,
+      candidate: labels.get(rowKey(cSide))!,
+      baselineHash: bSide.configHash,
+      candidateHash: cSide.configHash,
+      baselineN: bv.length,
+      candidateN: cv.length,
+      baselineMad: bv.length ? mad(bv) : NaN,
+      candidateMad: cv.length ? mad(cv) : NaN,
+      baselineStatus: bStatus,
+      candidateStatus: cStatus,
+    });
+  }
   for (const [trace, bm] of b) {
     const cm = c.get(trace);
     if (!cm) continue;
@@ -92,10 +144,12 @@ export function compare(store: Store, baseline: string, candidate: string, opts:
       candidateN: cm.values.length,
       baselineMad: mad(bm.values),
       candidateMad: mad(cm.values),
+      baselineStatus: 'ok',
+      candidateStatus: 'ok',
     });
   }
   if (rows.length === 0) {
-    throw usageError(`no trace has ok ${opts.metric} runs for both '${baseline}' (${[...b.keys()].join(', ')}) and '${candidate}' (${[...c.keys()].join(', ')})`, 'measure both on the same trace');
+    throw usageError(`no trace has ${opts.metric} runs for both '${baseline}' (${[...b.keys()].join(', ')}) and '${candidate}' (${[...c.keys()].join(', ')})`, 'measure both on the same trace');
   }
   return rows.sort((x, y) => x.trace.localeCompare(y.trace));
 }
@@ -109,6 +163,8 @@ export function anyRegression(rows: { verdict: Verdict }[]): boolean {
 export interface CheckResult {
   /** True when any trace regressed beyond the threshold: the CLI exits 1. */
   regression: boolean;
+  /** Traces where the candidate crashed, timed out or failed (no run finished): the CLI exits 1 for these too. */
+  candidateFailed: string[];
   thresholdPct: number;
   rows: CompareRow[];
 }
@@ -116,5 +172,5 @@ export interface CheckResult {
 /** compare(), reduced to pass/fail for CI. */
 export function check(store: Store, baseline: string, candidate: string, opts: CompareOptions): CheckResult {
   const rows = compare(store, baseline, candidate, opts);
-  return { regression: anyRegression(rows), thresholdPct: opts.thresholdPct, rows };
+  return { regression: anyRegression(rows), candidateFailed: rows.filter((r) => r.candidateStatus !== 'ok').map((r) => r.trace), thresholdPct: opts.thresholdPct, rows };
 }

@@ -51,14 +51,16 @@ const pText = (p: number): string => (p < 0.001 ? '<0.001' : p.toFixed(3));
 async function compareSection(rows: CompareRow[], metric: ReportMetric, t: number): Promise<string> {
   const bad = rows.filter((r) => r.verdict === 'regression').length;
   const exact = rows.every((r) => r.exact);
-  const headline = bad ? `❌ ${bad} regression${bad === 1 ? '' : 's'} beyond ${t}%` : `✅ no regression beyond ${t}%`;
+  const failed = rows.filter((r) => r.candidateStatus !== 'ok').length;
+  const heads = [...(bad ? [`${bad} regression${bad === 1 ? '' : 's'} beyond ${t}%`] : []), ...(failed ? [`candidate did not finish on ${failed} trace${failed === 1 ? '' : 's'}`] : [])];
+  const headline = heads.length ? `❌ ${heads.join('; ')}` : `✅ no regression beyond ${t}%`;
   const head = ['trace', 'baseline', 'candidate', 'delta', 'ratio', ...(exact ? [] : ['95% CI of ratio', 'p']), 'verdict'];
   const table = htmlTable(
     head,
-    rows.map((r) => [r.trace, formatValue(r.baselineMedian, metric), formatValue(r.candidateMedian, metric), pct(r.deltaPct), ratioText(r.candidateMedian / r.baselineMedian), ...(exact ? [] : [`${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}`, pText(r.p)]), r.verdict]),
+    rows.map((r) => [r.trace, r.baselineStatus === 'ok' ? formatValue(r.baselineMedian, metric) : r.baselineStatus, r.candidateStatus === 'ok' ? formatValue(r.candidateMedian, metric) : r.candidateStatus, pct(r.deltaPct), ratioText(r.candidateMedian / r.baselineMedian), ...(exact ? [] : [Number.isFinite(r.ci[0]) ? `${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}` : '—', Number.isFinite(r.deltaPct) ? pText(r.p) : '—']), Number.isFinite(r.deltaPct) ? r.verdict : (r.note ?? r.verdict)]),
   );
-  const chart = await svgOf(compareRatios(rows.map((r) => ({ trace: r.trace, ratio: r.candidateMedian / r.baselineMedian, lo: r.ci[0], hi: r.ci[1], verdict: r.verdict })), t, { exact }));
-  return `<section id="compare"><h2>Comparison</h2><p class="verdict ${bad ? 'bad' : 'good'}">${escapeHtml(headline)}</p>
+  const chart = await svgOf(compareRatios(rows.filter((r) => Number.isFinite(r.deltaPct)).map((r) => ({ trace: r.trace, ratio: r.candidateMedian / r.baselineMedian, lo: r.ci[0], hi: r.ci[1], verdict: r.verdict })), t, { exact }));
+  return `<section id="compare"><h2>Comparison</h2><p class="verdict ${heads.length ? 'bad' : 'good'}">${escapeHtml(headline)}</p>
 <p>baseline <code>${escapeHtml(rows[0]!.baseline)}</code> vs candidate <code>${escapeHtml(rows[0]!.candidate)}</code></p>
 ${table}
 ${figure('compare', chart, exact ? `candidate ÷ baseline per trace (exact instruction counts); grey band: ±${t}%` : `candidate ÷ baseline per trace with its 95% CI; grey band: ±${t}%`)}</section>`;

@@ -38,11 +38,13 @@ function compareCells(r: CompareRow, color: boolean): string[] {
   const v = r.verdict === 'regression' ? paint.red(r.verdict) : r.verdict === 'improvement' ? paint.green(r.verdict) : r.verdict;
   const verdict = v + (r.note ? paint.dim(` (${r.note})`) : '');
   // Exact metrics: one sample decides; a CI or a p value would only pretend to mean something.
-  if (r.exact) return [r.trace, formatValue(r.baselineMedian, r.metric), formatValue(r.candidateMedian, r.metric), pct(r.deltaPct), verdict];
+  // A side that never finished says what happened, in red.
+  const side = (status: string, text: string): string => (status === 'ok' ? text : paint.red(status));
+  if (r.exact) return [r.trace, side(r.baselineStatus, formatValue(r.baselineMedian, r.metric)), side(r.candidateStatus, formatValue(r.candidateMedian, r.metric)), pct(r.deltaPct), verdict];
   return [
     r.trace,
-    `${spreadOf(r.baselineMedian, r.baselineMad, r.metric)} (n=${r.baselineN})`,
-    `${spreadOf(r.candidateMedian, r.candidateMad, r.metric)} (n=${r.candidateN})`,
+    side(r.baselineStatus, `${spreadOf(r.baselineMedian, r.baselineMad, r.metric)} (n=${r.baselineN})`),
+    side(r.candidateStatus, `${spreadOf(r.candidateMedian, r.candidateMad, r.metric)} (n=${r.candidateN})`),
     pct(r.deltaPct),
     Number.isFinite(r.ci[0]) ? `${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}` : '—',
     pText(r.p),
@@ -59,9 +61,9 @@ function compareHead(metric: ReportMetric): string[] {
 export function renderCompare(rows: CompareRow[], format: TextFormat, opts: RenderOptions = {}): string {
   if (format === 'json') return JSON.stringify(rows, null, 2);
   if (format === 'csv') {
-    const head = ['trace', 'metric', 'baseline', 'candidate', 'baseline_hash', 'candidate_hash', 'baseline_median', 'candidate_median', 'baseline_n', 'candidate_n', 'delta_pct'];
+    const head = ['trace', 'metric', 'baseline', 'candidate', 'baseline_hash', 'candidate_hash', 'baseline_status', 'candidate_status', 'baseline_median', 'candidate_median', 'baseline_n', 'candidate_n', 'delta_pct'];
     const exact = rows.every((r) => r.exact);
-    const base = (r: CompareRow): (string | number)[] => [r.trace, r.metric, r.baseline, r.candidate, r.baselineHash, r.candidateHash, r.baselineMedian, r.candidateMedian, r.baselineN, r.candidateN, r.deltaPct];
+    const base = (r: CompareRow): (string | number)[] => [r.trace, r.metric, r.baseline, r.candidate, r.baselineHash, r.candidateHash, r.baselineStatus, r.candidateStatus, r.baselineMedian, r.candidateMedian, r.baselineN, r.candidateN, r.deltaPct];
     if (exact) return csv([...head, 'verdict'], rows.map((r) => [...base(r), r.verdict]));
     return csv([...head, 'ci_low', 'ci_high', 'p', 'verdict'], rows.map((r) => [...base(r), r.ci[0], r.ci[1], r.p, r.verdict]));
   }
@@ -72,19 +74,32 @@ export function renderCompare(rows: CompareRow[], format: TextFormat, opts: Rend
   const heading = `baseline ${first.baseline}  vs  candidate ${first.candidate}  (${first.metric}, lower is better)`;
   const head = compareHead(first.metric);
   if (format === 'markdown') return `**${heading}**\n\n${markdownTable(head, rows.map((r) => compareCells(r, false)))}`;
-  const summary = rows.map((r) => `  ${r.trace}: candidate is ${ratioText(r.candidateMedian / r.baselineMedian)}${r.exact ? ' (exact)' : ` (95% CI of ratio ${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)})`}`);
+  const summary = rows.map((r) =>
+    r.note && !Number.isFinite(r.deltaPct)
+      ? `  ${r.trace}: ${r.note}`
+      : `  ${r.trace}: candidate is ${ratioText(r.candidateMedian / r.baselineMedian)}${r.exact ? ' (exact)' : ` (95% CI of ratio ${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)})`}`,
+  );
   return `${paint.bold(heading)}\n${table(head, rows.map((r) => compareCells(r, color)), { color })}\n${paint.dim(summary.join('\n'))}`;
 }
 
-/** The markdown a CI job posts as a comment: the verdict first, the regressions, then the table. */
+/** The markdown a CI job posts as a comment: the verdict first, the regressions and failed candidates, then the table. */
 export function checkSummary(result: CheckResult | CompareRow[], thresholdPct?: number): string {
   const rows = Array.isArray(result) ? result : result.rows;
   const t = Array.isArray(result) ? (thresholdPct ?? 2) : result.thresholdPct;
   const bad = rows.filter((r) => r.verdict === 'regression');
+  const failed = rows.filter((r) => r.candidateStatus !== 'ok');
   const better = rows.filter((r) => r.verdict === 'improvement').length;
-  const head = bad.length ? `### ❌ ${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${t}%` : `### ✅ no regression beyond ${t}%`;
-  const lines = bad.map((r) => `- **${r.trace}**: ${pct(r.deltaPct)} (${ratioText(r.candidateMedian / r.baselineMedian)}${r.exact ? ', exact instruction count' : `, 95% CI of ratio ${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}, p ${pText(r.p)}`})`);
-  const tail = `${rows.length} trace${rows.length === 1 ? '' : 's'} compared: ${bad.length} regressed, ${better} improved, ${rows.length - bad.length - better} unchanged.`;
+  const heads = [
+    ...(bad.length ? [`${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${t}%`] : []),
+    ...(failed.length ? [`candidate did not finish on ${failed.length} trace${failed.length === 1 ? '' : 's'}`] : []),
+  ];
+  const head = heads.length ? `### ❌ ${heads.join('; ')}` : `### ✅ no regression beyond ${t}%`;
+  const lines = [
+    ...bad.map((r) => `- **${r.trace}**: ${pct(r.deltaPct)} (${ratioText(r.candidateMedian / r.baselineMedian)}${r.exact ? ', exact instruction count' : `, 95% CI of ratio ${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}, p ${pText(r.p)}`})`),
+    ...failed.map((r) => `- **${r.trace}**: candidate ${r.candidateStatus}`),
+  ];
+  const unchanged = rows.length - bad.length - better - failed.length;
+  const tail = `${rows.length} trace${rows.length === 1 ? '' : 's'} compared: ${bad.length} regressed, ${better} improved, ${unchanged} unchanged${failed.length ? `, ${failed.length} candidate failures` : ''}.`;
   return `${head}\n\n${lines.length ? `${lines.join('\n')}\n\n` : ''}${renderCompare(rows, 'markdown')}\n\n${tail}\n`;
 }
 

@@ -155,6 +155,21 @@ describe('report matrix', () => {
   });
 });
 
+describe('report compare and check', () => {
+  it('a candidate that crashed says so, and check exits 1 for it', () => {
+    const [serial] = query<{ hash: string }>(db, "SELECT hash FROM configurations WHERE target = 'system' AND env = '{}' AND options LIKE '%serial%'");
+    const [crash] = query<{ target: string }>(db, "SELECT target FROM configurations WHERE target LIKE 'fixture-crash.so%'");
+    const args = ['--baseline', `config=${serial!.hash.slice(0, 12)}`, '--candidate', `target=${crash!.target}`, '--db', db];
+    const rows = JSON.parse(ok(['report', 'compare', ...args, '--json'])) as { trace: string; baselineStatus: string; candidateStatus: string }[];
+    expect(rows.map((r) => [r.trace, r.baselineStatus, r.candidateStatus])).toEqual([['rm', 'ok', 'crashed: SIGSEGV']]);
+    expect(ok(['report', 'compare', ...args])).toMatch(/rm\s.*crashed: SIGSEGV/);
+    const check = cli(['report', 'check', ...args], { env });
+    expect(check.status).toBe(1);
+    expect(check.stdout).toMatch(/^### ❌ candidate did not finish on 1 trace/);
+    expect(check.stdout).toMatch(/- \*\*rm\*\*: candidate crashed: SIGSEGV/);
+  });
+});
+
 describe('db runs', () => {
   it('prints the median the reports print (mean of the two middle samples for an even n)', () => {
     const runs = JSON.parse(ok(['db', 'runs', '--json', '--limit', '100', '--db', db])) as { id: number; configHash: string; trace: string; status: string; value: number | null; samples: number }[];
