@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { loadConfig } from '../../../engine/index.js';
 import { history, type ReportMetric, renderHistory, renderHtml, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { storeFor } from '../../common.js';
-import { emitReport, reportFlags } from '../../report.js';
+import { configRepos, emitReport, reportFlags } from '../../report.js';
 
 export default class ReportHistory extends BaseCommand {
   static override description =
@@ -34,15 +33,4 @@ export default class ReportHistory extends BaseCommand {
       store.close();
     }
   }
-}
-
-/** Each source target's repository in allocreplay.yaml (none when there is no usable config: run order then). */
-function configRepos(): Record<string, string> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch {
-    return {}; // A broken config is not this report's concern.
-  }
-  return Object.fromEntries(Object.entries(config?.targets ?? {}).flatMap(([name, t]) => (t.kind === 'source' ? [[name, t.repo]] : [])));
 }

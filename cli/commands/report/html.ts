@@ -3,7 +3,7 @@ import { compare, history, listBisections, matrixReport, type ReportMetric, rend
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
-import { emitReport } from '../../report.js';
+import { configRepos, emitReport } from '../../report.js';
 
 export default class ReportHtml extends BaseCommand {
   static override description =
@@ -32,7 +32,7 @@ export default class ReportHtml extends BaseCommand {
       const selector = flags.select ? { selector: flags.select } : {};
       const matrix = matrixReport(store, { metric, ...selector });
       const cmp = flags.baseline && flags.candidate ? compare(store, flags.baseline, flags.candidate, { metric, thresholdPct }) : undefined;
-      const h = history(store, { metric, selector: flags.select });
+      const h = history(store, { metric, selector: flags.select, repos: configRepos() });
       const series = seriesReport(store, { ...selector, metric, labels: new Map(matrix.map((c) => [rowKey(c), c.label])) });
       const bisections = listBisections(store);
       emitReport(await renderHtml({ title: flags.title, metric, source: store.path, matrix, series, history: h, bisections, thresholdPct, ...(cmp ? { compare: cmp } : {}) }), flags.output);
