@@ -1,5 +1,5 @@
 import type { Outcome } from '../engine/index.js';
-import { bold, dim, green, red, table } from '../reports/index.js';
+import { bold, dim, distinctLabels, green, red, statusText, table } from '../reports/index.js';
 import { formatBytes, type ImportResult } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
@@ -10,6 +10,12 @@ function statusCell(o: Outcome): string {
   return red(`${o.status}${why ? `: ${why}` : ''}`);
 }
 
+/** Labels that differ between distinct configurations (a short hash is added where two read the same). */
+function labelsOf(outcomes: Outcome[]): Map<string, string> {
+  return distinctLabels(outcomes.map((o) => ({ configHash: o.configHash, machine: '', label: o.label })));
+}
+const keyOf = (o: Outcome): string => `${o.configHash}\0`;
+
 /**
  * hyperfine-style table per trace: median ns/op ± MAD, min…max, Mops/s,
  * peak RSS, and each configuration relative to the first one that ran.
@@ -17,6 +23,7 @@ function statusCell(o: Outcome): string {
 export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructions', statColumns: string[] = []): string {
   const byTrace = new Map<string, Outcome[]>();
   for (const o of outcomes) byTrace.set(o.trace, [...(byTrace.get(o.trace) ?? []), o]);
+  const labels = labelsOf(outcomes);
   const parts: string[] = [];
   for (const [trace, list] of byTrace) {
     const base = list.find((o) => (metric === 'time' ? o.nsPerOp : o.instructions) !== undefined);
@@ -25,7 +32,7 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
       const value = metric === 'time' ? o.nsPerOp : o.instructions;
       const rel = value !== undefined && baseValue ? value / baseValue : undefined;
       const relCell = rel === undefined ? '' : o === base ? 'baseline' : rel >= 1 ? red(`${rel.toFixed(2)}× slower`) : green(`${(1 / rel).toFixed(2)}× faster`);
-      const cells = [o.label + (o.skipped ? dim(' (stored)') : '')];
+      const cells = [labels.get(keyOf(o))! + (o.skipped ? dim(' (stored)') : '')];
       if (metric === 'time') {
         const ns = o.samples.map((s) => s.nsPerOp);
         cells.push(
@@ -81,17 +88,19 @@ export function outcomeJson(o: Outcome): Record<string, unknown> {
  */
 export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions'): string {
   const traces = [...new Set(outcomes.map((o) => o.trace))];
-  const labels = [...new Set(outcomes.map((o) => o.label))];
+  const labels = labelsOf(outcomes);
+  // One row per configuration (by hash): two that read the same are never merged.
+  const keys = [...new Set(outcomes.map(keyOf))];
   const value = (o: Outcome | undefined): number | undefined => (o ? (metric === 'time' ? o.nsPerOp : o.instructions) : undefined);
   const best = new Map(traces.map((t) => [t, Math.min(...outcomes.filter((o) => o.trace === t).map((o) => value(o) ?? Infinity))]));
   const hasFallbacks = outcomes.some((o) => o.allocatorStats?.cap_fallbacks !== undefined);
-  const rows = labels.map((label) => {
-    const cells = [label];
+  const rows = keys.map((key) => {
+    const cells = [labels.get(key)!];
     for (const t of traces) {
-      const o = outcomes.find((x) => x.label === label && x.trace === t);
+      const o = outcomes.find((x) => keyOf(x) === key && x.trace === t);
       const v = value(o);
-      if (!o) cells.push('');
-      else if (v === undefined) cells.push(red(o.status));
+      if (!o) cells.push('—');
+      else if (v === undefined) cells.push(red(statusText({ status: o.status, signal: o.signal ?? null })));
       else {
         const b = best.get(t)!;
         const text = metric === 'time' ? `${v.toFixed(2)} ns` : v.toLocaleString('en-US');

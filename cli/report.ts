@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
+import { loadConfig } from '../engine/index.js';
 import { dbFlag } from './common.js';
 
 /** Flags every report takes. */
@@ -16,4 +17,15 @@ export function emitReport(text: string, output: string | undefined): void {
   const body = text.endsWith('\n') ? text : `${text}\n`;
   if (output) writeFileSync(output, body);
   else process.stdout.write(body);
+}
+
+/** Each source target's repository in allocreplay.yaml (none when there is no usable config: run order then). */
+export function configRepos(): Record<string, string> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch {
+    return {}; // A broken config is not this report's concern.
+  }
+  return Object.fromEntries(Object.entries(config?.targets ?? {}).flatMap(([name, t]) => (t.kind === 'source' ? [[name, t.repo]] : [])));
 }

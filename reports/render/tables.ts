@@ -2,7 +2,7 @@
  * Text renderings of every report: table (terminal, colour optional),
  * markdown, json and csv. HTML is html.ts.
  */
-import type { CheckResult, CompareRow, HistoryPoint, MatrixCell } from '../compare/index.js';
+import { type CheckResult, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, rowKey } from '../compare/index.js';
 import type { ReportMetric } from '../select/index.js';
 import { csv, markdownTable, painter, sparkline, stdoutColor, table } from './text.js';
 
@@ -36,30 +36,36 @@ export function ratioText(ratio: number): string {
 function compareCells(r: CompareRow, color: boolean): string[] {
   const paint = painter(color);
   const v = r.verdict === 'regression' ? paint.red(r.verdict) : r.verdict === 'improvement' ? paint.green(r.verdict) : r.verdict;
+  const verdict = v + (r.note ? paint.dim(` (${r.note})`) : '');
+  // Exact metrics: one sample decides; a CI or a p value would only pretend to mean something.
+  // A side that never finished says what happened, in red.
+  const side = (status: string, text: string): string => (status === 'ok' ? text : paint.red(status));
+  if (r.exact) return [r.trace, side(r.baselineStatus, formatValue(r.baselineMedian, r.metric)), side(r.candidateStatus, formatValue(r.candidateMedian, r.metric)), pct(r.deltaPct), verdict];
   return [
     r.trace,
-    r.metric === 'time' ? `${spreadOf(r.baselineMedian, r.baselineMad, r.metric)} (n=${r.baselineN})` : formatValue(r.baselineMedian, r.metric),
-    r.metric === 'time' ? `${spreadOf(r.candidateMedian, r.candidateMad, r.metric)} (n=${r.candidateN})` : formatValue(r.candidateMedian, r.metric),
+    side(r.baselineStatus, `${spreadOf(r.baselineMedian, r.baselineMad, r.metric)} (n=${r.baselineN})`),
+    side(r.candidateStatus, `${spreadOf(r.candidateMedian, r.candidateMad, r.metric)} (n=${r.candidateN})`),
     pct(r.deltaPct),
-    r.exact ? 'exact' : Number.isFinite(r.ci[0]) ? `${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}` : '—',
-    r.exact ? '—' : pText(r.p),
-    v + (r.note ? paint.dim(` (${r.note})`) : ''),
+    Number.isFinite(r.ci[0]) ? `${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}` : '—',
+    pText(r.p),
+    verdict,
   ];
 }
 
 function compareHead(metric: ReportMetric): string[] {
-  const unit = metric === 'time' ? 'ns/op median ± MAD' : 'instructions';
-  return ['trace', `baseline ${unit}`, `candidate ${unit}`, 'delta', '95% CI of ratio', 'p', 'verdict'];
+  if (metric === 'instructions') return ['trace', 'baseline instructions', 'candidate instructions', 'delta', 'verdict'];
+  return ['trace', 'baseline ns/op median ± MAD', 'candidate ns/op median ± MAD', 'delta', '95% CI of ratio', 'p', 'verdict'];
 }
 
 /** The compare report. */
 export function renderCompare(rows: CompareRow[], format: TextFormat, opts: RenderOptions = {}): string {
   if (format === 'json') return JSON.stringify(rows, null, 2);
   if (format === 'csv') {
-    return csv(
-      ['trace', 'metric', 'baseline', 'candidate', 'baseline_hash', 'candidate_hash', 'baseline_median', 'candidate_median', 'baseline_n', 'candidate_n', 'delta_pct', 'ci_low', 'ci_high', 'p', 'verdict'],
-      rows.map((r) => [r.trace, r.metric, r.baseline, r.candidate, r.baselineHash, r.candidateHash, r.baselineMedian, r.candidateMedian, r.baselineN, r.candidateN, r.deltaPct, r.ci[0], r.ci[1], r.p, r.verdict]),
-    );
+    const head = ['trace', 'metric', 'baseline', 'candidate', 'baseline_hash', 'candidate_hash', 'baseline_status', 'candidate_status', 'baseline_median', 'candidate_median', 'baseline_n', 'candidate_n', 'delta_pct'];
+    const exact = rows.every((r) => r.exact);
+    const base = (r: CompareRow): (string | number)[] => [r.trace, r.metric, r.baseline, r.candidate, r.baselineHash, r.candidateHash, r.baselineStatus, r.candidateStatus, r.baselineMedian, r.candidateMedian, r.baselineN, r.candidateN, r.deltaPct];
+    if (exact) return csv([...head, 'verdict'], rows.map((r) => [...base(r), r.verdict]));
+    return csv([...head, 'ci_low', 'ci_high', 'p', 'verdict'], rows.map((r) => [...base(r), r.ci[0], r.ci[1], r.p, r.verdict]));
   }
   const color = format === 'table' && (opts.color ?? stdoutColor());
   const paint = painter(color);
@@ -68,73 +74,121 @@ export function renderCompare(rows: CompareRow[], format: TextFormat, opts: Rend
   const heading = `baseline ${first.baseline}  vs  candidate ${first.candidate}  (${first.metric}, lower is better)`;
   const head = compareHead(first.metric);
   if (format === 'markdown') return `**${heading}**\n\n${markdownTable(head, rows.map((r) => compareCells(r, false)))}`;
-  const summary = rows.map((r) => `  ${r.trace}: candidate is ${ratioText(r.candidateMedian / r.baselineMedian)}${r.exact ? ' (exact)' : ` (95% CI of ratio ${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)})`}`);
+  const summary = rows.map((r) =>
+    r.note && !Number.isFinite(r.deltaPct)
+      ? `  ${r.trace}: ${r.note}`
+      : `  ${r.trace}: candidate is ${ratioText(r.candidateMedian / r.baselineMedian)}${r.exact ? ' (exact)' : ` (95% CI of ratio ${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)})`}`,
+  );
   return `${paint.bold(heading)}\n${table(head, rows.map((r) => compareCells(r, color)), { color })}\n${paint.dim(summary.join('\n'))}`;
 }
 
-/** The markdown a CI job posts as a comment: the verdict first, the regressions, then the table. */
+/** The markdown a CI job posts as a comment: the verdict first, the regressions and failed candidates, then the table. */
 export function checkSummary(result: CheckResult | CompareRow[], thresholdPct?: number): string {
   const rows = Array.isArray(result) ? result : result.rows;
   const t = Array.isArray(result) ? (thresholdPct ?? 2) : result.thresholdPct;
   const bad = rows.filter((r) => r.verdict === 'regression');
+  const failed = rows.filter((r) => r.candidateStatus !== 'ok');
   const better = rows.filter((r) => r.verdict === 'improvement').length;
-  const head = bad.length ? `### ❌ ${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${t}%` : `### ✅ no regression beyond ${t}%`;
-  const lines = bad.map((r) => `- **${r.trace}**: ${pct(r.deltaPct)} (${ratioText(r.candidateMedian / r.baselineMedian)}${r.exact ? ', exact instruction count' : `, 95% CI of ratio ${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}, p ${pText(r.p)}`})`);
-  const tail = `${rows.length} trace${rows.length === 1 ? '' : 's'} compared: ${bad.length} regressed, ${better} improved, ${rows.length - bad.length - better} unchanged.`;
+  const heads = [
+    ...(bad.length ? [`${bad.length} regression${bad.length === 1 ? '' : 's'} beyond ${t}%`] : []),
+    ...(failed.length ? [`candidate did not finish on ${failed.length} trace${failed.length === 1 ? '' : 's'}`] : []),
+  ];
+  const head = heads.length ? `### ❌ ${heads.join('; ')}` : `### ✅ no regression beyond ${t}%`;
+  const lines = [
+    ...bad.map((r) => `- **${r.trace}**: ${pct(r.deltaPct)} (${ratioText(r.candidateMedian / r.baselineMedian)}${r.exact ? ', exact instruction count' : `, 95% CI of ratio ${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}, p ${pText(r.p)}`})`),
+    ...failed.map((r) => `- **${r.trace}**: candidate ${r.candidateStatus}`),
+  ];
+  const unchanged = rows.length - bad.length - better - failed.length;
+  const tail = `${rows.length} trace${rows.length === 1 ? '' : 's'} compared: ${bad.length} regressed, ${better} improved, ${unchanged} unchanged${failed.length ? `, ${failed.length} candidate failures` : ''}.`;
   return `${head}\n\n${lines.length ? `${lines.join('\n')}\n\n` : ''}${renderCompare(rows, 'markdown')}\n\n${tail}\n`;
 }
 
-/** The matrix report: configurations down, traces across, the best of each trace marked ★. */
+/** What a cell with no figure says (`crashed: SIGSEGV`, `timeout`, …), in red on a terminal. */
+function failedCell(c: MatrixCell, format: TextFormat, paint: ReturnType<typeof painter>): string {
+  return format === 'markdown' ? `⚠ ${c.status}` : paint.red(c.status);
+}
+
+/**
+ * The matrix report: configurations down (one row per configuration and
+ * machine, never merged by label), traces across, the best of each trace
+ * marked ★, cells whose runs all failed saying what happened. csv and json
+ * are long (one line per cell) and grouped by trace.
+ */
 export function renderMatrixCells(cells: MatrixCell[], metric: ReportMetric, format: TextFormat, opts: RenderOptions = {}): string {
-  if (format === 'json') return JSON.stringify(cells, null, 2);
+  const byTrace = [...cells].sort((a, b) => a.trace.localeCompare(b.trace));
+  if (format === 'json') return JSON.stringify(byTrace, null, 2);
+  const exact = metric === 'instructions';
   if (format === 'csv') {
+    const head = ['trace', 'configuration', 'config_hash', 'machine', 'status', 'median', ...(exact ? [] : ['mad', 'ci_low', 'ci_high']), 'n', 'relative', 'best', 'cap_fallbacks'];
     return csv(
-      ['trace', 'configuration', 'config_hash', 'machine', 'median', 'mad', 'ci_low', 'ci_high', 'n', 'relative', 'best', 'cap_fallbacks'],
-      cells.map((c) => [c.trace, c.label, c.configHash, c.machine, c.median, c.mad, c.lo, c.hi, c.n, c.relative, c.best, c.fallbacks ?? null]),
+      head,
+      byTrace.map((c) => [c.trace, c.label, c.configHash, c.machine, c.status, c.median, ...(exact ? [] : [c.mad, c.lo, c.hi]), c.n, c.relative, c.best, c.fallbacks ?? null]),
     );
   }
   const color = format === 'table' && (opts.color ?? stdoutColor());
   const paint = painter(color);
-  const traces = [...new Set(cells.map((c) => c.trace))].sort();
-  const labels = [...new Set(cells.map((c) => c.label))];
-  const rows = labels.map((l) => [
-    l,
+  const traces = [...new Set(byTrace.map((c) => c.trace))];
+  const rowsOf = new Map<string, { label: string; cells: Map<string, MatrixCell> }>();
+  for (const c of cells) {
+    const row = rowsOf.get(rowKey(c)) ?? { label: c.label, cells: new Map<string, MatrixCell>() };
+    row.cells.set(c.trace, c);
+    rowsOf.set(rowKey(c), row);
+  }
+  const rows = [...rowsOf.values()].map((r) => [
+    r.label,
     ...traces.map((t) => {
-      const c = cells.find((x) => x.trace === t && x.label === l);
-      if (!c) return '';
+      const c = r.cells.get(t);
+      if (!c) return '—';
+      if (c.status !== 'ok') return failedCell(c, format, paint);
       const v = `${spreadOf(c.median, c.mad, metric)}${c.fallbacks !== undefined ? ` fb=${c.fallbacks}` : ''}`;
       if (c.best) return format === 'markdown' ? `**${v}** ★` : paint.green(`${v} ★`);
       return `${v} ×${c.relative.toFixed(2)}`;
     }),
   ]);
-  const note = `${metric === 'time' ? 'median ns/op ± MAD' : 'instructions'} per trace; ★ best of the column, ×N relative to it${cells.some((c) => c.fallbacks !== undefined) ? '; fb = tinyslab soft-cap fallbacks' : ''}`;
+  const notes = [`${exact ? 'instructions (exact)' : 'median ns/op ± MAD'} per trace; ★ best of the column, ×N relative to it`];
+  if (cells.some((c) => c.fallbacks !== undefined)) notes.push('fb = tinyslab soft-cap fallbacks');
+  if (rows.some((r) => r.includes('—'))) notes.push('— not measured');
   if (rows.length === 0) return '(no runs match)';
-  if (format === 'markdown') return `${markdownTable(['configuration', ...traces], rows)}\n\n_${note}_`;
-  return `${table(['configuration', ...traces], rows, { color })}\n${paint.dim(note)}`;
+  if (format === 'markdown') return `${markdownTable(['configuration', ...traces], rows)}\n\n_${notes.join('; ')}_`;
+  return `${table(['configuration', ...traces], rows, { color })}\n${paint.dim(notes.join('; '))}`;
 }
 
-/** The history report: per line a sparkline, then each revision with its step against the previous one. */
-export function renderHistory(h: Map<string, HistoryPoint[]>, metric: ReportMetric, format: TextFormat, opts: RenderOptions = {}): string {
-  const flat = [...h.entries()].flatMap(([line, pts]) => pts.map((p) => ({ line, ...p })));
-  if (format === 'json') return JSON.stringify(flat, null, 2);
+/** `abc1234567 Subject of the commit` (the subject cut at 50 characters). */
+export function revisionText(p: { revision: string; subject?: string }): string {
+  const subj = p.subject === undefined ? '' : p.subject.length > 50 ? `${p.subject.slice(0, 49)}…` : p.subject;
+  return subj ? `${p.revision.slice(0, 10)} ${subj}` : p.revision.slice(0, 10);
+}
+
+/**
+ * The history report: one block per axis (target and repository), per line
+ * a sparkline, then each revision (oldest first, with its subject) and its
+ * step against the previous revision.
+ */
+export function renderHistory(lines: HistoryLine[], metric: ReportMetric, format: TextFormat, opts: RenderOptions = {}): string {
+  if (format === 'json') return JSON.stringify(lines, null, 2);
   if (format === 'csv') {
     return csv(
-      ['line', 'revision', 'configuration', 'config_hash', 'median', 'n', 'step_delta_pct', 'step_verdict'],
-      flat.map((p) => [p.line, p.revision, p.label, p.configHash, p.median, p.n, p.step?.deltaPct ?? null, p.step?.verdict ?? null]),
+      ['target', 'repo', 'machine', 'line', 'order', 'revision', 'subject', 'configuration', 'config_hashes', 'status', 'median', 'n', 'runs', 'step_delta_pct', 'step_verdict'],
+      lines.flatMap((l) => l.points.map((p) => [l.target, l.repo, l.machine, l.name, l.order, p.revision, p.subject ?? null, p.label, p.configHashes.join(' '), p.status, p.median, p.n, p.runs, p.step?.deltaPct ?? null, p.step?.verdict ?? null])),
     );
   }
   const color = format === 'table' && (opts.color ?? stdoutColor());
   const paint = painter(color);
   const parts: string[] = [];
-  for (const [line, pts] of h) {
-    const rows = pts.map((p) => {
-      const v = p.step?.verdict;
-      const verdict = !v || v === 'no change' ? (v ?? '') : v === 'regression' ? paint.red(v) : paint.green(v);
-      return [p.revision.slice(0, 10), formatValue(p.median, metric), String(p.n), p.step ? pct(p.step.deltaPct) : '', verdict];
-    });
-    const spark = `${line}  ${sparkline(pts.map((p) => p.median))}  (${pts.length} revision${pts.length === 1 ? '' : 's'}, oldest first)`;
-    const head = ['revision', 'median', 'n', 'step', 'verdict'];
-    parts.push(format === 'markdown' ? `**${spark}**\n\n${markdownTable(head, rows)}` : `${paint.bold(spark)}\n${table(head, rows, { color })}`);
+  for (const [axis, group] of historyAxes(lines)) {
+    const order = group.every((l) => l.order === 'git') ? 'git order' : group.some((l) => l.order === 'git') ? 'git order where known, else run order' : 'run order (no repository to ask)';
+    const title = `${axis}  (${order})`;
+    parts.push(format === 'markdown' ? `### ${title}` : paint.bold(paint.yellow(title)));
+    for (const l of group) {
+      const rows = l.points.map((p) => {
+        const v = p.step?.verdict;
+        const verdict = !v || v === 'no change' ? (v ?? '') : v === 'regression' ? paint.red(v) : paint.green(v);
+        return [revisionText(p), p.status === 'ok' ? formatValue(p.median, metric) : format === 'markdown' ? `⚠ ${p.status}` : paint.red(p.status), String(p.n), p.step ? pct(p.step.deltaPct) : '', verdict];
+      });
+      const spark = `${l.name}  ${sparkline(l.points.filter((p) => p.status === 'ok').map((p) => p.median))}  (${l.points.length} revision${l.points.length === 1 ? '' : 's'}, oldest first)`;
+      const head = ['revision', metric === 'time' ? 'median' : 'instructions', 'n', 'step', 'verdict'];
+      parts.push(format === 'markdown' ? `**${spark}**\n\n${markdownTable(head, rows)}` : `${paint.bold(spark)}\n${table(head, rows, { color })}`);
+    }
   }
   return parts.join('\n\n') || '(no runs with a revision match the selector)';
 }

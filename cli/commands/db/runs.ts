@@ -1,10 +1,11 @@
 import { Flags } from '@oclif/core';
+import { median, statusText } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 import { table } from '../../render.js';
 
 export default class DbRuns extends BaseCommand {
-  static override description = 'List stored runs, newest first';
+  static override description = 'List stored runs, newest first, with the median every report prints';
   static override flags = {
     ...dbFlag,
     limit: Flags.integer({ description: 'how many', default: 30 }),
@@ -17,15 +18,19 @@ export default class DbRuns extends BaseCommand {
     try {
       const runs = store.runs({ limit: flags.limit }).map((r) => {
         const s = store.samples(r.id);
-        const med = (xs: number[]): number | null => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : null);
-        const value = r.metric === 'time' ? med(s.map((x) => x.nsPerOp)) : med(s.map((x) => x.instructions ?? 0));
-        return { ...r, samples: s.length, value };
+        // The same median as compare/matrix/history (reports/stats): the mean of the two middle samples when n is even.
+        const values = (r.metric === 'time' ? s.map((x) => x.nsPerOp) : s.map((x) => x.instructions)).filter((v): v is number => v !== null && Number.isFinite(v));
+        return { ...r, samples: s.length, value: values.length ? median(values) : null };
       });
       if (flags.json) return this.printJson(runs.map(({ series, ...r }) => (void series, r)));
+      const cell = (r: (typeof runs)[number]): string => {
+        if (r.value === null) return r.status === 'ok' ? '' : statusText(r);
+        return r.metric === 'time' ? `${r.value.toFixed(2)} ns/op` : Math.round(r.value).toLocaleString('en-US');
+      };
       this.log(
         table(
           ['run', 'session', 'trace', 'configuration', 'config', 'metric', 'status', 'median', 'n'],
-          runs.map((r) => [String(r.id), String(r.session), r.trace, r.label, r.configHash.slice(0, 8), r.metric, r.status, r.value === null ? '' : r.metric === 'time' ? `${r.value.toFixed(2)} ns/op` : r.value.toLocaleString('en-US'), String(r.samples)]),
+          runs.map((r) => [String(r.id), String(r.session), r.trace, r.label, r.configHash.slice(0, 8), r.metric, statusText(r), cell(r), String(r.samples)]),
         ),
       );
     } finally {

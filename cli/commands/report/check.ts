@@ -6,7 +6,7 @@ import { dbFlag, selectorFor, storeFor } from '../../common.js';
 import { emitReport } from '../../report.js';
 
 export default class ReportCheck extends BaseCommand {
-  static override description = 'For CI: compare, then exit 1 when any trace regresses beyond --threshold; prints a markdown summary for a CI comment';
+  static override description = 'For CI: compare, then exit 1 when any trace regresses beyond --threshold or the candidate crashed, timed out or failed on it; prints a markdown summary for a CI comment';
   static override examples = ["<%= config.bin %> report check --baseline rev=main --candidate rev=HEAD --metric instructions -o comment.md"];
   static override flags = {
     baseline: Flags.string({ description: 'selector for the baseline (rev= target= session= config= trace= machine= NAME=value)', required: true }),
@@ -28,7 +28,7 @@ export default class ReportCheck extends BaseCommand {
     let regression = false;
     try {
       const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric as ReportMetric, thresholdPct });
-      regression = result.regression;
+      regression = result.regression || result.candidateFailed.length > 0;
       const md = checkSummary(result);
       if (flags.output) emitReport(md, flags.output);
       if (flags.json) this.printJson(result);
@@ -37,7 +37,7 @@ export default class ReportCheck extends BaseCommand {
     } finally {
       store.close();
     }
-    // Exit code 1 = regression found (output is flushed first: no process.exit here).
+    // Exit code 1 = regression found, or the candidate did not finish somewhere (output is flushed first: no process.exit here).
     if (regression) process.exitCode = 1;
   }
 }

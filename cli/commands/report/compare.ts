@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { compare, matrixReport, type ReportMetric, renderCompare, renderHtml, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
+import { compare, matrixReport, type ReportMetric, renderCompare, renderHtml, rowKey, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { selectorFor, storeFor } from '../../common.js';
@@ -31,9 +31,10 @@ export default class ReportCompare extends BaseCommand {
         const keep = new Set(rows.flatMap((r) => [r.baselineHash, r.candidateHash]));
         const traces = new Set(rows.map((r) => r.trace));
         const matrix = matrixReport(store, { metric }).filter((c) => keep.has(c.configHash) && traces.has(c.trace));
-        const series = seriesReport(store)
+        const labels = new Map(matrix.map((c) => [rowKey(c), c.label]));
+        const series = seriesReport(store, { metric, labels })
           .filter((s) => traces.has(s.trace))
-          .map((s) => ({ ...s, rss: s.rss.filter((r) => matrix.some((c) => c.label === r.label)) }));
+          .map((s) => ({ ...s, rss: s.rss.filter((r) => labels.has(rowKey(r))), missing: s.missing.filter((r) => labels.has(rowKey(r))) }));
         emitReport(await renderHtml({ title: 'allocreplay comparison', metric, source: store.path, compare: rows, thresholdPct, matrix, series }), flags.output);
       } else emitReport(renderCompare(rows, format as TextFormat, { color: !flags.output && stdoutColor() }), flags.output);
     } finally {

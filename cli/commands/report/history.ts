@@ -1,20 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { loadConfig } from '../../../engine/index.js';
 import { history, type ReportMetric, renderHistory, renderHtml, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { storeFor } from '../../common.js';
-import { emitReport, reportFlags } from '../../report.js';
+import { configRepos, emitReport, reportFlags } from '../../report.js';
 
 export default class ReportHistory extends BaseCommand {
   static override description =
-    'A metric over revisions, with a sparkline: commit order from git (--repo, or the source targets in allocreplay.yaml), else run order';
+    'A metric over revisions, per target and repository, with a sparkline: git commit order (the repository each build came from, --repo, or allocreplay.yaml) with subjects, else run order; runs of one revision pooled into one point';
   static override examples = ["<%= config.bin %> report history --select 'target=tinyslab TS_POOL=1' --repo ../tinyslab"];
   static override flags = {
     select: Flags.string({ description: 'selector for the runs (default: every run with a revision)', default: '' }),
-    repo: Flags.string({ description: 'git repository whose commit order orders the revisions' }),
+    repo: Flags.string({ description: 'git repository of runs whose build did not record one (orders their revisions)' }),
     threshold: Flags.string({ description: 'percent, for the verdict of each step', default: '2' }),
     ...reportFlags,
   };
@@ -26,8 +24,8 @@ export default class ReportHistory extends BaseCommand {
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric as ReportMetric;
-      const order = commitOrder(flags.repo);
-      const h = history(store, { metric, selector: flags.select, thresholdPct, ...(order ? { order } : {}) });
+      if (flags.repo && !existsSync(flags.repo)) throw usageError(`--repo ${flags.repo}: no such directory`, 'pass the git repository the revisions come from');
+      const h = history(store, { metric, selector: flags.select, thresholdPct, repos: configRepos(), ...(flags.repo ? { repo: flags.repo } : {}) });
       const format = flags.json ? 'json' : flags.format;
       if (format === 'html') emitReport(await renderHtml({ title: 'allocreplay history', metric, source: store.path, history: h }), flags.output);
       else emitReport(renderHistory(h, metric, format as TextFormat, { color: !flags.output && stdoutColor() }), flags.output);
@@ -35,32 +33,4 @@ export default class ReportHistory extends BaseCommand {
       store.close();
     }
   }
-}
-
-/**
- * Commits oldest first, from `git rev-list --topo-order --reverse --all` of
- * `--repo`, or else of every source target's repository in allocreplay.yaml
- * (concatenated); undefined when no repository is known (run order then).
- */
-function commitOrder(repo: string | undefined): string[] | undefined {
-  const repos: string[] = [];
-  if (repo) {
-    if (!existsSync(repo)) throw usageError(`--repo ${repo}: no such directory`, 'pass the git repository the revisions come from');
-    repos.push(repo);
-  } else {
-    let config;
-    try {
-      config = loadConfig();
-    } catch {
-      config = undefined; // A broken config is not this report's concern: fall back to run order.
-    }
-    for (const t of Object.values(config?.targets ?? {})) if (t.kind === 'source') repos.push(t.repo);
-  }
-  const order: string[] = [];
-  for (const r of repos) {
-    const out = spawnSync('git', ['-C', r, 'rev-list', '--topo-order', '--reverse', '--all'], { encoding: 'utf8' });
-    if (out.status === 0) order.push(...out.stdout.split('\n').filter(Boolean));
-    else if (repo) throw usageError(`--repo ${repo}: git rev-list failed: ${(out.stderr || '').trim().split('\n')[0]}`, 'pass a git repository');
-  }
-  return order.length ? order : undefined;
 }

@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core';
-import { compare, history, matrixReport, type ReportMetric, renderHtml, seriesReport } from '../../../reports/index.js';
+import { compare, history, listBisections, matrixReport, type ReportMetric, renderHtml, rowKey, seriesReport } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
-import { emitReport } from '../../report.js';
+import { configRepos, emitReport } from '../../report.js';
 
 export default class ReportHtml extends BaseCommand {
   static override description =
-    'One self-contained HTML page: comparison, matrix with CI bars, live bytes vs RSS per trace, history; SVG charts inline, no network needed to view';
+    'One self-contained HTML page: comparison, configurations per trace with CI bars, live bytes vs RSS per trace, history per target and repository, bisections with their steps; SVG charts inline, no network needed to view';
   static override examples = ["<%= config.bin %> report html -o report.html --baseline 'TS_INLINE=1' --candidate 'TS_INLINE=0'"];
   static override flags = {
     output: Flags.string({ char: 'o', description: 'HTML file to write', required: true }),
@@ -32,12 +32,22 @@ export default class ReportHtml extends BaseCommand {
       const selector = flags.select ? { selector: flags.select } : {};
       const matrix = matrixReport(store, { metric, ...selector });
       const cmp = flags.baseline && flags.candidate ? compare(store, flags.baseline, flags.candidate, { metric, thresholdPct }) : undefined;
-      const h = history(store, { metric, selector: flags.select });
-      const series = seriesReport(store, selector);
-      emitReport(await renderHtml({ title: flags.title, metric, source: store.path, matrix, series, history: h, thresholdPct, ...(cmp ? { compare: cmp } : {}) }), flags.output);
-      const summary = { output: flags.output, configurations: new Set(matrix.map((c) => c.configHash)).size, traces: new Set(matrix.map((c) => c.trace)).size, compared: cmp?.length ?? 0, historyLines: h.size, seriesCharts: series.length };
+      const h = history(store, { metric, selector: flags.select, repos: configRepos() });
+      const series = seriesReport(store, { ...selector, metric, labels: new Map(matrix.map((c) => [rowKey(c), c.label])) });
+      const bisections = listBisections(store);
+      emitReport(await renderHtml({ title: flags.title, metric, source: store.path, matrix, series, history: h, bisections, thresholdPct, ...(cmp ? { compare: cmp } : {}) }), flags.output);
+      const summary = {
+        output: flags.output,
+        configurations: new Set(matrix.map(rowKey)).size,
+        traces: new Set(matrix.map((c) => c.trace)).size,
+        compared: cmp?.length ?? 0,
+        historyLines: h.length,
+        seriesTraces: series.length,
+        seriesConfigurations: series.reduce((n, s) => n + s.rss.length, 0),
+        bisections: bisections.length,
+      };
       if (flags.json) this.printJson(summary);
-      else this.log(`wrote ${flags.output}: ${summary.configurations} configurations × ${summary.traces} traces, ${summary.seriesCharts} series charts, ${summary.historyLines} history lines${cmp ? `, ${cmp.length} compared` : ''}`);
+      else this.log(`wrote ${flags.output}: ${summary.configurations} configurations × ${summary.traces} traces, ${summary.seriesTraces} series traces, ${summary.historyLines} history lines, ${summary.bisections} bisections${cmp ? `, ${cmp.length} compared` : ''}`);
     } finally {
       store.close();
     }

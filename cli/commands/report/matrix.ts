@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
-import { matrixReport, type ReportMetric, renderHtml, renderMatrixCells, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
+import { matrixReport, type ReportMetric, renderHtml, renderMatrixCells, rowKey, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
 import { storeFor } from '../../common.js';
 import { emitReport, reportFlags } from '../../report.js';
 
 export default class ReportMatrix extends BaseCommand {
-  static override description = 'Configurations × traces from the store: median ± MAD, ×relative to the best, the best per trace marked ★';
+  static override description = 'Configurations × traces from the store: median ± MAD (exact counts for instructions), ×relative to the best, the best per trace marked ★, failed runs by what happened';
   static override examples = ["<%= config.bin %> report matrix --select 'target=tinyslab' --format markdown"];
   static override flags = { select: Flags.string({ description: 'only runs matching this selector (rev= target= session= config= trace= machine= NAME=value)' }), ...reportFlags };
 
@@ -17,7 +17,7 @@ export default class ReportMatrix extends BaseCommand {
       const selector = flags.select ? { selector: flags.select } : {};
       const cells = matrixReport(store, { metric, ...selector });
       const format = flags.json ? 'json' : flags.format;
-      if (format === 'html') emitReport(await renderHtml({ title: 'allocreplay matrix', metric, source: store.path, matrix: cells, series: seriesReport(store, selector) }), flags.output);
+      if (format === 'html') emitReport(await renderHtml({ title: 'allocreplay matrix', metric, source: store.path, matrix: cells, series: seriesReport(store, { ...selector, metric, labels: new Map(cells.map((c) => [rowKey(c), c.label])) }) }), flags.output);
       else emitReport(renderMatrixCells(cells, metric, format as TextFormat, { color: !flags.output && stdoutColor() }), flags.output);
     } finally {
       store.close();
