@@ -2,7 +2,8 @@ import { compareSamples, type Store, type Verdict } from '../../reports/index.js
 import { usageError } from '../../traces/index.js';
 import type { SourceTarget } from '../build/index.js';
 import { discardProfile, type ReplayOptions, runReplay } from '../driver/index.js';
-import { median } from '../../reports/index.js';
+import { machineKey, median } from '../../reports/index.js';
+import { fullAssignment } from '../build/index.js';
 import { makeJob, measure, type Outcome, type PlannedTrace } from '../runner/index.js';
 import { readySource } from '../runner/targets.js';
 import { attribute, type FunctionDelta, profileFunctions } from './attribution.js';
@@ -69,7 +70,13 @@ export function bisectionSpec(kind: 'commits' | 'flags', c: BisectCommon, trace:
     repeat: c.options.repeat,
     threshold: c.thresholdPct,
     direction: c.improvement ? 'improvement' : 'regression',
+    // Timings are this machine's: a merged database keeps two machines' bisections apart.
+    machine: machineKey(),
     ...search,
+    // Flag assignments with the declared defaults filled in: the spelling of a default never splits a bisection.
+    ...(search.flags ? { flags: fullAssignment(s.name, s.flags, search.flags as Record<string, string>) } : {}),
+    ...(search.good && typeof search.good === 'object' ? { good: fullAssignment(s.name, s.flags, search.good as Record<string, string>) } : {}),
+    ...(search.bad && typeof search.bad === 'object' ? { bad: fullAssignment(s.name, s.flags, search.bad as Record<string, string>) } : {}),
   };
 }
 
