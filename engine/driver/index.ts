@@ -4,7 +4,7 @@ import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { compileNative, packagePath } from '../../traces/index.js';
-import type { Plan } from '../plan/index.js';
+import { type Plan, SERIES_SAMPLES } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
 import type { Metric, RunStatus } from '../../reports/index.js';
@@ -69,10 +69,14 @@ export interface RunResult {
 /** The driver binary, compiled on first use and cached. */
 export function driverPath(): string {
   const dir = packagePath('engine', 'native');
+  const shared = packagePath('traces', 'native');
+  const vendor = join(dir, 'vendor');
   return compileNative({
     name: 'replay',
-    sources: [join(dir, 'replay.c'), join(dir, 'plan.c')],
-    deps: [join(dir, 'plan.h')],
+    sources: ['replay.c', 'args.c', 'crash.c', 'counters.c', 'serial.c', 'threads.c', 'report.c', 'plan.c'].map((f) => join(dir, f)),
+    deps: [join(dir, 'driver.h'), join(dir, 'plan.h'), join(shared, 'ar_text.h'), join(vendor, 'valgrind', 'valgrind.h'), join(vendor, 'valgrind', 'callgrind.h')],
+    // The vendored valgrind headers: replay builds without valgrind's development files.
+    cflags: [`-I${vendor}`, `-I${shared}`],
     ldflags: ['-lpthread'],
   });
 }
@@ -134,6 +138,8 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   const profilePath = join(work, 'callgrind.out');
   const args = [plan.planPath, '--result-fd', '3', '--mode', opts.mode, '--touch', opts.touch];
   args.push('--repeat', String(instructions ? 1 : opts.repeat), '--warmup', String(instructions ? 0 : opts.warmup));
+  // The RSS series is sampled where the plan computed its live bytes.
+  args.push('--samples', String(SERIES_SAMPLES), '--sample-every', String(plan.sampleEvery));
   // The environment is what the configuration names, and nothing else.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', ALLOCREPLAY_STATS_FILE: statsFile, ...target.env };
   if (target.library) env.LD_PRELOAD = target.library;
@@ -143,9 +149,9 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     args.unshift('--tool=callgrind', '--collect-atstart=no', `--callgrind-out-file=${profilePath}`, '--quiet', driver);
   }
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
-  let result = '';
+  const resultChunks: Buffer[] = [];
   let stderr = '';
-  (child.stdio[3] as Readable).on('data', (d: Buffer) => (result += d.toString()));
+  (child.stdio[3] as Readable).on('data', (d: Buffer) => resultChunks.push(d));
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-8192);
   });
@@ -167,7 +173,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
 
   const out: RunResult = { status: 'failed', samples: [] };
   if (existsSync(statsFile)) out.allocatorStats = parseStats(readFileSync(statsFile, 'utf8'));
-  const last = result.trim().split('\n').at(-1);
+  const last = Buffer.concat(resultChunks).toString('utf8').trim().split('\n').at(-1);
   let parsed: DriverOutput | undefined;
   try {
     parsed = last ? (JSON.parse(last) as DriverOutput) : undefined;

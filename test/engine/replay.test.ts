@@ -1,13 +1,14 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planFor, resolveTarget, runReplay } from '../../engine/index.js';
+import { driverPath, planFor, resolveTarget, runReplay } from '../../engine/index.js';
 import { compileNative, generate } from '../../traces/index.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
 const rm = join(dir, 'rm.trace.msgpack');
+const short = join(dir, 'short.trace.msgpack');
 const larson = join(dir, 'larson.trace.msgpack');
 const fixture = (name: string): string =>
   compileNative({ name: `fixture-${name}.so`, sources: [join(ROOT, 'test/fixtures/allocators', `${name}.c`)], shared: true });
@@ -15,6 +16,7 @@ const fixture = (name: string): string =>
 beforeAll(() => {
   generate('random-mixed', { ops: 200_000, slots: 256 }, rm);
   generate('larson', { ops: 400_000, threads: 4 }, larson);
+  generate('random-mixed', { ops: 2_000, slots: 64 }, short);
 });
 
 const opts = { mode: 'serial' as const, touch: 'none' as const, repeat: 3, warmup: 1, metric: 'time' as const, timeoutMs: 60_000 };
@@ -63,6 +65,44 @@ describe('replay driver', () => {
     const lib = fixture('hang');
     const r = await runReplay(planFor(rm), { name: 'hang', kind: 'preload', library: lib, env: { ALLOCREPLAY_HANG_AT: '3000' } }, { ...opts, timeoutMs: 3000 });
     expect(r.status).toBe('timeout');
+  });
+
+  it('reports all 1000 repetitions it accepts, each with its own figures', async () => {
+    const r = await runReplay(planFor(short), resolveTarget('system'), { ...opts, repeat: 1000, warmup: 0 });
+    expect(r.status, r.error).toBe('ok');
+    expect(r.samples).toHaveLength(1000);
+    expect(r.samples.every((s) => s.wallNs > 0 && s.peakRssKiB > 0)).toBe(true);
+  });
+
+  it('a thread it cannot create is a clean failed run naming the thread, not a join of it', async () => {
+    const lib = fixture('thread_limit');
+    const r = await runReplay(planFor(larson), { name: 'nproc', kind: 'preload', library: lib, env: { ALLOCREPLAY_THREAD_LIMIT: '1' } }, { ...opts, mode: 'threads' });
+    expect(r.status).toBe('failed');
+    expect(r.error).toBe('cannot create thread 2 of 4: Resource temporarily unavailable');
+  });
+
+  it('a stack overflow in a worker thread is reported from its own signal stack, with the op index', async () => {
+    const lib = fixture('overflow_thread');
+    const r = await runReplay(planFor(larson), { name: 'overflow', kind: 'preload', library: lib, env: { ALLOCREPLAY_CRASH_AT: '20000' } }, { ...opts, mode: 'threads' });
+    expect(r.status).toBe('crashed');
+    expect(r.signal).toBe('SIGSEGV');
+    // Only the driver's handler knows the op: a death without it has none.
+    expect(r.opIndex).toBeGreaterThan(0);
+    expect(r.opIndex).toBeLessThan(400_000);
+  });
+
+  it('writes its failure as valid JSON whatever the detail holds', () => {
+    const odd = '--na"me\\with\nnew\tline\u0001';
+    const r = spawnSync(driverPath(), ['--result-fd', '3', odd, 'x'], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    const line = JSON.parse(String(r.output[3]).trim()) as { status: string; error: string };
+    expect(line).toEqual({ status: 'failed', error: `unknown option: ${odd}` });
+  });
+
+  it('refuses to run without the sample spacing the plan was made for', () => {
+    const r = spawnSync(driverPath(), [planFor(short).planPath, '--result-fd', '3', '--samples', '100'], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(JSON.parse(String(r.output[3]).trim())).toMatchObject({ status: 'failed', error: expect.stringMatching(/^usage: .*--sample-every/) });
   });
 
   it('refuses a hostile plan cleanly', async () => {
