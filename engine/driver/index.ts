@@ -62,6 +62,8 @@ export interface RunResult {
   /** Live bytes (from the plan) vs sampled RSS growth (above the driver's own) over the first measured repetition. */
   series?: { op: number; liveBytes: number; rssKiB: number }[];
   checks?: ReplayChecks;
+  /** The last lines the allocator (or valgrind) wrote to stderr, for a run that did not end ok. */
+  stderrTail?: string[];
   /** The callgrind output of an instructions run, for per-function attribution (caller deletes). */
   profilePath?: string;
 }
@@ -110,8 +112,22 @@ function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }
 
+/** Lines kept of a failed run's stderr, and characters kept per line. */
+export const STDERR_TAIL_LINES = 5;
+const STDERR_LINE_CHARS = 240;
+
+/** The last non-empty lines of a process's stderr, control characters removed, each cut to a bounded length. */
+export function stderrTail(text: string, lines = STDERR_TAIL_LINES): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').trimEnd())
+    .filter((l) => l.trim() !== '')
+    .slice(-lines)
+    .map((l) => (l.length > STDERR_LINE_CHARS ? `${l.slice(0, STDERR_LINE_CHARS - 1)}…` : l));
+}
+
 function tail(text: string, lines = 4): string {
-  return text.trim().split('\n').slice(-lines).join(' | ');
+  return stderrTail(text, lines).join(' | ');
 }
 
 /** Removes the callgrind output a run kept (and its private directory). */
@@ -152,8 +168,9 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   const resultChunks: Buffer[] = [];
   let stderr = '';
   (child.stdio[3] as Readable).on('data', (d: Buffer) => resultChunks.push(d));
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-8192);
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-8192);
   });
   child.stdout!.resume();
   let timedOut = false;
@@ -222,6 +239,10 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     out.error = `${exit.signal}${stderr ? `: ${tail(stderr)}` : ''}`;
   } else {
     out.error = `driver exited with status ${exit.code}${stderr ? `: ${tail(stderr)}` : ''}`;
+  }
+  if (out.status !== 'ok') {
+    const lines = stderrTail(stderr);
+    if (lines.length) out.stderrTail = lines;
   }
   if (!out.profilePath) rmSync(work, { recursive: true, force: true });
   return out;
