@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { compileNative, packagePath } from '../../traces/index.js';
+import { compileNative, type NativeBuild, packagePath } from '../../traces/index.js';
 import { type Plan, SERIES_SAMPLES } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
@@ -68,19 +68,24 @@ export interface RunResult {
   profilePath?: string;
 }
 
-/** The driver binary, compiled on first use and cached. */
-export function driverPath(): string {
+/** How the driver is compiled: its sources, the headers they include, and where from. */
+export function driverBuild(): NativeBuild {
   const dir = packagePath('engine', 'native');
   const shared = packagePath('traces', 'native');
   const vendor = join(dir, 'vendor');
-  return compileNative({
+  return {
     name: 'replay',
     sources: ['replay.c', 'args.c', 'crash.c', 'counters.c', 'serial.c', 'threads.c', 'report.c', 'plan.c'].map((f) => join(dir, f)),
     deps: [join(dir, 'driver.h'), join(dir, 'plan.h'), join(shared, 'ar_text.h'), join(vendor, 'valgrind', 'valgrind.h'), join(vendor, 'valgrind', 'callgrind.h')],
     // The vendored valgrind headers: replay builds without valgrind's development files.
     cflags: [`-I${vendor}`, `-I${shared}`],
     ldflags: ['-lpthread'],
-  });
+  };
+}
+
+/** The driver binary, compiled on first use and cached. */
+export function driverPath(): string {
+  return compileNative(driverBuild());
 }
 
 interface DriverRep {

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { driverPath, planFor, resolveTarget, runReplay } from '../../engine/index.js';
+import { driverBuild, driverPath, planFor, resolveTarget, runReplay } from '../../engine/index.js';
 import { compileNative, generate } from '../../traces/index.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
@@ -113,6 +113,14 @@ describe('replay driver', () => {
     const r = spawnSync(driverPath(), [planFor(short).planPath, '--result-fd', '3', '--samples', '100'], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8' });
     expect(r.status).toBe(3);
     expect(JSON.parse(String(r.output[3]).trim())).toMatchObject({ status: 'failed', error: expect.stringMatching(/^usage: .*--sample-every/) });
+  });
+
+  it("builds against its vendored callgrind header, not valgrind's installed one", () => {
+    const b = driverBuild();
+    const main = b.sources.find((f) => f.endsWith('replay.c'))!;
+    const deps = execFileSync(process.env.CC ?? 'cc', [...(b.cflags ?? []), '-MM', main], { encoding: 'utf8' });
+    expect(deps).toContain(join(ROOT, 'engine/native/vendor/valgrind/callgrind.h'));
+    expect(deps).not.toMatch(/\/usr\/include\/valgrind/);
   });
 
   it('refuses a hostile plan cleanly', async () => {
