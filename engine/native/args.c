@@ -47,7 +47,7 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
       else if (!strcmp(v, "all")) a->touch = TOUCH_ALL;
       else die("--touch expects none, first or all", v);
     } else if (!strcmp(o, "--repeat")) a->repeat = (int)number(o, v, 1, AR_MAX_REPS);
-    else if (!strcmp(o, "--warmup")) a->warmup = (int)number(o, v, 0, AR_MAX_REPS);
+    else if (!strcmp(o, "--warmup")) a->warmup = (int)number(o, v, 0, INT32_MAX); /* untimed: nothing kept per warm-up */
     else if (!strcmp(o, "--samples")) a->samples = (unsigned)number(o, v, 0, AR_MAX_SERIES), have_samples = 1;
     else if (!strcmp(o, "--sample-every")) a->sample_every = number(o, v, 1, UINT64_MAX), have_every = 1;
     else die("unknown option", o);

@@ -39,9 +39,9 @@ static void on_crash(int sig) {
   p = ar_put_u64(p, tl_op);
   p = put_str(p, ",\"phase\":");
   p = ar_put_u64(p, (uint64_t)atomic_load(&g_phase));
-  /* A leading newline ends any half-flushed output line before this one. */
   p = put_str(p, "}\n");
   if (g_result_fd >= 0) {
+    /* A newline first ends any half-flushed output line before this one. */
     ssize_t w = write(g_result_fd, "\n", 1);
     w = write(g_result_fd, line, (size_t)(p - line));
     (void)w;
