@@ -118,7 +118,7 @@ function signalName(n: number): string {
 }
 
 /** Lines kept of a failed run's stderr, and characters kept per line. */
-export const STDERR_TAIL_LINES = 5;
+const STDERR_TAIL_LINES = 5;
 const STDERR_LINE_CHARS = 240;
 
 /** The last non-empty lines of a process's stderr, control characters removed, each cut to a bounded length. */
