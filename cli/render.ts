@@ -4,10 +4,31 @@ import { formatBytes, type ImportResult } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
 
-function statusCell(o: Outcome): string {
+function statusCell(o: Outcome, notes: ReasonNotes): string {
   if (o.status === 'ok') return '';
   const why = o.status === 'crashed' ? `${o.signal ?? 'signal'}${o.opIndex !== undefined ? ` at op ${o.opIndex}` : ''}` : (o.error ?? '');
-  return red(`${o.status}${why ? `: ${why}` : ''}`);
+  return red(`${o.status}${why ? `: ${why}` : ''}`) + notes.mark(o);
+}
+
+/** Footnotes holding the stderr tail of runs that did not end ok: `[n]` in the cell, the lines below the table. */
+class ReasonNotes {
+  private readonly numbers = new Map<Outcome, number>();
+  private readonly lines: string[] = [];
+  constructor(outcomes: Outcome[], labels: Map<string, string>) {
+    for (const o of outcomes) {
+      if (o.status === 'ok' || !o.stderrTail?.length) continue;
+      const n = this.numbers.size + 1;
+      this.numbers.set(o, n);
+      this.lines.push(`[${n}] ${labels.get(keyOf(o))} on ${o.trace}, last lines on stderr:`, ...o.stderrTail.map((l) => `      ${l}`));
+    }
+  }
+  mark(o: Outcome): string {
+    const n = this.numbers.get(o);
+    return n === undefined ? '' : ` [${n}]`;
+  }
+  text(): string {
+    return this.lines.length ? `\n${dim(this.lines.join('\n'))}` : '';
+  }
 }
 
 /** Labels that differ between distinct configurations (a short hash is added where two read the same). */
@@ -24,6 +45,7 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
   const byTrace = new Map<string, Outcome[]>();
   for (const o of outcomes) byTrace.set(o.trace, [...(byTrace.get(o.trace) ?? []), o]);
   const labels = labelsOf(outcomes);
+  const notes = new ReasonNotes(outcomes, labels);
   const parts: string[] = [];
   for (const [trace, list] of byTrace) {
     const base = list.find((o) => (metric === 'time' ? o.nsPerOp : o.instructions) !== undefined);
@@ -45,7 +67,7 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
       }
       cells.push(o.peakRssKiB !== undefined ? formatBytes(o.peakRssKiB * 1024) : '', relCell);
       for (const k of statColumns) cells.push(o.allocatorStats?.[k] !== undefined ? String(o.allocatorStats[k]) : '');
-      cells.push(statusCell(o));
+      cells.push(statusCell(o, notes));
       return cells;
     });
     const head =
@@ -55,7 +77,7 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
     head.push(...statColumns, '');
     parts.push(`${bold(trace)}\n${table(head, rows)}`);
   }
-  return parts.join('\n\n');
+  return parts.join('\n\n') + notes.text();
 }
 
 /** The JSON object per (trace, configuration) that `--json` prints. */
@@ -78,6 +100,7 @@ export function outcomeJson(o: Outcome): Record<string, unknown> {
     error: o.error ?? null,
     signal: o.signal ?? null,
     opIndex: o.opIndex ?? null,
+    stderrTail: o.stderrTail ?? null,
   };
 }
 
@@ -89,6 +112,7 @@ export function outcomeJson(o: Outcome): Record<string, unknown> {
 export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions'): string {
   const traces = [...new Set(outcomes.map((o) => o.trace))];
   const labels = labelsOf(outcomes);
+  const reasons = new ReasonNotes(outcomes, labels);
   // One row per configuration (by hash): two that read the same are never merged.
   const keys = [...new Set(outcomes.map(keyOf))];
   const value = (o: Outcome | undefined): number | undefined => (o ? (metric === 'time' ? o.nsPerOp : o.instructions) : undefined);
@@ -100,7 +124,7 @@ export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions
       const o = outcomes.find((x) => keyOf(x) === key && x.trace === t);
       const v = value(o);
       if (!o) cells.push('—');
-      else if (v === undefined) cells.push(red(statusText({ status: o.status, signal: o.signal ?? null })));
+      else if (v === undefined) cells.push(red(statusText({ status: o.status, signal: o.signal ?? null })) + reasons.mark(o));
       else {
         const b = best.get(t)!;
         const text = metric === 'time' ? `${v.toFixed(2)} ns` : v.toLocaleString('en-US');
@@ -114,7 +138,7 @@ export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions
   const notes = [`${metric === 'time' ? 'median ns/op' : 'instructions'} per trace; ★ best of the column, ×N relative to it`];
   if (hasFallbacks) notes.push('fb = soft-cap fallbacks counted by tinyslab (TS_STATS) over the run');
   if (outcomes.some((o) => o.skipped)) notes.push('* measured earlier on this machine (stored), not re-run');
-  return `${table(['configuration', ...traces], rows)}\n${dim(notes.join('; '))}`;
+  return `${table(['configuration', ...traces], rows)}\n${dim(notes.join('; '))}${reasons.text()}`;
 }
 
 /** The summary an import prints: what became events, and what was left out and why. */

@@ -47,9 +47,15 @@ export default class Replay extends BaseCommand {
       progress.setTotal(jobs.length * (options.metric === 'time' ? options.repeat : 1));
       const outcomes = await measure(store, session, jobs, options, { interleave: true, force: true }, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });
       progress.stop();
-      if (flags.json) return this.printJson(outcomes.map(outcomeJson));
-      this.log(renderOutcomes(outcomes, options.metric));
-      this.log(`\n${outcomes.length} run${outcomes.length === 1 ? '' : 's'} stored in ${store.path} (session ${session})`);
+      if (flags.json) this.printJson(outcomes.map(outcomeJson));
+      else {
+        this.log(renderOutcomes(outcomes, options.metric));
+        this.log(`\n${outcomes.length} run${outcomes.length === 1 ? '' : 's'} stored in ${store.path} (session ${session})`);
+      }
+      // A target that could not be built is the user's to fix: name its log and fail the command.
+      const unbuilt = ready.filter((r) => r.buildError);
+      for (const r of unbuilt) process.stderr.write(`allocreplay: build of ${r.target.name} failed: ${r.buildError} (log: ${r.buildLog ?? 'none kept'})\n`);
+      if (unbuilt.length) process.exitCode = 1;
     } finally {
       progress.stop();
       store.close();

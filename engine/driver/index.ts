@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { compileNative, packagePath } from '../../traces/index.js';
-import type { Plan } from '../plan/index.js';
+import { compileNative, type NativeBuild, packagePath } from '../../traces/index.js';
+import { type Plan, SERIES_SAMPLES } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
 import type { Metric, RunStatus } from '../../reports/index.js';
@@ -62,19 +62,30 @@ export interface RunResult {
   /** Live bytes (from the plan) vs sampled RSS growth (above the driver's own) over the first measured repetition. */
   series?: { op: number; liveBytes: number; rssKiB: number }[];
   checks?: ReplayChecks;
+  /** The last lines the allocator (or valgrind) wrote to stderr, for a run that did not end ok. */
+  stderrTail?: string[];
   /** The callgrind output of an instructions run, for per-function attribution (caller deletes). */
   profilePath?: string;
 }
 
+/** How the driver is compiled: its sources, the headers they include, and where from. */
+export function driverBuild(): NativeBuild {
+  const dir = packagePath('engine', 'native');
+  const shared = packagePath('traces', 'native');
+  const vendor = join(dir, 'vendor');
+  return {
+    name: 'replay',
+    sources: ['replay.c', 'args.c', 'crash.c', 'counters.c', 'serial.c', 'threads.c', 'report.c', 'plan.c'].map((f) => join(dir, f)),
+    deps: [join(dir, 'driver.h'), join(dir, 'plan.h'), join(shared, 'ar_text.h'), join(vendor, 'valgrind', 'valgrind.h'), join(vendor, 'valgrind', 'callgrind.h')],
+    // The vendored valgrind headers: replay builds without valgrind's development files.
+    cflags: [`-I${vendor}`, `-I${shared}`],
+    ldflags: ['-lpthread'],
+  };
+}
+
 /** The driver binary, compiled on first use and cached. */
 export function driverPath(): string {
-  const dir = packagePath('engine', 'native');
-  return compileNative({
-    name: 'replay',
-    sources: [join(dir, 'replay.c'), join(dir, 'plan.c')],
-    deps: [join(dir, 'plan.h')],
-    ldflags: ['-lpthread'],
-  });
+  return compileNative(driverBuild());
 }
 
 interface DriverRep {
@@ -106,8 +117,22 @@ function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }
 
+/** Lines kept of a failed run's stderr, and characters kept per line. */
+const STDERR_TAIL_LINES = 5;
+const STDERR_LINE_CHARS = 240;
+
+/** The last non-empty lines of a process's stderr, control characters removed, each cut to a bounded length. */
+export function stderrTail(text: string, lines = STDERR_TAIL_LINES): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').trimEnd())
+    .filter((l) => l.trim() !== '')
+    .slice(-lines)
+    .map((l) => (l.length > STDERR_LINE_CHARS ? `${l.slice(0, STDERR_LINE_CHARS - 1)}…` : l));
+}
+
 function tail(text: string, lines = 4): string {
-  return text.trim().split('\n').slice(-lines).join(' | ');
+  return stderrTail(text, lines).join(' | ');
 }
 
 /** Removes the callgrind output a run kept (and its private directory). */
@@ -134,6 +159,8 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   const profilePath = join(work, 'callgrind.out');
   const args = [plan.planPath, '--result-fd', '3', '--mode', opts.mode, '--touch', opts.touch];
   args.push('--repeat', String(instructions ? 1 : opts.repeat), '--warmup', String(instructions ? 0 : opts.warmup));
+  // The RSS series is sampled where the plan computed its live bytes.
+  args.push('--samples', String(SERIES_SAMPLES), '--sample-every', String(plan.sampleEvery));
   // The environment is what the configuration names, and nothing else.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', ALLOCREPLAY_STATS_FILE: statsFile, ...target.env };
   if (target.library) env.LD_PRELOAD = target.library;
@@ -143,11 +170,12 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     args.unshift('--tool=callgrind', '--collect-atstart=no', `--callgrind-out-file=${profilePath}`, '--quiet', driver);
   }
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
-  let result = '';
+  const resultChunks: Buffer[] = [];
   let stderr = '';
-  (child.stdio[3] as Readable).on('data', (d: Buffer) => (result += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-8192);
+  (child.stdio[3] as Readable).on('data', (d: Buffer) => resultChunks.push(d));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-8192);
   });
   child.stdout!.resume();
   let timedOut = false;
@@ -167,7 +195,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
 
   const out: RunResult = { status: 'failed', samples: [] };
   if (existsSync(statsFile)) out.allocatorStats = parseStats(readFileSync(statsFile, 'utf8'));
-  const last = result.trim().split('\n').at(-1);
+  const last = Buffer.concat(resultChunks).toString('utf8').trim().split('\n').at(-1);
   let parsed: DriverOutput | undefined;
   try {
     parsed = last ? (JSON.parse(last) as DriverOutput) : undefined;
@@ -216,6 +244,10 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     out.error = `${exit.signal}${stderr ? `: ${tail(stderr)}` : ''}`;
   } else {
     out.error = `driver exited with status ${exit.code}${stderr ? `: ${tail(stderr)}` : ''}`;
+  }
+  if (out.status !== 'ok') {
+    const lines = stderrTail(stderr);
+    if (lines.length) out.stderrTail = lines;
   }
   if (!out.profilePath) rmSync(work, { recursive: true, force: true });
   return out;

@@ -102,7 +102,7 @@ export function planFor(tracePath: string): Plan {
   buf.writeBigUInt64LE(BigInt(n), 16);
   buf.writeBigUInt64LE(BigInt(reader.footer.objects + 1), 24);
   buf.writeBigUInt64LE(BigInt(total), 32);
-  // Mirrors the driver: samples after ops every, 2·every, … (engine/native/replay.c).
+  // The driver is given this spacing (--sample-every) and samples after ops every, 2·every, …
   const sampleEvery = Math.floor(n / SERIES_SAMPLES) + 1;
   const liveBytesAt: number[] = [];
   for (let i = sampleEvery; i < n && liveBytesAt.length < SERIES_SAMPLES; i += sampleEvery) liveBytesAt.push(liveAfter[i]!);

@@ -62,6 +62,8 @@ export interface Outcome {
   error?: string;
   signal?: string;
   opIndex?: number;
+  /** The allocator's last stderr lines, for a run that did not end ok. */
+  stderrTail?: string[];
 }
 
 /** Plans a trace and registers it with the store. */
@@ -149,6 +151,7 @@ export function outcomeFromStore(store: Store, job: Job, metric: Metric, opts: {
     ...(latest?.error ? { error: opts.skipped && status !== 'ok' ? `${latest.error} (stored; --retry-failed measures it again)` : latest.error } : {}),
     ...(latest?.signal ? { signal: latest.signal } : {}),
     ...(latest?.opIndex !== null && latest?.opIndex !== undefined ? { opIndex: latest.opIndex } : {}),
+    ...(latest?.stderrTail?.length ? { stderrTail: latest.stderrTail } : {}),
   };
 }
 
@@ -242,7 +245,7 @@ async function measureClaimed(store: Store, sessionId: number, jobs: Job[], opti
     discardProfile(r);
     let id = runIds.get(job);
     if (r.status !== 'ok') {
-      const end = { status: r.status, ...(r.error ? { error: r.error } : {}), ...(r.signal ? { signal: r.signal } : {}), ...(r.opIndex !== undefined ? { opIndex: r.opIndex } : {}), ...(r.checks ? { checks: { ...r.checks } } : {}), ...(r.allocatorStats ? { allocatorStats: r.allocatorStats } : {}) };
+      const end = { status: r.status, ...(r.error ? { error: r.error } : {}), ...(r.signal ? { signal: r.signal } : {}), ...(r.opIndex !== undefined ? { opIndex: r.opIndex } : {}), ...(r.stderrTail ? { stderrTail: r.stderrTail } : {}), ...(r.checks ? { checks: { ...r.checks } } : {}), ...(r.allocatorStats ? { allocatorStats: r.allocatorStats } : {}) };
       if (id === undefined) store.openRun({ ...head(job), ...end });
       else store.updateRun(id, end);
       done.add(job);

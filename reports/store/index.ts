@@ -42,6 +42,8 @@ export interface RunHead {
   allocatorStats?: Record<string, number>;
   series?: { op: number; liveBytes: number; rssKiB: number }[];
   checks?: Record<string, number>;
+  /** The allocator's last stderr lines, for a run that did not end ok. */
+  stderrTail?: string[];
 }
 
 export interface RunRecord {
@@ -57,6 +59,7 @@ export interface RunRecord {
   allocatorStats?: Record<string, number>;
   series?: { op: number; liveBytes: number; rssKiB: number }[];
   checks?: Record<string, number>;
+  stderrTail?: string[];
   samples: SampleRecord[];
   profile?: { function: string; file?: string; selfIr: number; inclIr: number }[];
 }
@@ -99,6 +102,8 @@ export interface RunRow {
   allocatorStats: Record<string, number> | null;
   series: { op: number; liveBytes: number; rssKiB: number }[] | null;
   checks: Record<string, number> | null;
+  /** The allocator's last stderr lines, for a run that did not end ok. */
+  stderrTail: string[] | null;
   machine: string;
   created: string;
 }
@@ -273,10 +278,10 @@ export class Store {
     return Number(
       this.db
         .prepare(
-          `INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, created)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+          `INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, stderr_tail, created)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
         )
-        .run(randomUUID(), r.sessionId, this.machineId(), r.traceId, r.configurationId, r.buildId ?? null, r.metric, r.status, r.error ?? null, r.signal ?? null, r.opIndex ?? null, json(r.allocatorStats), json(r.series), json(r.checks), new Date().toISOString()).lastInsertRowid,
+        .run(randomUUID(), r.sessionId, this.machineId(), r.traceId, r.configurationId, r.buildId ?? null, r.metric, r.status, r.error ?? null, r.signal ?? null, r.opIndex ?? null, json(r.allocatorStats), json(r.series), json(r.checks), json(r.stderrTail), new Date().toISOString()).lastInsertRowid,
     );
   }
 
@@ -291,7 +296,7 @@ export class Store {
   }
 
   /** Updates how a run ended and what it saw (fields left undefined stay as they are). */
-  updateRun(runId: number, r: Partial<Pick<RunHead, 'status' | 'error' | 'signal' | 'opIndex' | 'allocatorStats' | 'series' | 'checks'>>): void {
+  updateRun(runId: number, r: Partial<Pick<RunHead, 'status' | 'error' | 'signal' | 'opIndex' | 'allocatorStats' | 'series' | 'checks' | 'stderrTail'>>): void {
     const sets: string[] = [];
     const args: unknown[] = [];
     const put = (col: string, v: unknown): void => {
@@ -305,6 +310,7 @@ export class Store {
     if (r.allocatorStats !== undefined) put('allocator_stats', json(r.allocatorStats));
     if (r.series !== undefined) put('series', json(r.series));
     if (r.checks !== undefined) put('checks', json(r.checks));
+    if (r.stderrTail !== undefined) put('stderr_tail', json(r.stderrTail));
     if (sets.length) this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, runId);
   }
 
@@ -444,6 +450,7 @@ export class Store {
       allocatorStats: parse(r.allocator_stats),
       series: parse(r.series),
       checks: parse(r.checks),
+      stderrTail: parse(r.stderr_tail),
       machine: r.hostname as string,
       created: r.created as string,
     }));

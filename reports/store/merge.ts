@@ -43,14 +43,14 @@ export function mergeInto(store: Store, otherPath: string, migrate: (path: strin
         SELECT s.uuid, (SELECT id FROM main.machines WHERE key = om.key), s.argv, s.started FROM o.sessions s JOIN o.machines om ON om.id = s.machine_id`);
       db.exec('CREATE TEMP TABLE IF NOT EXISTS merge_new_runs (uuid TEXT PRIMARY KEY); DELETE FROM merge_new_runs;');
       n('INSERT INTO merge_new_runs SELECT uuid FROM o.runs WHERE uuid NOT IN (SELECT uuid FROM main.runs)');
-      const runs = n(`INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, created)
+      const runs = n(`INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, stderr_tail, created)
         SELECT r.uuid,
           (SELECT id FROM main.sessions WHERE uuid = os.uuid),
           (SELECT id FROM main.machines WHERE key = om.key),
           (SELECT id FROM main.traces WHERE checksum = ot.checksum),
           (SELECT id FROM main.configurations WHERE hash = oc.hash),
           (SELECT b.id FROM main.builds b JOIN main.machines m ON m.id = b.machine_id JOIN o.builds ob ON ob.key = b.key WHERE ob.id = r.build_id AND m.key = om.key),
-          r.metric, r.status, r.error, r.signal, r.op_index, r.allocator_stats, r.series, r.checks, r.created
+          r.metric, r.status, r.error, r.signal, r.op_index, r.allocator_stats, r.series, r.checks, r.stderr_tail, r.created
         FROM o.runs r JOIN o.sessions os ON os.id = r.session_id JOIN o.machines om ON om.id = r.machine_id
           JOIN o.traces ot ON ot.id = r.trace_id JOIN o.configurations oc ON oc.id = r.configuration_id
         WHERE r.uuid IN (SELECT uuid FROM merge_new_runs)`);

@@ -156,4 +156,12 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (trace_id, configuration_id, metric, machine_id)
   );
 `,
+  /**
+   * v3 (stderr tail of failed runs): the last lines an allocator wrote to
+   * stderr when its run crashed, failed or timed out (JSON array of strings),
+   * so the reason is kept beside the status.
+   */
+  `
+  ALTER TABLE runs ADD COLUMN stderr_tail TEXT;
+`,
 ];

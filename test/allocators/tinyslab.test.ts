@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSource, planFor, runReplay, tinyslabTarget } from '../../engine/index.js';
+import { buildSource, parseStats, planFor, runReplay, tinyslabTarget } from '../../engine/index.js';
 import { compileNative, generate } from '../../traces/index.js';
 import { ROOT, tempDir } from '../helpers.js';
 
@@ -26,6 +27,17 @@ describe('tinyslab', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/mt: 0 failures/);
     expect(r.status).toBe(0);
+  });
+
+  it.each<Record<string, string>>([{}, { TS_TLS_CACHE: '0' }, { TS_POOL: '0' }, { TS_INLINE: '0' }])('refuses sizes that would wrap and leaves foreign pointers alone, built with %o', (flags) => {
+    const hostile = compileNative({ name: 'hostile', sources: [join(ROOT, 'test/allocators/hostile.c')] });
+    const statsFile = join(dir, `hostile-${Object.values(flags).join('') || 'default'}.stats`);
+    const r = spawnSync(hostile, [], { env: { ...process.env, LD_PRELOAD: lib(flags), ALLOCREPLAY_STATS_FILE: statsFile }, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hostile: 0 failures, 6 foreign frees\n');
+    expect(r.status).toBe(0);
+    // Every foreign pointer given to free() was recognised as one (and nothing of ours was).
+    expect(parseStats(readFileSync(statsFile, 'utf8')).foreign_frees).toBe(6);
   });
 
   it('serves a real program as its malloc (perl filling and thinning a hash)', () => {

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ar_text.h"
+
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);
 extern void *__libc_calloc(size_t, size_t);
@@ -127,24 +129,15 @@ static void flush(struct tbuf *b) {
   b->n = 0;
 }
 
-static char *put_u64(char *p, uint64_t v) {
-  char t[24];
-  int k = 0;
-  do t[k++] = (char)('0' + v % 10), v /= 10;
-  while (v);
-  while (k) *p++ = t[--k];
-  return p;
-}
-
 /* Opens this process image's log: DIR/raw-<pid>-<ns>.bin */
 static void open_log(void) {
   char path[600], *p = path;
   size_t dl = strlen(log_dir);
   memcpy(p, log_dir, dl), p += dl;
   memcpy(p, "/raw-", 5), p += 5;
-  p = put_u64(p, (uint64_t)getpid());
+  p = ar_put_u64(p, (uint64_t)getpid());
   *p++ = '-';
-  p = put_u64(p, now_ns());
+  p = ar_put_u64(p, now_ns());
   memcpy(p, ".bin", 5);
   log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd >= 0) {

@@ -16,7 +16,7 @@ const BLOCK = 32;
 
 /** The recorder shim, compiled on first use and cached. */
 export function recorderPath(): string {
-  return compileNative({ name: 'librecorder.so', sources: [packagePath('traces', 'native', 'recorder.c')], shared: true, ldflags: ['-ldl', '-lpthread'] });
+  return compileNative({ name: 'librecorder.so', sources: [packagePath('traces', 'native', 'recorder.c')], deps: [packagePath('traces', 'native', 'ar_text.h')], shared: true, ldflags: ['-ldl', '-lpthread'] });
 }
 
 export interface RecordedTrace {

@@ -44,11 +44,24 @@ static void *ts_alloc(size_t n, size_t align, int *fresh) {
   return ts_large_alloc(n, align < 16 ? 16 : align, fresh);
 }
 
+/* The header of a block we handed out, or NULL for a foreign pointer (see
+ * tinyslab.h): nothing is read at an address the unit map does not vouch for. */
+TS_HOT struct ts_slab *ts_owner_of(const void *p) {
+  struct ts_slab *s = ts_slab_of(p);
+  if (__builtin_expect(!ts_is_ours(s), 0)) return NULL;
+  if (s->kind == TS_LARGE) return p == s->bump ? s : NULL;
+  /* A small block never starts inside its slab's header. */
+  return (uintptr_t)p - (uintptr_t)s >= TS_DATA_OFFSET ? s : NULL;
+}
+
 static void ts_free(void *p) {
   if (!p) return;
   TS_COUNT(ts_stat_frees);
-  struct ts_slab *s = ts_slab_of(p);
-  if (s->magic != TS_MAGIC) return; /* not ours: leak rather than corrupt */
+  struct ts_slab *s = ts_owner_of(p);
+  if (__builtin_expect(!s, 0)) {
+    TS_COUNT(ts_stat_foreign_frees); /* not ours: leak rather than corrupt */
+    return;
+  }
   if (s->kind == TS_LARGE) {
     ts_large_free(s);
     return;
@@ -68,8 +81,10 @@ static void ts_free(void *p) {
   } while (!atomic_compare_exchange_weak_explicit(&s->remote, &head, p, memory_order_release, memory_order_relaxed));
 }
 
+/* 0 for a foreign pointer. */
 static size_t ts_usable(const void *p) {
-  struct ts_slab *s = ts_slab_of(p);
+  struct ts_slab *s = ts_owner_of(p);
+  if (!s) return 0;
   if (s->kind == TS_LARGE) return (size_t)(s->end - (char *)p);
   return s->block;
 }
@@ -105,6 +120,10 @@ void *realloc(void *old, size_t n) {
     return NULL;
   }
   size_t have = ts_usable(old);
+  if (!have) {
+    errno = EINVAL; /* foreign: its size is unknown, so it cannot be moved */
+    return NULL;
+  }
   if (n <= have && (n > have / 2 || have <= 16)) return old;
   void *p = malloc(n);
   if (!p) return NULL;
@@ -149,8 +168,12 @@ void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
 void *valloc(size_t n) { return memalign((size_t)sysconf(_SC_PAGESIZE), n); }
 
 void *pvalloc(size_t n) {
-  size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  return memalign(page, (n + page - 1) & ~(page - 1));
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), rounded;
+  if (__builtin_add_overflow(n, page - 1, &rounded)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return memalign(page, rounded & ~(page - 1));
 }
 
 size_t malloc_usable_size(void *p) { return p ? ts_usable(p) : 0; }

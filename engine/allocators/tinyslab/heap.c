@@ -7,10 +7,9 @@
 
 #include "tinyslab.h"
 
+#if TS_TLS_CACHE
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ts_heap *abandoned; /* heaps of exited threads, for adoption */
-
-#if TS_TLS_CACHE
 static __thread struct ts_heap *tl_heap __attribute__((tls_model("initial-exec")));
 static pthread_key_t heap_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;

@@ -1,5 +1,8 @@
-/* Slabs and large blocks: the only code that talks to mmap. */
+/* Slabs and large blocks: the only code that talks to mmap (besides the
+ * unit map's own leaves). Every header unit it maps is marked in the unit
+ * map before its first block is handed out, and unmarked before unmapping. */
 #define _GNU_SOURCE
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -8,7 +11,8 @@
 /* Maps `size` bytes aligned to `align` (a power of two ≥ page size) and
  * trims the excess, so alignment costs address space, not memory. */
 static void *map_aligned(size_t size, size_t align) {
-  size_t len = size + align;
+  size_t len;
+  if (__builtin_add_overflow(size, align, &len) || len > PTRDIFF_MAX) return NULL;
   char *raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return NULL;
   char *p = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
@@ -20,11 +24,19 @@ static void *map_aligned(size_t size, size_t align) {
 
 struct ts_slab *ts_slab_map_alone(void) {
   struct ts_slab *s = map_aligned(TS_SLAB_SIZE, TS_SLAB_SIZE);
-  if (s) TS_COUNT(ts_stat_slabs_alone);
+  if (!s) return NULL;
+  if (!ts_unit_mark(s, 1)) {
+    munmap(s, TS_SLAB_SIZE);
+    return NULL;
+  }
+  TS_COUNT(ts_stat_slabs_alone);
   return s;
 }
 
-void ts_slab_unmap(struct ts_slab *s) { munmap(s, TS_SLAB_SIZE); }
+void ts_slab_unmap(struct ts_slab *s) {
+  ts_unit_mark(s, 0);
+  munmap(s, TS_SLAB_SIZE);
+}
 
 /* Superslabs are carved front to back under the pool's lock; they are never
  * returned to the system (their slabs cycle through the pool instead). */
@@ -38,6 +50,7 @@ void *ts_superslab_carve(void) {
     super_end = s + TS_SUPERSLAB_SIZE;
   }
   void *slab = super_next;
+  if (!ts_unit_mark(slab, 1)) return NULL; /* the superslab stays, its next slab untouched */
   super_next += TS_SLAB_SIZE;
   TS_COUNT(ts_stat_slabs_carved);
   return slab;
@@ -63,12 +76,18 @@ void *ts_large_alloc(size_t size, size_t align, int *fresh) {
   size_t off = align <= TS_DATA_OFFSET ? TS_DATA_OFFSET : align <= TS_SLAB_SIZE ? align : TS_SLAB_SIZE;
   /* Alignments past 64 KiB: the header goes 64 KiB before the block. */
   size_t lead = align > TS_SLAB_SIZE ? align - TS_SLAB_SIZE : 0;
-  size_t need = lead + off + size;
-  if (need < size) return NULL;
-  need = (need + 4095) & ~(size_t)4095;
+  size_t need;
+  if (__builtin_add_overflow(lead, off, &need) || __builtin_add_overflow(need, size, &need) ||
+      __builtin_add_overflow(need, (size_t)4095, &need) || need > PTRDIFF_MAX)
+    return NULL; /* e.g. memalign(2^63, 1): no mapping can hold it */
+  need &= ~(size_t)4095;
   char *base = map_aligned(need, align > TS_SLAB_SIZE ? align : TS_SLAB_SIZE);
   if (!base) return NULL;
   struct ts_slab *h = (struct ts_slab *)(base + lead);
+  if (!ts_unit_mark(h, 1)) {
+    munmap(base, need);
+    return NULL;
+  }
   memset(h, 0, sizeof *h);
   h->magic = TS_MAGIC;
   h->kind = TS_LARGE;
@@ -82,4 +101,7 @@ void *ts_large_alloc(size_t size, size_t align, int *fresh) {
   return p;
 }
 
-void ts_large_free(struct ts_slab *s) { munmap(s->map_base, s->map_size); }
+void ts_large_free(struct ts_slab *s) {
+  ts_unit_mark(s, 0);
+  munmap(s->map_base, s->map_size);
+}

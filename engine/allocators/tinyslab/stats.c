@@ -3,6 +3,7 @@
  * what is being torn down. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,36 +12,27 @@
 
 #if TS_STATS
 _Atomic uint64_t ts_stat_mallocs, ts_stat_frees, ts_stat_cap_fallbacks, ts_stat_slabs_carved, ts_stat_slabs_alone,
-    ts_stat_remote_frees, ts_stat_large, ts_stat_pool_reuses;
+    ts_stat_remote_frees, ts_stat_large, ts_stat_pool_reuses, ts_stat_foreign_frees;
 
-static char *put(char *p, const char *name, uint64_t v) {
-  size_t n = strlen(name);
-  memcpy(p, name, n);
-  p += n;
-  *p++ = ' ';
-  char tmp[24];
-  int k = 0;
-  do {
-    tmp[k++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (k) *p++ = tmp[--k];
-  *p++ = '\n';
-  return p;
+/* snprintf of integers needs no malloc (unlike the rest of stdio). */
+static char *put(char *p, const char *end, const char *name, uint64_t v) {
+  int n = snprintf(p, (size_t)(end - p), "%s %llu\n", name, (unsigned long long)v);
+  return n > 0 && n < end - p ? p + n : p;
 }
 
 __attribute__((destructor)) static void ts_stats_write(void) {
   const char *path = getenv("ALLOCREPLAY_STATS_FILE");
   if (!path || !*path) return;
-  char buf[1024], *p = buf;
-  p = put(p, "mallocs", ts_stat_mallocs);
-  p = put(p, "frees", ts_stat_frees);
-  p = put(p, "cap_fallbacks", ts_stat_cap_fallbacks);
-  p = put(p, "slabs_carved", ts_stat_slabs_carved);
-  p = put(p, "slabs_alone", ts_stat_slabs_alone);
-  p = put(p, "remote_frees", ts_stat_remote_frees);
-  p = put(p, "large_allocs", ts_stat_large);
-  p = put(p, "pool_reuses", ts_stat_pool_reuses);
+  char buf[1024], *p = buf, *end = buf + sizeof buf;
+  p = put(p, end, "mallocs", ts_stat_mallocs);
+  p = put(p, end, "frees", ts_stat_frees);
+  p = put(p, end, "cap_fallbacks", ts_stat_cap_fallbacks);
+  p = put(p, end, "slabs_carved", ts_stat_slabs_carved);
+  p = put(p, end, "slabs_alone", ts_stat_slabs_alone);
+  p = put(p, end, "remote_frees", ts_stat_remote_frees);
+  p = put(p, end, "large_allocs", ts_stat_large);
+  p = put(p, end, "pool_reuses", ts_stat_pool_reuses);
+  p = put(p, end, "foreign_frees", ts_stat_foreign_frees);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
   ssize_t w = write(fd, buf, (size_t)(p - buf));

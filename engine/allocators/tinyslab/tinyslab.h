@@ -3,8 +3,21 @@
  * each thread allocates from its own heap; large blocks are mmapped alone.
  *
  * Invariant: for every block pointer p we hand out, the header of the slab
- * (or large mapping) holding it is at (p - 1) rounded down to 64 KiB. So a
- * free needs no lookup table, and data never starts at a slab's first byte.
+ * (or large mapping) holding it is at (p - 1) rounded down to 64 KiB, and
+ * that 64 KiB unit is marked in the unit map (segmap.c). So a free needs one
+ * bit of lookup, never reads a header at an address we did not map, and data
+ * never starts at a slab's first byte.
+ *
+ * Foreign pointers (not from us: another allocator's block, a static or
+ * stack address, a large block already freed) are left alone: free() ignores
+ * them (counted as foreign_frees with TS_STATS), malloc_usable_size() says 0,
+ * realloc() fails with EINVAL and keeps them. A preloaded allocator can be
+ * handed such pointers by code that allocated before it was in place, so
+ * leaking is the safe answer; aborting would turn that into a crash.
+ *
+ * Sizes are combined with checked arithmetic: a request that cannot be
+ * represented (beyond PTRDIFF_MAX once headers and alignment are added)
+ * fails with ENOMEM instead of wrapping.
  */
 #ifndef TINYSLAB_H
 #define TINYSLAB_H
@@ -19,7 +32,7 @@
 #if TS_INLINE
 #define TS_HOT static inline __attribute__((always_inline))
 #else
-#define TS_HOT static __attribute__((noinline))
+#define TS_HOT static __attribute__((noinline, unused)) /* unused: not every file calls every helper */
 #endif
 
 #define TS_SLAB_SIZE ((size_t)64 * 1024)
@@ -78,6 +91,30 @@ TS_HOT struct ts_slab *ts_slab_of(const void *p) {
   return (struct ts_slab *)(((uintptr_t)p - 1) & ~(uintptr_t)(TS_SLAB_SIZE - 1));
 }
 
+/* ---- the unit map (segmap.c) ----
+ * One byte per 64 KiB unit of the 47-bit user address space, set where a
+ * slab or a large block's header starts. Two levels, like a page table: the
+ * top array (static, zero until used) has a leaf per 2 GiB span, each a
+ * 32 KiB byte map mapped on first use. */
+#define TS_ADDRESS_BITS 47
+#define TS_SPAN_SHIFT 31
+#define TS_UNIT_SHIFT 16
+#define TS_UNITS_PER_SPAN ((size_t)1 << (TS_SPAN_SHIFT - TS_UNIT_SHIFT))
+/* Hidden: read directly, not through the GOT, on every free. */
+extern _Atomic(_Atomic uint8_t *) ts_unit_map[(size_t)1 << (TS_ADDRESS_BITS - TS_SPAN_SHIFT)] __attribute__((visibility("hidden")));
+
+/* Is `s` (a 64 KiB-aligned address) a slab or large header we made? */
+TS_HOT int ts_is_ours(const struct ts_slab *s) {
+  uintptr_t a = (uintptr_t)s;
+  if (a >> TS_ADDRESS_BITS) return 0;
+  _Atomic uint8_t *leaf = atomic_load_explicit(&ts_unit_map[a >> TS_SPAN_SHIFT], memory_order_acquire);
+  return leaf && atomic_load_explicit(&leaf[(a >> TS_UNIT_SHIFT) & (TS_UNITS_PER_SPAN - 1)], memory_order_relaxed);
+}
+
+/* Marks (1) or unmarks (0) the unit at `s`; marking fails (0) only when a
+ * leaf cannot be mapped. */
+int ts_unit_mark(const void *s, int on);
+
 TS_HOT void *ts_freelist_pop(struct ts_slab *s) {
   void *p = s->free;
   if (p) {
@@ -93,7 +130,7 @@ TS_HOT void ts_freelist_push(struct ts_slab *s, void *p) {
   s->used--;
 }
 
-/* ---- slab.c ---- */
+/* ---- slab.c: the only code that maps or unmaps; it keeps the unit map ---- */
 struct ts_slab *ts_slab_map_alone(void);          /* a 64 KiB-aligned slab from its own mmap */
 void ts_slab_unmap(struct ts_slab *s);
 void *ts_superslab_carve(void);                  /* next 64 KiB of the current superslab */
@@ -114,7 +151,7 @@ void ts_heap_free_local(struct ts_heap *h, struct ts_slab *s, void *p);
 /* ---- stats.c ---- */
 #if TS_STATS
 extern _Atomic uint64_t ts_stat_mallocs, ts_stat_frees, ts_stat_cap_fallbacks, ts_stat_slabs_carved, ts_stat_slabs_alone,
-    ts_stat_remote_frees, ts_stat_large, ts_stat_pool_reuses;
+    ts_stat_remote_frees, ts_stat_large, ts_stat_pool_reuses, ts_stat_foreign_frees;
 #define TS_COUNT(c) atomic_fetch_add_explicit(&(c), 1, memory_order_relaxed)
 #else
 #define TS_COUNT(c) ((void)0)

@@ -1,0 +1,163 @@
+/* The replay driver's shared declarations and its hot helpers.
+ *
+ * The driver runs a replay plan through whatever malloc the process has (the
+ * system's, or one injected with LD_PRELOAD) and reports figures as one JSON
+ * line on a dedicated file descriptor, so stdout and stderr stay the
+ * allocator's. One concern per file:
+ *
+ *   replay.c   main: setup, repetitions, the timed region
+ *   args.c     command-line parsing
+ *   crash.c    crash handlers and alternate signal stacks (main + workers)
+ *   counters.c hardware counters (perf_event_open) and RSS from /proc
+ *   serial.c   serial mode: every op in recorded order on one thread
+ *   threads.c  threads mode: one thread per recorded thread
+ *   report.c   JSON output (buffered, streamed, escaped) and die()
+ *   plan.c     the plan loader (layout in plan.h)
+ *
+ * Invariants:
+ * - Nothing inside the timed region allocates on the driver's behalf: the
+ *   plan is mmapped; slot tables, series, signal stacks and figures come
+ *   from mmap or static storage; threads are created (and have installed
+ *   their signal stacks) before the clock starts.
+ * - The plan was validated by ar_plan_load, so the loops index without checks.
+ * - A crash in the allocator is reported (signal + op index) from an
+ *   async-signal-safe handler on an alternate stack, then the process exits.
+ */
+#ifndef AR_DRIVER_H
+#define AR_DRIVER_H
+
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+/* The driver accepts up to this many measured repetitions. */
+#define AR_MAX_REPS 1000
+/* Upper bound on RSS samples per run (the TS side asks for fewer). */
+#define AR_MAX_SERIES 4096
+
+enum touch_mode { TOUCH_NONE, TOUCH_FIRST, TOUCH_ALL };
+
+/* ---- args.c ---- */
+struct driver_args {
+  const char *plan_path;
+  int result_fd;
+  int threads; /* 1: threads mode, 0: serial */
+  enum touch_mode touch;
+  int repeat, warmup;
+  unsigned samples;      /* capacity of the RSS series */
+  uint64_t sample_every; /* serial mode samples RSS after ops every, 2·every, … */
+};
+
+/* Fills `a` from argv; calls die() on anything it does not understand. */
+void args_parse(int argc, char **argv, struct driver_args *a);
+
+/* ---- report.c ---- */
+/* The result descriptor; -1 until args are parsed (die() then uses stderr). */
+extern int g_result_fd;
+
+/* Appends formatted text to the output buffer, flushing it when full. */
+void out_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Appends `s` as a JSON string literal (quoted, escaped). */
+void out_json_str(const char *s);
+/* Writes what is buffered to the result descriptor. */
+void out_flush(void);
+/* Reports {"status":"failed","error":"what: detail"} and exits with status 3. */
+void die(const char *what, const char *detail) __attribute__((noreturn));
+
+/* ---- crash.c ---- */
+extern __thread uint64_t tl_op; /* index of the op this thread is running */
+extern atomic_int g_phase;      /* 0 setup, 1 warm-up, 2 measured */
+
+/* Installs the crash handlers and the main thread's alternate stack. */
+void crash_install(void);
+/* Maps one alternate stack per worker thread (before any timing). */
+void crash_reserve_worker_stacks(uint32_t workers);
+/* Run by worker `t` first thing: switch to its own alternate stack. */
+void crash_enter_worker(uint32_t t);
+
+/* ---- counters.c ---- */
+struct perf_counters {
+  int instructions, cycles; /* perf_event fds, -1 when unavailable */
+};
+
+void counters_open(struct perf_counters *pc, int enabled);
+void counters_start(const struct perf_counters *pc);
+void counters_stop(const struct perf_counters *pc);
+/* The count since the last start, or -1 without a counter. */
+int64_t counter_read(int fd);
+/* Resident set in KiB from /proc/self/statm, read without allocating. */
+uint64_t rss_kib(void);
+
+/* ---- the run (replay.c) ---- */
+extern struct ar_plan P;
+extern void **slots;           /* object id -> pointer */
+extern enum touch_mode touch;
+
+struct checks {
+  uint64_t nulls, misaligned, short_usable, leaked, double_freed;
+};
+extern struct checks chk;
+
+/* ---- serial.c ---- */
+struct series {
+  uint64_t *op, *rss; /* mmapped, `cap` entries each */
+  unsigned n, cap;
+};
+extern struct series g_series;
+
+void series_reserve(unsigned cap);
+/* One repetition in serial mode; `full` runs the costly checks (untimed). */
+void serial_run(int full, uint64_t sample_every);
+
+/* ---- threads.c ---- */
+extern atomic_uint_fast64_t t_double_freed, t_nulls;
+
+/* Maps the tables threads mode needs (before any timing). */
+void threads_reserve(void);
+/* Creates one worker per recorded thread, each waiting for threads_go().
+ * On a pthread_create failure the workers already made are released and
+ * joined, and the driver reports a failed run. */
+void threads_spawn(void);
+/* Releases the workers and joins them: the timed part of a repetition. */
+void threads_go_and_join(void);
+/* Marks every object as not yet made, for the next repetition. */
+void threads_reset(void);
+
+/* ---- one op: shared by both modes ---- */
+
+static inline size_t expected_align(size_t size) {
+  /* malloc's guarantee: aligned for any type that fits (max_align_t = 16 here). */
+  size_t a = 16;
+  while (a > 1 && a > size) a >>= 1;
+  return a;
+}
+
+/* Calls the allocator for an allocation op; the result is the new block. */
+static inline void *alloc_op(const struct ar_op *o, void *old) {
+  void *p = NULL;
+  switch (o->op) {
+  case AR_MALLOC: p = malloc(o->size); break;
+  case AR_CALLOC: p = calloc(o->arg, o->size); break;
+  case AR_REALLOC: p = realloc(old, o->size); break;
+  case AR_MEMALIGN: p = memalign(o->arg, o->size); break;
+  case AR_POSIX_MEMALIGN:
+    if (posix_memalign(&p, o->arg < sizeof(void *) ? sizeof(void *) : o->arg, o->size) != 0) p = NULL;
+    break;
+  case AR_ALIGNED_ALLOC: p = aligned_alloc(o->arg, o->size); break;
+  case AR_VALLOC: p = valloc(o->size); break;
+  case AR_PVALLOC: p = pvalloc(o->size); break;
+  default: break;
+  }
+  return p;
+}
+
+static inline uint64_t op_bytes(const struct ar_op *o) {
+  return o->op == AR_CALLOC ? o->size * o->arg : o->size;
+}
+
+#endif
