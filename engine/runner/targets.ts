@@ -1,5 +1,5 @@
 import type { Store } from '../../reports/index.js';
-import { type BuildOptions, buildSource, flagArgs, fullAssignment, type SourceTarget, tinyslabTarget, undeclaredFlag, artifactText } from '../build/index.js';
+import { type BuildOptions, type BuildResult, buildSource, flagArgs, fullAssignment, type SourceTarget, tinyslabTarget, undeclaredFlag, artifactText } from '../build/index.js';
 import type { Config } from '../config/index.js';
 import { resolveTarget, type Target } from '../targets/index.js';
 import type { ReadyTarget } from './measure.js';
@@ -55,7 +55,11 @@ export function readyPackaged(target: Target, runtimeEnv: Record<string, string>
 
 /** Builds (cached) a source target at a revision with an assignment of its flags (defaults filled in). */
 export function readySource(store: Store, source: SourceTarget, rev: string | undefined, given: Record<string, string>, runtimeEnv: Record<string, string> = {}, opts: Pick<BuildOptions, 'dirty' | 'force' | 'retryFailed'> = {}): ReadyTarget & { cached: boolean } {
-  const b = buildSource(source, { ...(rev ? { rev } : {}), flags: given, store, ...opts });
+  return readyBuilt(source, buildSource(source, { ...(rev ? { rev } : {}), flags: given, store, ...opts }), given, runtimeEnv);
+}
+
+/** A source target ready to replay from its build result (plain, or profile-guided when `b.pgo` is set). */
+export function readyBuilt(source: SourceTarget, b: BuildResult & { buildId?: number; pgo?: { training: string[] } }, given: Record<string, string>, runtimeEnv: Record<string, string> = {}): ReadyTarget & { cached: boolean } {
   const runtime = flagArgs(source.flags, fullAssignment(source.name, source.flags, given)).env;
   const target: Target = { name: source.name, kind: 'source', env: { ...(source.env ?? {}), ...runtime, ...runtimeEnv } };
   if (b.artifactPath) target.library = b.artifactPath;
@@ -65,6 +69,7 @@ export function readySource(store: Store, source: SourceTarget, rev: string | un
     revision: b.commit,
     dirty: b.dirty,
     flags: b.compile,
+    ...(b.pgo ? { pgo: b.pgo } : {}),
     ...(b.buildId !== undefined ? { buildId: b.buildId } : {}),
     ...(b.status === 'failed' ? { buildError: failureSummary(b.logTail), buildLog: b.logPath } : {}),
     cached: b.cached,
