@@ -23,7 +23,10 @@ export async function pgoGain(store: Store, session: number, training: string[],
   const plain = readySource(store, source, undefined, {});
   const pgo = readyBuilt(source, built, {});
   const planned = judged.map((t) => planTrace(store, t));
-  const outcomes = await measure(store, session, makeJobs(store, planned, [plain, pgo], options), options, { interleave: true }, hooks);
+  // The plain build's runs on these traces may be stored already (the allocator table): twice the repetitions here
+  // gives both builds repetitions measured side by side, interleaved, so machine drift falls on both alike.
+  const opts = { ...options, repeat: options.repeat * 2 };
+  const outcomes = await measure(store, session, makeJobs(store, planned, [plain, pgo], opts), opts, { interleave: true }, hooks);
   const rows = planned.map((t) => {
     const at = (pgoSide: boolean): number | undefined => outcomes.find((o) => o.trace === t.name && (o.configuration.pgo !== undefined) === pgoSide)?.nsPerOp;
     const p = at(false);
