@@ -36,7 +36,7 @@ describe('profile-guided builds', () => {
     expect(plain!.status).toBe('ok');
     expect(pgo!.status).toBe('ok');
     // Identity: the training traces' checksums, sorted; a plain build has no such field, so its hash is what it always was.
-    const sums = [rm, hot].map((t) => openTrace(t).footer.checksum).sort();
+    const sums = [rm, hot].map((t) => openTrace(t).footer!.checksum).sort();
     expect(pgo!.identity.pgo).toEqual({ training: sums });
     expect('pgo' in plain!.identity).toBe(false);
     expect(configurationHash(plain!.identity)).toBe(plain!.configHash);
