@@ -43,7 +43,7 @@ export function renderDemo(r: DemoResult, sweep: SweepReport | undefined, report
   if (sweep) out.push(renderSweep(sweep, 'table'));
   out.push('', bold(`3. Profile-guided tinyslab (trained on ${r.pgo.training.join(', ')})`));
   if (r.pgo.error) out.push(`  the profile-guided build failed: ${r.pgo.error}`);
-  out.push(table(['trace', 'in training', 'plain', 'PGO', 'gain'], r.pgo.rows.map((p) => [p.trace, p.inTraining ? 'yes' : 'no', fig(p.plain, 'time'), fig(p.pgo, 'time'), signed(p.gainPct)])));
+  out.push(table(['trace', 'in training', 'plain', 'PGO', 'throughput'], r.pgo.rows.map((p) => [p.trace, p.inTraining ? 'yes' : 'no', fig(p.plain, 'time'), fig(p.pgo, 'time'), signed(p.gainPct)])));
   out.push('', bold('Summary'), summaryParagraph(r), '', `report: ${reportPath}`);
   return out.join('\n');
 }
@@ -61,10 +61,13 @@ export function summaryParagraph(r: DemoResult): string {
   if (fb) parts.push(`Bisection names ${fb.commit.slice(0, 10)} "${fb.subject}"; the cost moved in ${movedFunctions(r).join(', ')} (instructions, self).`);
   const best = r.sweep.best;
   const dflt = r.sweep.points.find((p) => p.trace === best?.trace && p.value === '32');
-  if (best) parts.push(`At 8192 slots the best ${r.sweep.flag} is ${best.value} (${fig(best.nsPerOp, 'time')}, ${best.fallbacks ?? '?'} fallbacks) against ${fig(dflt?.nsPerOp, 'time')} and ${dflt?.fallbacks ?? '?'} fallbacks at the default 32.`);
+  if (best && best.value === '32') parts.push(`At 8192 slots the default ${r.sweep.flag}=32 is already the fastest (${fig(best.nsPerOp, 'time')}, ${best.fallbacks ?? '?'} fallbacks).`);
+  else if (best) parts.push(`At 8192 slots the best ${r.sweep.flag} is ${best.value} (${fig(best.nsPerOp, 'time')}, ${best.fallbacks ?? '?'} fallbacks) against ${fig(dflt?.nsPerOp, 'time')} and ${dflt?.fallbacks ?? '?'} fallbacks at the default 32.`);
   const inT = r.pgo.rows.filter((p) => p.inTraining && p.gainPct !== undefined);
   const outT = r.pgo.rows.filter((p) => !p.inTraining && p.gainPct !== undefined);
   const mean = (xs: typeof inT): number => xs.reduce((s, p) => s + p.gainPct!, 0) / xs.length;
-  if (inT.length || outT.length) parts.push(`A profile-guided build trained on ${r.pgo.training.length} workloads gains ${inT.length ? signed(mean(inT)) : '—'} on traces in its training set and ${outT.length ? signed(mean(outT)) : '—'} on traces outside it.`);
+  const gain = (xs: typeof inT): string => (xs.length ? signed(mean(xs)) : 'no figure');
+  if (inT.length || outT.length) parts.push(`A profile-guided build trained on ${r.pgo.training.length} workloads changes throughput by ${gain(inT)} on traces in its training set and ${gain(outT)} on traces outside it (mean over ${inT.length} and ${outT.length} traces).`);
+  else if (r.pgo.error) parts.push(`The profile-guided build failed: ${r.pgo.error}.`);
   return parts.join(' ');
 }

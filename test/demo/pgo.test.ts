@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configurationHash, type Configuration } from '../../reports/index.js';
 import { generate, openTrace } from '../../traces/index.js';
-import { cli, tempDir } from '../helpers.js';
+import { run } from '../bisect/repo.js';
+import { tempDir } from '../helpers.js';
 
 const dir = tempDir();
 const cache = join(dir, 'cache');
@@ -13,15 +14,15 @@ const rm = join(dir, 'rm128.trace.msgpack');
 const hot = join(dir, 'hot16.trace.msgpack');
 const judged = join(dir, 'rm2048.trace.msgpack');
 
-beforeAll(() => {
+beforeAll(async () => {
   generate('random-mixed', { slots: 128, ops: 30_000, seed: 42 }, rm);
   generate('tiny-hot', { size: 16, ops: 30_000 }, hot);
   generate('random-mixed', { slots: 2048, ops: 30_000, seed: 42 }, judged);
 });
 
 type Row = { identity: Configuration; configHash: string; status: string; nsPerOp: number | null };
-function replay(extra: string[]): Row[] {
-  const r = cli(['replay', judged, '-t', 'tinyslab', '--repeat', '2', '--db', db, '--json', ...extra], { env });
+async function replay(extra: string[]): Promise<Row[]> {
+  const r = await run(['replay', judged, '-t', 'tinyslab', '--repeat', '2', '--db', db, '--json', ...extra], env);
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Row[];
 }
@@ -30,9 +31,9 @@ function replay(extra: string[]): Row[] {
 const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
 
 describe('profile-guided builds', () => {
-  it('collects profiles from the training traces, builds with them, and keys the configuration by the training set', () => {
-    const [plain] = replay([]);
-    const [pgo] = replay(['--pgo', `${rm},${hot}`]);
+  it('collects profiles from the training traces, builds with them, and keys the configuration by the training set', async () => {
+    const [plain] = await replay([]);
+    const [pgo] = await replay(['--pgo', `${rm},${hot}`]);
     expect(plain!.status).toBe('ok');
     expect(pgo!.status).toBe('ok');
     // Identity: the training traces' checksums, sorted; a plain build has no such field, so its hash is what it always was.
@@ -55,17 +56,17 @@ describe('profile-guided builds', () => {
     expect(new Set(libs).size).toBe(3);
   });
 
-  it('the same training set in another order is the same configuration; another set is another one', () => {
-    const [a] = replay(['--pgo', `${rm},${hot}`]);
-    const [b] = replay(['--pgo', `${hot},${rm}`]);
-    const [c] = replay(['--pgo', rm]);
+  it('the same training set in another order is the same configuration; another set is another one', async () => {
+    const [a] = await replay(['--pgo', `${rm},${hot}`]);
+    const [b] = await replay(['--pgo', `${hot},${rm}`]);
+    const [c] = await replay(['--pgo', rm]);
     expect(b!.configHash).toBe(a!.configHash);
     expect(c!.configHash).not.toBe(a!.configHash);
     expect(c!.identity.pgo!.training).toHaveLength(1);
   });
 
-  it('a packaged allocator cannot be profile-guided: one line, exit 2', () => {
-    const r = cli(['replay', judged, '-t', 'system', '--pgo', rm, '--db', db], { env });
+  it('a packaged allocator cannot be profile-guided: one line, exit 2', async () => {
+    const r = await run(['replay', judged, '-t', 'system', '--pgo', rm, '--db', db], env);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--pgo builds source targets/);
   });
