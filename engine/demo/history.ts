@@ -14,7 +14,7 @@
  * second demo run reuses every build and run.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failure, packagePath } from '../../traces/index.js';
 import { type SourceTarget, tinyslabTarget } from '../build/index.js';
@@ -62,7 +62,7 @@ const STEPS: HistoryStep[] = [
   {
     subject: 'Import tinyslab: the allocation core in one file, shared_pool.c',
     apply: (repo, sources) => {
-      for (const f of readdirSync(sources)) if (f !== 'libtinyslab.so' && !f.endsWith('.o')) copyFileSync(join(sources, f), join(repo, f));
+      for (const f of readdirSync(sources)) if (statSync(join(sources, f)).isFile() && f !== 'libtinyslab.so' && !f.endsWith('.o')) copyFileSync(join(sources, f), join(repo, f));
       const parts = CORE.map((f) => `/* ==== ${f.replace(/\.c$/, '')} ==== */\n${read(repo, f)}`);
       write(repo, MERGED, `/* The allocation core: the malloc family, the thread heaps and the shared slab pool, one translation unit. */\n${parts.join('\n')}`);
       for (const f of CORE) rmSync(join(repo, f));
@@ -126,7 +126,12 @@ export function makeDemoHistory(repo: string, sources = packagePath('engine', 'a
     clock += 3600;
   }
   // Keep an existing repository with the same head (its path is part of every configuration); replace it otherwise.
-  const head = existsSync(join(repo, '.git')) ? execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim() : undefined;
+  let head: string | undefined;
+  try {
+    head = execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    head = undefined; // missing or damaged: made again
+  }
   if (head === commits.at(-1)!.commit) rmSync(tmp, { recursive: true, force: true });
   else {
     rmSync(repo, { recursive: true, force: true });

@@ -54,9 +54,10 @@ export function sweepChart(r: SweepReport): TopLevelSpec {
     data: { values: data },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: `${r.flag}${xScale === 'linear' ? '' : ` (${xScale} axis)`}`, scale: scale(xScale) },
+      // The axis spans the swept values exactly (a log axis would otherwise round out to powers of ten).
+      x: { field: 'x', type: 'quantitative', title: `${r.flag}${xScale === 'linear' ? '' : ` (${xScale} axis)`}`, scale: { ...scale(xScale), nice: false }, axis: { values: [...new Set(data.map((d) => d.x))] } },
       y: { field: 'value', type: 'quantitative', title: `median ${r.metric === 'time' ? 'ns/op' : 'instructions'}${yScale === 'linear' ? '' : ` (${yScale} axis)`}`, scale: scale(yScale) },
-      color: { field: 'line', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 500 } },
+      color: { field: 'line', type: 'nominal', title: null, sort: r.lines.map((l) => l.line), legend: { orient: 'bottom', columns: 1, labelLimit: 500 } },
     },
   } as TopLevelSpec;
 }
