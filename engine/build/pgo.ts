@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { cacheDir, failure, usageError } from '../../traces/index.js';
+import { cacheDir, usageError } from '../../traces/index.js';
 import { type ReplayOptions, runReplay } from '../driver/index.js';
 import type { Plan } from '../plan/index.js';
 import { type BuildOptions, type BuildResult, buildSource, type SourceTarget } from './index.js';
@@ -43,11 +43,18 @@ function files(dir: string): string[] {
   });
 }
 
+/** The instrumented build's result turned into the failure of the profile-guided build. */
+function trainingFailed(generate: BuildResult & { buildId?: number }, line: string, pgo: PgoIdentity): BuildResult & { buildId?: number; pgo: PgoIdentity } {
+  const { artifactPath: _unused, ...rest } = generate;
+  return { ...rest, status: 'failed', logTail: [...generate.logTail, line], cached: false, pgo };
+}
+
 /**
  * Builds `source` at `rev` with profile-guided optimisation trained on
  * `training` (cached: profiles and both builds are made once per commit,
  * flags and training set). A failed instrumented build or training replay
- * is a failed build result, like any other build failure.
+ * is a failed build result, like any other build failure (its runs are
+ * recorded as failed).
  */
 export async function buildWithPgo(
   source: SourceTarget,
@@ -78,9 +85,10 @@ export async function buildWithPgo(
   for (const t of training) {
     const env = { ...(source.env ?? {}), GCOV_PREFIX: profiles, GCOV_PREFIX_STRIP: String(strip) };
     const r = await runReplay(t.plan, { name: source.name, kind: 'source', library: generate.artifactPath, env }, { ...opts.replay, repeat: 1, warmup: 0, metric: 'time' });
-    if (r.status !== 'ok') throw failure(`profile-guided build of ${source.name}: training on ${t.name} ended ${r.status}${r.error ? ` (${r.error})` : ''}`, 'train on traces the allocator replays without failing');
+    // A training replay that crashes or fails is this build's failure, recorded like any other (not cached: tried again next time).
+    if (r.status !== 'ok') return trainingFailed(generate, `error: training on ${t.name} ended ${r.status}${r.error ? ` (${r.error})` : ''}`, pgo);
   }
-  if (!files(profiles).some((f) => f.endsWith('.gcda'))) throw failure(`profile-guided build of ${source.name}: the training runs wrote no profile`, 'the compiler behind {cflags} must be GCC or Clang with -fprofile-generate support');
+  if (!files(profiles).some((f) => f.endsWith('.gcda'))) return trainingFailed(generate, 'error: the training replays wrote no profile (the compiler behind {cflags} must be GCC with -fprofile-generate)', pgo);
   writeFileSync(done, `${training.map((t) => `${t.plan.checksum} ${t.name}`).join('\n')}\n`);
   return use();
 }
