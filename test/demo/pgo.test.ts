@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configurationHash, type Configuration } from '../../reports/index.js';
 import { generate, openTrace } from '../../traces/index.js';
 import { run } from '../bisect/repo.js';
-import { tempDir } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
 const cache = join(dir, 'cache');
@@ -63,6 +63,17 @@ describe('profile-guided builds', () => {
     expect(b!.configHash).toBe(a!.configHash);
     expect(c!.configHash).not.toBe(a!.configHash);
     expect(c!.identity.pgo!.training).toHaveLength(1);
+  });
+
+  it('an allocator that crashes on a training trace is a recorded failed build, not a crashed tool', async () => {
+    const src = join(dir, 'crashsrc');
+    mkdirSync(src);
+    copyFileSync(join(ROOT, 'test/fixtures/allocators/crash_nth.c'), join(src, 'crash_nth.c'));
+    const r = await run(['replay', judged, '--repo', src, '--build', 'cc -shared -fPIC -O2 {cflags} -o libcrash.so crash_nth.c', '--artifact', 'libcrash.so', '--pgo', rm, '--repeat', '1', '--db', db, '--json'], env);
+    expect(r.stderr).not.toMatch(/internal error/i);
+    const [row] = JSON.parse(r.stdout) as (Row & { error: string })[];
+    expect(row!.status).toBe('failed');
+    expect(row!.error).toMatch(/training on rm128 ended crashed \(SIGSEGV at op \d+\)/);
   });
 
   it('a packaged allocator cannot be profile-guided: one line, exit 2', async () => {
