@@ -65,6 +65,19 @@ describe('profile-guided builds', () => {
     expect(c!.identity.pgo!.training).toHaveLength(1);
   });
 
+  it('matrix --pgo makes every source configuration profile-guided, each flag assignment trained on its own build', async () => {
+    const r = await run(['matrix', judged, '-t', 'tinyslab', '-t', 'system', '--set', 'TS_POOL=1,2', '--pgo', hot, '--repeat', '1', '--db', db, '--json'], env);
+    expect(r.status, r.stderr).toBe(0);
+    const runs = (JSON.parse(r.stdout) as { runs: Row[] }).runs;
+    const ts = runs.filter((x) => x.identity.target.kind === 'source');
+    expect(ts.map((x) => x.identity.flags.TS_POOL).sort()).toEqual(['1', '2']);
+    for (const x of ts) expect(x.identity.pgo).toEqual({ training: [openTrace(hot).footer!.checksum] });
+    expect(runs.find((x) => x.identity.target.kind === 'system')!.identity.pgo).toBeUndefined();
+    // Profiles are per build: one training per flag assignment.
+    const trainedOnHotAlone = walk(join(cache, 'pgo')).filter((f) => f.endsWith('complete') && readFileSync(f, 'utf8').trim() === `${openTrace(hot).footer!.checksum} hot16`);
+    expect(trainedOnHotAlone).toHaveLength(2);
+  });
+
   it('an allocator that crashes on a training trace is a recorded failed build, not a crashed tool', async () => {
     const src = join(dir, 'crashsrc');
     mkdirSync(src);
