@@ -6,6 +6,7 @@
  * stored, so a second run finds it all and measures nothing.
  */
 import { type CheckResult, check, type Store } from '../../reports/index.js';
+import { failure } from '../../traces/index.js';
 import { type BisectResult, bisectCommits, type BisectStep } from '../bisect/index.js';
 import { resolveRevision, type SourceTarget, tinyslabTarget } from '../build/index.js';
 import type { ReplayOptions } from '../driver/index.js';
@@ -29,6 +30,9 @@ const figure = (o: Outcome | undefined, metric: DipRow['metric']): number | unde
 export async function measureDip(store: Store, session: number, history: DemoHistory, traces: string[], options: ReplayOptions, hooks: MeasureHooks = {}): Promise<DipRow[]> {
   const ends = [history.commits[0]!.commit, history.commits.at(-1)!.commit];
   const readies = ends.map((rev) => readySource(store, history.target, rev, {}));
+  readies.forEach((r, i) => {
+    if (r.buildError) throw failure(`demo history: the ${i ? 'last' : 'first'} commit of ${history.repo} does not build: ${r.buildError} (log: ${r.buildLog})`, "tinyslab's sources changed in a way engine/demo/history.ts does not handle yet; fix its steps");
+  });
   const planned = traces.map((t) => planTrace(store, t));
   const rows: DipRow[] = [];
   for (const metric of ['time', 'instructions'] as const) {
