@@ -1,5 +1,5 @@
 import type { Outcome } from '../engine/index.js';
-import { bold, dim, distinctLabels, green, red, statusText, table } from '../reports/index.js';
+import { bold, dim, distinctLabels, green, red, statusText, systemShareText, table } from '../reports/index.js';
 import { formatBytes, type ImportResult } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
@@ -50,6 +50,7 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
   for (const [trace, list] of byTrace) {
     const base = list.find((o) => (metric === 'time' ? o.nsPerOp : o.instructions) !== undefined);
     const baseValue = base ? (metric === 'time' ? base.nsPerOp! : base.instructions!) : undefined;
+    const systemNs = systemNsPerOp(list);
     const rows = list.map((o) => {
       const value = metric === 'time' ? o.nsPerOp : o.instructions;
       const rel = value !== undefined && baseValue ? value / baseValue : undefined;
@@ -62,6 +63,7 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
           ns.length && value !== undefined ? `${Math.min(...ns).toFixed(2)} … ${Math.max(...ns).toFixed(2)}` : '',
           value !== undefined ? (1000 / value).toFixed(1) : '',
         );
+        if (systemNs !== undefined) cells.push(systemShareText(value, systemNs));
       } else {
         cells.push(value !== undefined ? value.toLocaleString('en-US') : '', value !== undefined ? (value / (o.samples[0] ? o.samples[0].wallNs / o.samples[0].nsPerOp : 1)).toFixed(1) : '');
       }
@@ -72,12 +74,17 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
     });
     const head =
       metric === 'time'
-        ? ['configuration', 'ns/op (median ± MAD)', 'min … max', 'Mops/s', 'peak RSS', 'relative']
+        ? ['configuration', 'ns/op (median ± MAD)', 'min … max', 'Mops/s', ...(systemNs !== undefined ? ['% of system'] : []), 'peak RSS', 'relative']
         : ['configuration', 'instructions', 'instr/op', 'peak RSS', 'relative'];
     head.push(...statColumns, '');
     parts.push(`${bold(trace)}\n${table(head, rows)}`);
   }
   return parts.join('\n\n') + notes.text();
+}
+
+/** The system allocator's ns/op among outcomes of one trace (time metric), if it was measured. */
+function systemNsPerOp(list: Outcome[]): number | undefined {
+  return list.find((o) => o.configuration.target.kind === 'system' && o.nsPerOp !== undefined)?.nsPerOp;
 }
 
 /** The JSON object per (trace, configuration) that `--json` prints. */
@@ -118,6 +125,7 @@ export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions
   const value = (o: Outcome | undefined): number | undefined => (o ? (metric === 'time' ? o.nsPerOp : o.instructions) : undefined);
   const best = new Map(traces.map((t) => [t, Math.min(...outcomes.filter((o) => o.trace === t).map((o) => value(o) ?? Infinity))]));
   const hasFallbacks = outcomes.some((o) => o.allocatorStats?.cap_fallbacks !== undefined);
+  const systemNs = new Map(traces.map((t) => [t, metric === 'time' ? systemNsPerOp(outcomes.filter((o) => o.trace === t)) : undefined]));
   const rows = keys.map((key) => {
     const cells = [labels.get(key)!];
     for (const t of traces) {
@@ -130,12 +138,14 @@ export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions
         const text = metric === 'time' ? `${v.toFixed(2)} ns` : v.toLocaleString('en-US');
         const rel = v === b ? green('★ best') : `×${(v / b).toFixed(2)}`;
         const fb = hasFallbacks && o.allocatorStats?.cap_fallbacks !== undefined ? dim(` fb=${o.allocatorStats.cap_fallbacks}`) : '';
-        cells.push(`${text} ${rel}${fb}${o.skipped ? dim('*') : ''}`);
+        const sys = systemNs.get(t) !== undefined && o.configuration.target.kind !== 'system' ? dim(` ${systemShareText(v, systemNs.get(t))} of sys`) : '';
+        cells.push(`${text} ${rel}${sys}${fb}${o.skipped ? dim('*') : ''}`);
       }
     }
     return cells;
   });
   const notes = [`${metric === 'time' ? 'median ns/op' : 'instructions'} per trace; ★ best of the column, ×N relative to it`];
+  if ([...systemNs.values()].some((v) => v !== undefined)) notes.push('N% of sys = throughput (ops/s) as a share of the system allocator\'s on that trace');
   if (hasFallbacks) notes.push('fb = soft-cap fallbacks counted by tinyslab (TS_STATS) over the run');
   if (outcomes.some((o) => o.skipped)) notes.push('* measured earlier on this machine (stored), not re-run');
   return `${table(['configuration', ...traces], rows)}\n${dim(notes.join('; '))}${reasons.text()}`;

@@ -1,43 +1,65 @@
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { runDemo } from '../../engine/index.js';
-import { openStore } from '../../reports/index.js';
+import { compare, history, listBisections, matrixReport, openStore, renderHtml, rowKey, seriesReport, type SweepReport, sweepReport } from '../../reports/index.js';
 import { BaseCommand } from '../base.js';
 import { replayOptions } from '../common.js';
+import { renderDemo, summaryParagraph } from '../demo.js';
 import { Progress } from '../progress.js';
-import { bold, renderMatrix } from '../render.js';
+import { emitReport } from '../report.js';
 
 export default class Demo extends BaseCommand {
-  static override description = 'Generate the classic workloads and measure system, tinyslab (TS_POOL × TS_TLS_CACHE) and every packaged allocator here';
+  static override description =
+    'The main job: every allocator here side by side (with % of the system allocator), then a refactor dip in a real tinyslab history measured, checked and bisected, a soft-cap sweep, and a profile-guided build; writes report.html';
   static override flags = {
-    dir: Flags.string({ description: 'where traces and the SQLite file go', default: '.allocreplay/demo' }),
+    dir: Flags.string({ description: 'where traces, the history repository, the SQLite file and report.html go', default: '.allocreplay/demo' }),
     repeat: Flags.integer({ description: 'measured repetitions per configuration', default: 5, min: 1 }),
-    json: Flags.boolean({ description: 'print the results as JSON' }),
+    json: Flags.boolean({ description: 'print the findings as JSON' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
+    const started = Date.now();
     const dir = resolve(flags.dir);
     const dbPath = join(dir, 'results.sqlite');
+    const reportPath = join(dir, 'report.html');
     const store = openStore(dbPath);
     const progress = new Progress('demo', 0);
     const options = replayOptions({ repeat: flags.repeat, warmup: 1, mode: 'serial', touch: 'first', metric: 'time', timeout: 300 });
     try {
       const session = store.beginSession(process.argv.slice(2));
-      progress.doing('generating traces');
       const r = await runDemo(store, session, dir, options, {
-        onBuild: (label, b) => (b.buildError ? progress.log(`build FAILED ${label}: ${b.buildError}`) : b.cached ? undefined : progress.log(`built ${label}`)),
-        onPlan: (todo) => progress.setTotal(todo * options.repeat),
-        onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`),
+        onPhase: (what) => progress.doing(what),
+        onStart: (j) => progress.doing(`${j.trace.name} × ${j.label}`),
+        onBisectStep: (s) => progress.log(`bisect: ${s.probe.slice(0, 10)} ${s.subject ?? ''} → ${s.verdict}${s.value !== null ? ` (${s.value.toLocaleString('en-US')})` : ''}`),
       });
+      progress.doing('writing report.html');
+      let sweep: SweepReport | undefined;
+      try {
+        sweep = sweepReport(store, { flag: r.sweep.flag, metric: 'time', selector: "target=tinyslab" });
+      } catch {
+        sweep = undefined; // nothing swept in this database: the sweep's own figures are still printed below
+      }
+      const sel = (rev: string): string => `target=tinyslab-history rev=${rev}`;
+      const matrix = matrixReport(store, { metric: 'time' });
+      const page = await renderHtml({
+        title: 'allocreplay demo',
+        metric: 'time',
+        source: dbPath,
+        matrix,
+        compare: compare(store, sel(r.history.commits[0]!.commit), sel(r.history.commits.at(-1)!.commit), { metric: 'time', thresholdPct: r.check.thresholdPct }),
+        thresholdPct: r.check.thresholdPct,
+        series: seriesReport(store, { metric: 'time', labels: new Map(matrix.map((c) => [rowKey(c), c.label])) }),
+        history: history(store, { metric: 'instructions', selector: 'target=tinyslab-history', repo: r.history.repo }),
+        bisections: listBisections(store).filter((b) => b.id === r.bisect.id),
+        ...(sweep ? { sweeps: [sweep] } : {}),
+      });
+      emitReport(page, reportPath);
       progress.stop();
-      if (flags.json) return this.printJson({ db: dbPath, traces: r.traces, findings: r.findings, configurations: r.configurations, skipped: r.skipped });
-      this.log(renderMatrix(r.outcomes, 'time'));
-      this.log('');
-      for (const c of r.findings.tlsCacheCost) this.log(`${bold('TS_TLS_CACHE=0')} costs ${((c.ratio - 1) * 100).toFixed(1)}% on ${c.trace} (ns/op vs TS_TLS_CACHE=1, TS_POOL=1)`);
-      for (const f of r.findings.capFallbacks8192) this.log(`${bold('soft-cap fallbacks')} at 8192 slots with TS_POOL=${f.pool}: ${f.fallbacks}`);
-      this.log(`\n${r.configurations} runs (${r.skipped} already stored); traces in ${dir}; results in ${dbPath}`);
-      this.log(`next: allocreplay db runs --db ${dbPath}`);
+      const seconds = (Date.now() - started) / 1000;
+      if (flags.json) return this.printJson({ db: dbPath, report: reportPath, seconds, summary: summaryParagraph(r), dip: r.dip, check: { regression: r.check.regression, rows: r.check.rows.length }, bisect: { firstBad: r.bisect.firstBadCommit, attribution: r.bisect.attribution.slice(0, 10) }, sweep: r.sweep, pgo: r.pgo });
+      this.log(renderDemo(r, sweep, reportPath));
+      this.log(`\n${r.allocators.configurations} allocator runs (${r.allocators.skipped} already stored) in ${seconds.toFixed(1)} s; results in ${dbPath}`);
     } finally {
       progress.stop();
       store.close();

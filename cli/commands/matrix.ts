@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { loadConfig, runMatrix, traceFile } from '../../engine/index.js';
+import { loadConfig, planTrace, runMatrix, traceFile } from '../../engine/index.js';
 import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, reuseFlags, storeFor } from '../common.js';
@@ -27,6 +27,7 @@ export default class Matrix extends BaseCommand {
     ...replayFlags,
     ...dbFlag,
     json: Flags.boolean({ description: 'print one object per trace × configuration' }),
+    pgo: Flags.string({ description: 'build source targets with profile-guided optimisation trained on these traces (comma-separated files or allocreplay.yaml trace names); their checksums are part of each configuration' }),
   };
 
   async run(): Promise<void> {
@@ -58,6 +59,7 @@ export default class Matrix extends BaseCommand {
           force: flags.force,
           retryFailed: flags['retry-failed'],
           dirty: flags.dirty,
+          ...(flags.pgo ? { pgo: flags.pgo.split(',').filter(Boolean).map((t) => planTrace(store, traceFile(config, t))) } : {}),
         },
         config,
         {

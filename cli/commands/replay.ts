@@ -21,6 +21,7 @@ export default class Replay extends BaseCommand {
     ...replayFlags,
     ...dbFlag,
     json: Flags.boolean({ description: 'print one object per trace × target' }),
+    pgo: Flags.string({ description: 'build source targets with profile-guided optimisation trained on these traces (comma-separated files or allocreplay.yaml trace names); their checksums are part of the configuration' }),
   };
 
   async run(): Promise<void> {
@@ -42,7 +43,8 @@ export default class Replay extends BaseCommand {
         progress.doing(`planning ${t}`);
         return planTrace(store, t);
       });
-      const ready = await readyTargets(store, targets, set, env, (line) => progress.log(line), config, { dirty: flags.dirty });
+      const pgo = flags.pgo ? { training: flags.pgo.split(',').filter(Boolean).map((t) => planTrace(store, traceFile(config, t))), replay: options } : undefined;
+      const ready = await readyTargets(store, targets, set, env, (line) => progress.log(line), config, { dirty: flags.dirty, ...(pgo ? { pgo } : {}) });
       const jobs = makeJobs(store, planned, ready, options);
       progress.setTotal(jobs.length * (options.metric === 'time' ? options.repeat : 1));
       const outcomes = await measure(store, session, jobs, options, { interleave: true, force: true }, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });

@@ -140,6 +140,17 @@ export interface BuildOptions {
   retryFailed?: boolean;
   store?: BuildStore;
   timeoutMs?: number;
+  /** A build variant (engine/build/pgo.ts): more {cflags}, files copied into the source copy first; its key is part of the build key. */
+  variant?: BuildVariant;
+}
+
+/** Extra compiler flags and files for one build (a profile-guided build's two stages). */
+export interface BuildVariant {
+  /** Tells this variant's builds apart from the plain ones (same key: same build). */
+  key: string;
+  cflags: string;
+  /** Files copied into the source copy before the build: [absolute source, path relative to the source root]. */
+  files?: [string, string][];
 }
 
 /**
@@ -151,7 +162,8 @@ export function buildSource(target: SourceTarget, opts: BuildOptions = {}): Buil
   const revision = resolveRevision(target, opts.rev, { dirty: opts.dirty ?? false });
   const assignment = fullAssignment(target.name, target.flags, opts.flags ?? {});
   const args = flagArgs(target.flags, assignment);
-  const key = buildKey(target, revision, args.compile);
+  const plainKey = buildKey(target, revision, args.compile);
+  const key = opts.variant ? createHash('sha256').update(`${plainKey}\n${opts.variant.key}`).digest('hex').slice(0, 32) : plainKey;
   const out = cacheDir('builds', key);
   const logPath = join(out, 'build.log');
   const resultPath = join(out, 'result.json');
@@ -183,7 +195,12 @@ export function buildSource(target: SourceTarget, opts: BuildOptions = {}): Buil
   let artifactPath: string | undefined;
   try {
     exportSource(target, revision, work);
-    const cmd = expand(target.build, { ...args.placeholders, jobs: String(availableParallelism()) });
+    for (const [from, to] of opts.variant?.files ?? []) {
+      mkdirSync(dirname(join(work, to)), { recursive: true });
+      copyFileSync(from, join(work, to));
+    }
+    const cflags = opts.variant ? `${args.placeholders.cflags ?? ''} ${opts.variant.cflags}`.trim() : args.placeholders.cflags;
+    const cmd = expand(target.build, { ...args.placeholders, ...(cflags !== undefined ? { cflags } : {}), jobs: String(availableParallelism()) });
     log += `$ ${cmd}\n`;
     const r = spawnSync('sh', ['-c', cmd], { cwd: work, encoding: 'utf8', timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 << 20 });
     log += (r.stdout ?? '') + (r.stderr ?? '');

@@ -25,6 +25,7 @@ export function configurationOf(ready: ReadyTarget, options: Pick<ReplayOptions,
     env: sorted(ready.target.env),
     options: { mode: options.mode, touch: options.touch, warmup: options.warmup },
     machine,
+    ...(ready.pgo ? { pgo: { training: [...ready.pgo.training] } } : {}),
   };
 }
 

@@ -1,4 +1,3 @@
 export * from './measure.js';
 export * from './targets.js';
 export * from './matrix.js';
-export * from './demo.js';

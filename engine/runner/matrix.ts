@@ -1,10 +1,11 @@
 import type { Store } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
 import { checkFlagName, expandRevs, isGitRepo } from '../build/index.js';
+import { buildWithPgo, type PgoTraining } from '../build/pgo.js';
 import type { Config, ConfigMatrix } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
 import { type MeasureHooks, makeJobs, measure, missingRepetitions, type Outcome, planTrace, type ReadyTarget } from './measure.js';
-import { flagsFor, readyPackaged, readySource, resolveTargetSpec } from './targets.js';
+import { flagsFor, readyBuilt, readyPackaged, readySource, resolveTargetSpec } from './targets.js';
 
 /** A matrix as allocreplay.yaml names one (trace files resolved), plus how to measure it. */
 export interface MatrixSpec extends ConfigMatrix {
@@ -15,6 +16,8 @@ export interface MatrixSpec extends ConfigMatrix {
   retryFailed?: boolean;
   /** Build uncommitted changes of source repositories at HEAD. */
   dirty?: boolean;
+  /** Build every source configuration with profile-guided optimisation trained on these traces (engine/build/pgo). */
+  pgo?: PgoTraining[];
 }
 
 export interface MatrixResult {
@@ -60,6 +63,7 @@ export async function runMatrix(store: Store, sessionId: number, spec: MatrixSpe
   const runtimeAxes = cartesian(spec.env);
   const specs = spec.targets.map((name) => resolveTargetSpec(name, config));
   const split = flagsFor(specs, spec.set);
+  if (spec.pgo?.length && !specs.some((s) => s.kind === 'source')) throw usageError('--pgo builds source targets, and none is given', 'add a source target, e.g. -t tinyslab');
   for (const ts of specs) {
     if (ts.kind === 'packaged') {
       for (const env of runtimeAxes) if (!excluded(env, rules)) readies.push(readyPackaged(ts.target, env));
@@ -70,7 +74,10 @@ export async function runMatrix(store: Store, sessionId: number, spec: MatrixSpe
       for (const assignment of cartesian(split.get(ts)!)) {
         for (const env of runtimeAxes) {
           if (excluded({ ...assignment, ...env }, rules)) continue;
-          const r = readySource(store, ts.source, rev, assignment, env, { dirty: spec.dirty ?? false, retryFailed: spec.retryFailed ?? false });
+          const buildOpts = { dirty: spec.dirty ?? false, retryFailed: spec.retryFailed ?? false };
+          const r = spec.pgo?.length
+            ? readyBuilt(ts.source, await buildWithPgo(ts.source, spec.pgo, { ...buildOpts, ...(rev ? { rev } : {}), flags: assignment, store, replay: spec.options }), assignment, env)
+            : readySource(store, ts.source, rev, assignment, env, buildOpts);
           if (r.buildError) builds.failed++;
           else if (r.cached) builds.cached++;
           else builds.done++;

@@ -28,6 +28,8 @@ export interface ReadyTarget {
   buildError?: string;
   /** The failed build's log file. */
   buildLog?: string;
+  /** Built with profile-guided optimisation on these training traces (engine/build/pgo). */
+  pgo?: { training: string[] };
 }
 
 /** A configuration measured on a trace: the unit of a Run. */

@@ -1,6 +1,9 @@
+import { usageError } from '../../traces/index.js';
 import type { Store } from '../../reports/index.js';
-import { type BuildOptions, buildSource, flagArgs, fullAssignment, type SourceTarget, tinyslabTarget, undeclaredFlag, artifactText } from '../build/index.js';
+import { type BuildOptions, type BuildResult, buildSource, flagArgs, fullAssignment, type SourceTarget, tinyslabTarget, undeclaredFlag, artifactText } from '../build/index.js';
+import { buildWithPgo, type PgoTraining } from '../build/pgo.js';
 import type { Config } from '../config/index.js';
+import type { ReplayOptions } from '../driver/index.js';
 import { resolveTarget, type Target } from '../targets/index.js';
 import type { ReadyTarget } from './measure.js';
 
@@ -55,7 +58,11 @@ export function readyPackaged(target: Target, runtimeEnv: Record<string, string>
 
 /** Builds (cached) a source target at a revision with an assignment of its flags (defaults filled in). */
 export function readySource(store: Store, source: SourceTarget, rev: string | undefined, given: Record<string, string>, runtimeEnv: Record<string, string> = {}, opts: Pick<BuildOptions, 'dirty' | 'force' | 'retryFailed'> = {}): ReadyTarget & { cached: boolean } {
-  const b = buildSource(source, { ...(rev ? { rev } : {}), flags: given, store, ...opts });
+  return readyBuilt(source, buildSource(source, { ...(rev ? { rev } : {}), flags: given, store, ...opts }), given, runtimeEnv);
+}
+
+/** A source target ready to replay from its build result (plain, or profile-guided when `b.pgo` is set). */
+export function readyBuilt(source: SourceTarget, b: BuildResult & { buildId?: number; pgo?: { training: string[] } }, given: Record<string, string>, runtimeEnv: Record<string, string> = {}): ReadyTarget & { cached: boolean } {
   const runtime = flagArgs(source.flags, fullAssignment(source.name, source.flags, given)).env;
   const target: Target = { name: source.name, kind: 'source', env: { ...(source.env ?? {}), ...runtime, ...runtimeEnv } };
   if (b.artifactPath) target.library = b.artifactPath;
@@ -65,6 +72,7 @@ export function readySource(store: Store, source: SourceTarget, rev: string | un
     revision: b.commit,
     dirty: b.dirty,
     flags: b.compile,
+    ...(b.pgo ? { pgo: b.pgo } : {}),
     ...(b.buildId !== undefined ? { buildId: b.buildId } : {}),
     ...(b.status === 'failed' ? { buildError: failureSummary(b.logTail), buildLog: b.logPath } : {}),
     cached: b.cached,
@@ -82,17 +90,24 @@ export async function readyTargets(
   env: Record<string, string>,
   log: (line: string) => void = () => {},
   config?: Config,
-  opts: Pick<BuildOptions, 'dirty' | 'force' | 'retryFailed'> = {},
+  opts: Pick<BuildOptions, 'dirty' | 'force' | 'retryFailed'> & { pgo?: { training: PgoTraining[]; replay: Pick<ReplayOptions, 'mode' | 'touch' | 'timeoutMs'> } } = {},
 ): Promise<ReadyTarget[]> {
   const resolved = specs.map((s) => resolveTargetSpec(s, config));
   const split = flagsFor(resolved, Object.fromEntries(Object.entries(set).map(([k, v]) => [k, [v]])));
-  return resolved.map((spec) => {
-    if (spec.kind === 'packaged') return readyPackaged(spec.target, env);
+  if (opts.pgo && !resolved.some((s) => s.kind === 'source')) throw usageError('--pgo builds source targets, and none is given', 'add a source target, e.g. -t tinyslab');
+  const out: ReadyTarget[] = [];
+  for (const spec of resolved) {
+    if (spec.kind === 'packaged') {
+      out.push(readyPackaged(spec.target, env));
+      continue;
+    }
     const given = Object.fromEntries(Object.entries(split.get(spec)!).map(([k, v]) => [k, v[0]!]));
-    const r = readySource(store, spec.source, undefined, given, env, opts);
-    log(`${spec.name}: build ${r.buildError ? 'FAILED' : r.cached ? 'cached' : 'done'}${r.buildError ? `: ${r.buildError} (log: ${r.buildLog})` : ''}`);
-    return r;
-  });
+    const { pgo, ...build } = opts;
+    const r = pgo ? readyBuilt(spec.source, await buildWithPgo(spec.source, pgo.training, { ...build, flags: given, store, replay: pgo.replay }), given, env) : readySource(store, spec.source, undefined, given, env, build);
+    out.push(r);
+    log(`${spec.name}: ${pgo ? 'profile-guided ' : ''}build ${r.buildError ? 'FAILED' : r.cached ? 'cached' : 'done'}${r.buildError ? `: ${r.buildError} (log: ${r.buildLog})` : ''}`);
+  }
+  return out;
 }
 
 /** The line a person wants from a failed build's log: its first error, and how it ended. */

@@ -17,6 +17,7 @@ export { history, historyAxes, type HistoryLine, type HistoryOptions, type Histo
 export { differingParts, distinctLabels, rowKey, statusText } from './labels.js';
 export { type MatrixCell, matrixReport } from './matrix.js';
 export { type SeriesReport, seriesReport } from './series.js';
+export { type SweepLine, type SweepPointRow, type SweepReport, sweepReport } from './sweep.js';
 
 /** At most one configuration per trace may answer a compare selector. */
 function oneConfigPerTrace(list: Measured[], sel: Selector, role: string): Map<string, Measured> {

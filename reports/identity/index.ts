@@ -43,6 +43,8 @@ export interface Configuration {
   options: MeasureOptions;
   /** The machine's stable key (reports/store `machineKey`). */
   machine: string;
+  /** Profile-guided build: the training traces' checksums, sorted. Absent for every other build (their hashes stay as they were). */
+  pgo?: { training: string[] };
 }
 
 /** JSON with sorted keys and no undefined members: the one text a configuration hashes from. */
@@ -72,9 +74,15 @@ export function configurationFields(c: Configuration): [string, string][] {
   if (c.dirty) out.push(['dirty', c.dirty.slice(0, 7)]);
   for (const k of Object.keys(c.flags).sort()) out.push([k, c.flags[k]!]);
   for (const k of Object.keys(c.env).sort()) out.push([k, c.env[k]!]);
+  if (c.pgo) out.push(['pgo', pgoText(c.pgo.training)]);
   out.push(['mode', c.options.mode], ['touch', c.options.touch], ['warmup', String(c.options.warmup)]);
   out.push(['machine', c.machine.slice(0, 8)]);
   return out;
+}
+
+/** A training set in a label: how many traces, and a short hash of their checksums. */
+function pgoText(training: string[]): string {
+  return `${training.length}:${createHash('sha256').update(training.join(',')).digest('hex').slice(0, 7)}`;
 }
 
 function render(fields: [string, string][]): string {

@@ -7,6 +7,8 @@ import { type BisectionRow, type CompareRow, type HistoryLine, historyAxes, type
 import type { ReportMetric } from '../select/index.js';
 import { axisScale, barsWithCI, compareRatios, historyLine, liveVsRss, svgOf } from './charts.js';
 import { formatValue, pct, ratioText, revisionText } from './tables.js';
+import type { SweepReport } from '../compare/sweep.js';
+import { sweepChart } from './sweep.js';
 
 /** What goes on the page; every section is optional. */
 export interface HtmlInput {
@@ -21,6 +23,8 @@ export interface HtmlInput {
   series?: SeriesReport[];
   history?: HistoryLine[];
   bisections?: BisectionRow[];
+  /** Flag sweeps: a line chart and a table each. */
+  sweeps?: SweepReport[];
 }
 
 /** RSS lines per live-bytes chart (more would repeat the palette's colours), and charts per trace. */
@@ -163,6 +167,17 @@ function bisectionSection(list: BisectionRow[]): string {
   return `<section id="bisections"><h2>Bisections</h2>${parts.join('\n')}</section>`;
 }
 
+/** Per swept flag: the metric over the flag's values, a line per trace, and the points as a table. */
+async function sweepSection(sweeps: SweepReport[]): Promise<string> {
+  const parts = await Promise.all(
+    sweeps.map(async (r) => {
+      const rows = r.lines.flatMap((l) => l.points.map((p) => [l.line, p.value, formatValue(p.median, r.metric), String(p.n), p.fallbacks !== undefined ? String(p.fallbacks) : '—', p.best ? '★ best' : '']));
+      return `<h3>${escapeHtml(r.flag)}</h3>${figure('sweep', await svgOf(sweepChart(r)), `median ${r.metric === 'time' ? 'ns/op' : 'instructions'} against ${r.flag}, one line per trace`, { flag: r.flag })}${htmlTable(['line', r.flag, 'median', 'n', 'cap fallbacks', ''], rows)}`;
+    }),
+  );
+  return `<section id="sweeps"><h2>Sweeps</h2>${parts.join('\n')}</section>`;
+}
+
 /**
  * Renders the page: comparison (verdict, table, ratio chart), configurations
  * per trace (table, bars with CI whiskers), live bytes vs RSS per trace,
@@ -177,6 +192,7 @@ export async function renderHtml(input: HtmlInput): Promise<string> {
   if (input.series?.length) sections.push(await seriesSection(input.series));
   if (input.history?.length) sections.push(await historySection(input.history, metric, unit));
   if (input.bisections?.length) sections.push(bisectionSection(input.bisections));
+  if (input.sweeps?.length) sections.push(await sweepSection(input.sweeps));
   if (sections.length === 0) sections.push('<p>No runs match.</p>');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(input.title)}</title>

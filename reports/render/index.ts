@@ -7,3 +7,4 @@ export * from './text.js';
 export * from './tables.js';
 export { escapeHtml, type HtmlInput, renderHtml } from './html.js';
 export { type AxisScale, axisScale, type BarDatum, barsWithCI, LOG_SPAN, compareRatios, type HistoryDatum, historyLine, liveVsRss, type RatioDatum, type SeriesDatum, svgOf } from './charts.js';
+export { renderSweep, sweepChart } from './sweep.js';

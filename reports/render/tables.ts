@@ -192,3 +192,13 @@ export function renderHistory(lines: HistoryLine[], metric: ReportMetric, format
   }
   return parts.join('\n\n') || '(no runs with a revision match the selector)';
 }
+
+/**
+ * Throughput as a share of the system allocator's on the same trace: 100%
+ * is as fast as the C library's malloc, 85% is 15% fewer operations per
+ * second. ns/op in, text out; `—` when there is no system figure.
+ */
+export function systemShareText(nsPerOp: number | undefined, systemNsPerOp: number | undefined): string {
+  if (!nsPerOp || !systemNsPerOp || !Number.isFinite(nsPerOp) || !Number.isFinite(systemNsPerOp)) return '—';
+  return `${((systemNsPerOp / nsPerOp) * 100).toFixed(0)}%`;
+}

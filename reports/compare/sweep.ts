@@ -1,0 +1,84 @@
+/**
+ * The sweep report: a metric against the values of one numeric flag (the
+ * soft cap, a size-class count, …), one line per trace and per
+ * configuration that differs in anything else, the best value of each line
+ * marked. Configurations are grouped by their canonical identity with the
+ * swept flag taken out, never by label.
+ */
+import { canonicalJson, type Configuration, configurationHash, differingLabels } from '../identity/index.js';
+import { measured, type ReportMetric } from '../select/index.js';
+import { median } from '../stats/index.js';
+import type { Store } from '../store/index.js';
+import { usageError } from '../../traces/index.js';
+
+/** One flag value on one line. */
+export interface SweepPointRow {
+  /** The flag's value as stored. */
+  value: string;
+  /** The same, as a number (the chart's x). */
+  x: number;
+  median: number;
+  n: number;
+  /** tinyslab's soft-cap fallbacks (TS_STATS), from the newest run that recorded them. */
+  fallbacks?: number;
+  configHash: string;
+  best: boolean;
+}
+
+/** The points of one trace × configuration-without-the-flag, in increasing flag value. */
+export interface SweepLine {
+  trace: string;
+  /** `trace`, plus what else tells it apart when several lines share the trace. */
+  line: string;
+  points: SweepPointRow[];
+}
+
+export interface SweepReport {
+  flag: string;
+  metric: ReportMetric;
+  lines: SweepLine[];
+}
+
+/** The configuration with the swept flag taken out: what a line is. */
+function without(c: Configuration, flag: string): Configuration {
+  const flags = { ...c.flags };
+  delete flags[flag];
+  const env = { ...c.env };
+  delete env[flag];
+  return { ...c, flags, env };
+}
+
+/**
+ * Every stored run (matching `selector`) whose configuration sets `flag` to
+ * a number, as lines over the flag's values. Lines with a single value are
+ * left out: they sweep nothing.
+ */
+export function sweepReport(store: Store, opts: { flag: string; metric: ReportMetric; selector?: string }): SweepReport {
+  const groups = new Map<string, { trace: string; config: Configuration; points: SweepPointRow[] }>();
+  for (const m of measured(store, opts.metric, opts.selector)) {
+    const c = m.runs[0]?.configuration;
+    const value = c?.flags[opts.flag] ?? c?.env[opts.flag];
+    if (!c || value === undefined || !Number.isFinite(Number(value)) || m.values.length === 0) continue;
+    const rest = without(c, opts.flag);
+    const key = `${m.trace}\0${canonicalJson({ ...rest, name: undefined })}`;
+    const g = groups.get(key) ?? { trace: m.trace, config: rest, points: [] };
+    const fb = m.runs.find((r) => r.allocatorStats?.cap_fallbacks !== undefined)?.allocatorStats?.cap_fallbacks;
+    g.points.push({ value, x: Number(value), median: median(m.values), n: m.values.length, ...(fb !== undefined ? { fallbacks: fb } : {}), configHash: m.configHash, best: false });
+    groups.set(key, g);
+  }
+  const kept = [...groups.values()].filter((g) => new Set(g.points.map((p) => p.x)).size > 1);
+  if (kept.length === 0) {
+    throw usageError(`no stored ${opts.metric} runs sweep ${opts.flag}${opts.selector ? ` (selector '${opts.selector}')` : ''}`, `measure several values first, e.g. \`allocreplay matrix TRACE -t tinyslab --set ${opts.flag}=8,32,128\``);
+  }
+  // Lines that share a trace are told apart by what differs between their configurations.
+  const labels = differingLabels(kept.map((g) => g.config));
+  const hashes = kept.map((g) => configurationHash(g.config));
+  const lines = kept.map((g, i) => {
+    const shared = kept.filter((o) => o.trace === g.trace).length > 1;
+    const points = [...g.points].sort((a, b) => a.x - b.x);
+    const best = Math.min(...points.map((p) => p.median));
+    for (const p of points) p.best = p.median === best;
+    return { trace: g.trace, line: shared ? `${g.trace} ${labels[i]!}${labels.filter((l) => l === labels[i]).length > 1 ? ` #${hashes[i]!.slice(0, 7)}` : ''}` : g.trace, points };
+  });
+  return { flag: opts.flag, metric: opts.metric, lines: lines.sort((a, b) => a.line.localeCompare(b.line, 'en', { numeric: true })) };
+}
