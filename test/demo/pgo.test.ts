@@ -47,7 +47,9 @@ describe('profile-guided builds', () => {
     expect(configurationHash(rest as Configuration)).toBe(plain!.configHash);
     // Profiles: one .gcda per translation unit of tinyslab, written by the training replays.
     const gcda = walk(join(cache, 'pgo')).filter((f) => f.endsWith('.gcda'));
-    expect(gcda.map((f) => f.split('-').pop()).sort()).toEqual(['alloc.gcda', 'heap.gcda', 'pool.gcda', 'slab.gcda', 'stats.gcda']);
+    const units = readdirSync(join(ROOT, 'engine/allocators/tinyslab')).filter((f) => f.endsWith('.c')).map((f) => f.replace(/\.c$/, '.gcda'));
+    expect(units.length).toBeGreaterThanOrEqual(5);
+    expect(gcda.map((f) => f.split('-').pop()).sort()).toEqual(units.sort());
     // Used: the optimised build compiled with -fprofile-use next to those profiles, and made another library than the plain one.
     const logs = walk(join(cache, 'builds')).filter((f) => f.endsWith('build.log')).map((f) => readFileSync(f, 'utf8'));
     expect(logs.filter((l) => l.includes('-fprofile-generate'))).toHaveLength(1);
