@@ -20,6 +20,14 @@ export const reuseFlags = {
   'retry-failed': Flags.boolean({ description: 'measure again configurations whose stored run failed, crashed or timed out (and rebuild failed builds)' }),
 };
 
+/** `{jobs}` in build commands. The CLI sets ALLOCREPLAY_JOBS from it, which every build in the process reads. */
+export const jobsFlag = { jobs: Flags.integer({ char: 'j', description: 'parallel jobs for builds: the {jobs} placeholder (default ALLOCREPLAY_JOBS, else the number of cores)', min: 1 }) };
+
+/** Applies --jobs to every build this process makes. */
+export function applyJobs(jobs: number | undefined): void {
+  if (jobs !== undefined) process.env.ALLOCREPLAY_JOBS = String(jobs);
+}
+
 export const dbFlag = { db: Flags.string({ description: 'results database (default .allocreplay/results.sqlite beside allocreplay.yaml, else here)' }) };
 
 export function replayOptions(f: { repeat: number; warmup: number; mode: string; touch: string; metric: string; timeout: number }): ReplayOptions {

@@ -17,7 +17,7 @@ export function parseErrorLine(message: string, ctor: Command.Class | undefined)
   let text = lines.join('; ').replace(/^Parsing (--[\w-]+);\s*/, '$1: ').replace(/^Parsing (--[\w-]+) /, '$1: ');
   const missingArgs = /^Missing \d+ required args?/.test(lines[0] ?? '') ? lines.slice(1).filter((l) => !/^(Note:|Alternatively,)/.test(l)) : undefined;
   if (missingArgs) text = `missing ${missingArgs.map((l) => { const [name, ...what] = l.split(/\s{2,}/); return `${name!.toUpperCase()}${what.length ? ` (${what.join(' ')})` : ''}`; }).join(', ')}`;
-  const missingFlags = [...text.matchAll(/Missing required flag (\S+)/g)].map((m) => {
+  const missingFlags = [...text.matchAll(/Missing required flag ([\w-]+)/g)].map((m) => {
     const char = ctor?.flags?.[m[1]!]?.char;
     return `--${m[1]}${char ? ` (-${char})` : ''}`;
   });

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { loadConfig, runMatrix, traceFile } from '../../engine/index.js';
 import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, reuseFlags, storeFor } from '../common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, jobsFlag, applyJobs, reuseFlags, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
 import { outcomeJson, renderMatrix } from '../render.js';
 
@@ -25,6 +25,7 @@ export default class Matrix extends BaseCommand {
     ...reuseFlags,
     ...inlineSourceFlags,
     ...replayFlags,
+    ...jobsFlag,
     ...dbFlag,
     json: Flags.boolean({ description: 'print one object per trace × configuration' }),
   };
@@ -40,8 +41,9 @@ export default class Matrix extends BaseCommand {
     if (traceArgs.length === 0) throw usageError('no traces given', 'pass trace files, or --name of a matrix in allocreplay.yaml');
     if (targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
     const options = replayOptions(flags);
+    applyJobs(flags.jobs);
     const store = storeFor(flags.db ?? config?.db);
-    const progress = new Progress('matrix', 0);
+    const progress = new Progress('matrix', 0, options.metric === 'instructions');
     try {
       const session = store.beginSession(process.argv.slice(2));
       const result = await runMatrix(

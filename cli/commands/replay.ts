@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { loadConfig, makeJobs, measure, planTrace, readyTargets, traceFile } from '../../engine/index.js';
 import { BaseCommand } from '../base.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, parseAssignments, replayFlags, replayOptions, storeFor } from '../common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, parseAssignments, replayFlags, replayOptions, jobsFlag, applyJobs, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
 import { outcomeJson, renderOutcomes } from '../render.js';
 
@@ -19,6 +19,7 @@ export default class Replay extends BaseCommand {
     env: Flags.string({ description: 'runtime environment for the allocator, NAME=VALUE', multiple: true, default: [] }),
     ...inlineSourceFlags,
     ...replayFlags,
+    ...jobsFlag,
     ...dbFlag,
     json: Flags.boolean({ description: 'print one object per trace × target' }),
   };
@@ -27,6 +28,7 @@ export default class Replay extends BaseCommand {
     const { argv, flags } = await this.parse(Replay);
     const traces = argv as string[];
     const options = replayOptions(flags);
+    applyJobs(flags.jobs);
     const set = parseAssignments(flags.set, '--set');
     const env = parseAssignments(flags.env, '--env');
     const inline = inlineTarget(loadConfig(), flags);
@@ -35,7 +37,7 @@ export default class Replay extends BaseCommand {
     const targets = [...flags.target, ...(inline.name ? [inline.name] : [])];
     if (targets.length === 0) targets.push('system');
     const store = storeFor(flags.db ?? config?.db);
-    const progress = new Progress('replay', 0);
+    const progress = new Progress('replay', 0, options.metric === 'instructions');
     try {
       const session = store.beginSession(process.argv.slice(2));
       const planned = traces.map((t) => {
