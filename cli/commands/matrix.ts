@@ -4,7 +4,8 @@ import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, jobsFlag, applyJobs, reuseFlags, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
-import { outcomeJson, renderMatrix } from '../render.js';
+import { exportFlags, writeExports } from '../report.js';
+import { outcomesJson, renderMatrix } from '../render.js';
 
 export default class Matrix extends BaseCommand {
   static override description = 'Measure traces × targets × revisions × flag values; configurations already measured here are skipped';
@@ -27,6 +28,7 @@ export default class Matrix extends BaseCommand {
     ...replayFlags,
     ...jobsFlag,
     ...dbFlag,
+    ...exportFlags,
     json: Flags.boolean({ description: 'print one object per trace × configuration' }),
   };
 
@@ -72,7 +74,8 @@ export default class Matrix extends BaseCommand {
         },
       );
       progress.stop();
-      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, runs: result.outcomes.map(outcomeJson) });
+      writeExports(flags, (format) => renderMatrix(result.outcomes, options.metric, format));
+      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, runs: outcomesJson(result.outcomes, options.metric) });
       this.log(renderMatrix(result.outcomes, options.metric));
       const b = result.builds;
       this.log(`\n${result.configurations} configuration runs: ${result.measured} measured, ${result.skipped} already stored (skipped); builds: ${b.done} built, ${b.cached} cached, ${b.failed} failed`);

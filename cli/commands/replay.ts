@@ -3,7 +3,8 @@ import { loadConfig, makeJobs, measure, planTrace, readyTargets, traceFile } fro
 import { BaseCommand } from '../base.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, parseAssignments, replayFlags, replayOptions, jobsFlag, applyJobs, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
-import { outcomeJson, renderOutcomes } from '../render.js';
+import { exportFlags, writeExports } from '../report.js';
+import { outcomesJson, renderOutcomes } from '../render.js';
 
 export default class Replay extends BaseCommand {
   static override description = 'Replay traces through real allocators and store every run';
@@ -21,6 +22,7 @@ export default class Replay extends BaseCommand {
     ...replayFlags,
     ...jobsFlag,
     ...dbFlag,
+    ...exportFlags,
     json: Flags.boolean({ description: 'print one object per trace × target' }),
   };
 
@@ -49,7 +51,8 @@ export default class Replay extends BaseCommand {
       progress.setTotal(jobs.length * (options.metric === 'time' ? options.repeat : 1));
       const outcomes = await measure(store, session, jobs, options, { interleave: true, force: true }, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });
       progress.stop();
-      if (flags.json) return this.printJson(outcomes.map(outcomeJson));
+      writeExports(flags, (format) => renderOutcomes(outcomes, options.metric, [], format));
+      if (flags.json) return this.printJson(outcomesJson(outcomes, options.metric));
       this.log(renderOutcomes(outcomes, options.metric));
       this.log(`\n${outcomes.length} run${outcomes.length === 1 ? '' : 's'} stored in ${store.path} (session ${session})`);
     } finally {

@@ -4,6 +4,7 @@
  */
 import { type CheckResult, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, rowKey } from '../compare/index.js';
 import type { ReportMetric } from '../select/index.js';
+import { mad, median } from '../stats/index.js';
 import { csv, markdownTable, painter, sparkline, stdoutColor, table } from './text.js';
 
 /** Every report's output formats. */
@@ -31,6 +32,57 @@ const pText = (p: number): string => (p < 0.001 ? '<0.001' : p.toFixed(3));
 export function ratioText(ratio: number): string {
   if (!Number.isFinite(ratio)) return '—';
   return ratio >= 1 ? `${ratio.toFixed(2)}× slower` : `${(1 / ratio).toFixed(2)}× faster`;
+}
+
+/**
+ * A ratio with its uncertainty, hyperfine's way: `1.05 ± 0.03× slower`,
+ * `1.20 ± 0.04× faster`, or `no clear difference (0.97 … 1.08)` when the
+ * 95% CI of the ratio (candidate ÷ baseline) holds 1. The ± is half the CI's
+ * width, in the direction printed.
+ */
+export function ratioWithUncertainty(ratio: number, ci: readonly [number, number]): string {
+  if (!Number.isFinite(ratio)) return '—';
+  if (!Number.isFinite(ci[0]) || !Number.isFinite(ci[1])) return ratioText(ratio);
+  if (ci[0] <= 1 && ci[1] >= 1) return `no clear difference (${ci[0].toFixed(2)} … ${ci[1].toFixed(2)})`;
+  const [r, lo, hi] = ratio >= 1 ? [ratio, ci[0], ci[1]] : [1 / ratio, 1 / ci[1], 1 / ci[0]];
+  return `${r.toFixed(2)} ± ${((hi - lo) / 2).toFixed(2)}× ${ratio >= 1 ? 'slower' : 'faster'}`;
+}
+
+/** One timed repetition, as the warnings need it. */
+export interface TimedSample {
+  /** Wall time of the timed region, ns. */
+  wallNs: number;
+  nsPerOp: number;
+}
+
+/** Timed region below which a figure is mostly timer and scheduling noise (ns). */
+export const SHORT_REGION_NS = 5e6;
+
+/**
+ * hyperfine-style doubts about one configuration's timings, in words a user
+ * can act on: outliers (modified z-score > 3.5 from median and MAD), a high
+ * spread (MAD over 5% of the median), a short timed region (under 5 ms), a
+ * first repetition much slower than the rest (over 1.5× their median).
+ * Samples are in repetition order.
+ */
+export function timingWarnings(samples: readonly TimedSample[]): string[] {
+  const out: string[] = [];
+  const xs = samples.map((s) => s.nsPerOp);
+  if (xs.length === 0) return out;
+  const m = median(xs);
+  const spread = mad(xs);
+  const wall = median(samples.map((s) => s.wallNs));
+  if (wall < SHORT_REGION_NS) out.push(`the timed region is only ${(wall / 1e6).toFixed(2)} ms: timer and scheduling noise weigh heavily; a longer trace (more --ops) gives steadier figures`);
+  if (xs.length >= 3) {
+    const rest = median(xs.slice(1));
+    if (xs[0]! > 1.5 * rest) out.push(`the first repetition was ${(xs[0]! / rest).toFixed(1)}× slower than the rest: a cold start (raise --warmup)`);
+  }
+  if (spread > 0) {
+    const outliers = xs.filter((x) => (0.6745 * Math.abs(x - m)) / spread > 3.5).length;
+    if (outliers > 0) out.push(`${outliers} statistical outlier${outliers === 1 ? '' : 's'} among ${xs.length} repetitions: another program may have interfered (quiet the machine, or add --repeat)`);
+    if (spread / m > 0.05) out.push(`high spread: MAD is ${((spread / m) * 100).toFixed(0)}% of the median (min … max ${Math.min(...xs).toFixed(2)} … ${Math.max(...xs).toFixed(2)} ns/op)`);
+  }
+  return out;
 }
 
 function compareCells(r: CompareRow, color: boolean): string[] {
@@ -119,10 +171,10 @@ export function renderMatrixCells(cells: MatrixCell[], metric: ReportMetric, for
   if (format === 'json') return JSON.stringify(byTrace, null, 2);
   const exact = metric === 'instructions';
   if (format === 'csv') {
-    const head = ['trace', 'configuration', 'config_hash', 'machine', 'status', 'median', ...(exact ? [] : ['mad', 'ci_low', 'ci_high']), 'n', 'relative', 'best', 'cap_fallbacks'];
+    const head = ['trace', 'configuration', 'config_hash', 'machine', 'status', 'median', ...(exact ? [] : ['mad', 'ci_low', 'ci_high']), 'n', 'relative', ...(exact ? [] : ['relative_ci_low', 'relative_ci_high']), 'best', 'cap_fallbacks'];
     return csv(
       head,
-      byTrace.map((c) => [c.trace, c.label, c.configHash, c.machine, c.status, c.median, ...(exact ? [] : [c.mad, c.lo, c.hi]), c.n, c.relative, c.best, c.fallbacks ?? null]),
+      byTrace.map((c) => [c.trace, c.label, c.configHash, c.machine, c.status, c.median, ...(exact ? [] : [c.mad, c.lo, c.hi]), c.n, c.relative, ...(exact ? [] : [c.relativeCi?.[0] ?? null, c.relativeCi?.[1] ?? null]), c.best, c.fallbacks ?? null]),
     );
   }
   const color = format === 'table' && (opts.color ?? stdoutColor());
@@ -142,10 +194,12 @@ export function renderMatrixCells(cells: MatrixCell[], metric: ReportMetric, for
       if (c.status !== 'ok') return failedCell(c, format, paint);
       const v = `${spreadOf(c.median, c.mad, metric)}${c.fallbacks !== undefined ? ` fb=${c.fallbacks}` : ''}`;
       if (c.best) return format === 'markdown' ? `**${v}** ★` : paint.green(`${v} ★`);
-      return `${v} ×${c.relative.toFixed(2)}`;
+      if (c.relativeCi && c.relativeCi[0] <= 1 && c.relativeCi[1] >= 1) return `${v} ≈best`;
+      return `${v} ×${c.relative.toFixed(2)}${c.relativeCi ? ` ± ${((c.relativeCi[1] - c.relativeCi[0]) / 2).toFixed(2)}` : ''}`;
     }),
   ]);
   const notes = [`${exact ? 'instructions (exact)' : 'median ns/op ± MAD'} per trace; ★ best of the column, ×N relative to it`];
+  if (cells.some((c) => c.relativeCi)) notes.push('± half the 95% CI of the ratio; ≈best: no clear difference from the best');
   if (cells.some((c) => c.fallbacks !== undefined)) notes.push('fb = tinyslab soft-cap fallbacks');
   if (rows.some((r) => r.includes('—'))) notes.push('— not measured');
   if (rows.length === 0) return '(no runs match)';
