@@ -29,7 +29,7 @@ export default class Matrix extends BaseCommand {
     ...jobsFlag,
     ...dbFlag,
     ...exportFlags,
-    json: Flags.boolean({ description: 'print one object per trace × configuration' }),
+    json: Flags.boolean({ description: 'print {configurations, skipped, measured, builds, runs}: runs has one object per trace × configuration, as replay --json' }),
   };
 
   async run(): Promise<void> {
