@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core';
 import { defaultDbPath, openStore, type Store } from '../reports/index.js';
 import { usageError } from '../traces/index.js';
-import { basename, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, delimiter, join, relative, resolve } from 'node:path';
+import { packagePath } from '../traces/index.js';
 import { checkFlagName, type Config, loadConfig, parseFlagDecl, type ReplayOptions, resolveSelectorRevisions } from '../engine/index.js';
 
 /** Flags shared by replay, matrix and bisect. */
@@ -112,4 +114,23 @@ export function selectorFor(store: Store, text: string | undefined, repo?: strin
   const config = loadConfig();
   const repos = [...(repo ? [resolve(repo)] : []), ...Object.values(config?.targets ?? {}).flatMap((t) => (t.kind === 'source' ? [t.repo] : []))];
   return resolveSelectorRevisions(store, text, repos);
+}
+
+/**
+ * How to run this allocreplay again from the working directory, for "next:"
+ * hints: `allocreplay` when that name on PATH is this installation, else
+ * `node cli/bin/run.js` by a path that works from here.
+ */
+export function selfCommand(): string {
+  const bin = packagePath('cli', 'bin', 'run.js');
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, 'allocreplay');
+    try {
+      if (dir && existsSync(p) && realpathSync(p) === realpathSync(bin)) return 'allocreplay';
+    } catch {
+      // unreadable PATH entry
+    }
+  }
+  const rel = relative(process.cwd(), bin);
+  return `node ${rel.startsWith('..') ? bin : rel}`;
 }

@@ -217,7 +217,7 @@ export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions
 export function renderImport(out: string, r: ImportResult): string {
   const c = r.counts;
   return [
-    `${out}: ${r.footer.events.toLocaleString('en-US')} events, ${r.footer.objects.toLocaleString('en-US')} objects, ${r.footer.threads} threads from ${r.lines.toLocaleString('en-US')} lines`,
+    `${out}: ${r.footer.events.toLocaleString('en-US')} events, ${r.footer.objects.toLocaleString('en-US')} objects, ${r.footer.threads} thread${r.footer.threads === 1 ? '' : 's'} from ${r.lines.toLocaleString('en-US')} lines`,
     `not replayed: ${c.unknownFrees} frees of unknown pointers, ${c.nullFrees} free(NULL)${c.lostFrees ? `, ${c.lostFrees} missed frees synthesised` : ''}${r.skipped ? `; ${r.skipped} malformed lines skipped (--lenient)` : ''}`,
   ].join('\n');
 }

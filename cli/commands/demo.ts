@@ -1,9 +1,9 @@
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { runDemo } from '../../engine/index.js';
 import { openStore } from '../../reports/index.js';
 import { BaseCommand } from '../base.js';
-import { replayOptions } from '../common.js';
+import { replayOptions, selfCommand } from '../common.js';
 import { Progress } from '../progress.js';
 import { bold, renderMatrix } from '../render.js';
 
@@ -37,7 +37,7 @@ export default class Demo extends BaseCommand {
       for (const c of r.findings.tlsCacheCost) this.log(`${bold('TS_TLS_CACHE=0')} costs ${((c.ratio - 1) * 100).toFixed(1)}% on ${c.trace} (ns/op vs TS_TLS_CACHE=1, TS_POOL=1)`);
       for (const f of r.findings.capFallbacks8192) this.log(`${bold('soft-cap fallbacks')} at 8192 slots with TS_POOL=${f.pool}: ${f.fallbacks}`);
       this.log(`\n${r.configurations} runs (${r.skipped} already stored); traces in ${dir}; results in ${dbPath}`);
-      this.log(`next: allocreplay db runs --db ${dbPath}`);
+      this.log(`next: ${selfCommand()} db runs --db ${relative(process.cwd(), dbPath) || dbPath}`);
     } finally {
       progress.stop();
       store.close();

@@ -239,7 +239,11 @@ export function renderHistory(lines: HistoryLine[], metric: ReportMetric, format
         const verdict = !v || v === 'no change' ? (v ?? '') : v === 'regression' ? paint.red(v) : paint.green(v);
         return [revisionText(p), p.status === 'ok' ? formatValue(p.median, metric) : format === 'markdown' ? `⚠ ${p.status}` : paint.red(p.status), String(p.n), p.step ? pct(p.step.deltaPct) : '', verdict];
       });
-      const spark = `${l.name}  ${sparkline(l.points.filter((p) => p.status === 'ok').map((p) => p.median))}  (${l.points.length} revision${l.points.length === 1 ? '' : 's'}, oldest first)`;
+      // A sparkline spans min…max whatever their distance: a line with no changed step is drawn flat, not as a cliff.
+      const okPoints = l.points.filter((p) => p.status === 'ok');
+      const changed = l.points.some((p) => p.step && p.step.verdict !== 'no change');
+      const drawn = changed ? sparkline(okPoints.map((p) => p.median)) : '▄'.repeat(okPoints.length);
+      const spark = `${l.name}  ${drawn}  (${l.points.length} revision${l.points.length === 1 ? '' : 's'}, oldest first${changed ? '' : ', no change'})`;
       const head = ['revision', metric === 'time' ? 'median' : 'instructions', 'n', 'step', 'verdict'];
       parts.push(format === 'markdown' ? `**${spark}**\n\n${markdownTable(head, rows)}` : `${paint.bold(spark)}\n${table(head, rows, { color })}`);
     }
