@@ -1,5 +1,5 @@
 import type { Outcome } from '../engine/index.js';
-import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, table, timingWarnings } from '../reports/index.js';
+import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
 import { formatBytes, type ImportResult } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
@@ -49,13 +49,21 @@ function byTrace(outcomes: Outcome[]): Map<string, Outcome[]> {
 }
 
 /** The doubts about each measured configuration's timings (none for exact counts or stored runs). */
-function warningsOf(o: Outcome, metric: 'time' | 'instructions'): string[] {
+function warningsOf(o: Outcome, metric: 'time' | 'instructions'): TimingWarning[] {
   return metric === 'time' && o.status === 'ok' && !o.skipped ? timingWarnings(o.samples) : [];
 }
 
-/** `Warning: th × system: …` lines after a table. */
-function warningLines(outcomes: Outcome[], metric: 'time' | 'instructions', labels: Map<string, string>): string[] {
-  return outcomes.flatMap((o) => warningsOf(o, metric).map((w) => `Warning: ${o.trace} × ${labels.get(keyOf(o))}: ${w}`));
+/** `Warning: trace × label: what; what` per doubtful configuration, then what to do about each kind, once. */
+function warningLines(outcomes: Outcome[], metric: 'time' | 'instructions', labels: Map<string, string>, md: boolean): string[] {
+  const kinds = new Set<TimingWarningKind>();
+  const lines = outcomes.flatMap((o) => {
+    const ws = warningsOf(o, metric);
+    for (const w of ws) kinds.add(w.kind);
+    return ws.length ? [`Warning: ${o.trace} × ${labels.get(keyOf(o))}: ${ws.map((w) => w.text).join('; ')}`] : [];
+  });
+  if (!lines.length) return [];
+  const advice = [...kinds].map((k) => TIMING_ADVICE[k]).join('; ');
+  return md ? [...lines.map((l) => `- ${l}`), `_${advice}_`] : [...lines.map((l) => red(l)), dim(advice)];
 }
 
 /** Formats replay and matrix results are printed or exported in. */
@@ -76,7 +84,7 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
       outcomes.map((o) => {
         const ns = o.samples.map((s) => s.nsPerOp);
         const r = rel.get(o);
-        return [o.trace, labels.get(keyOf(o))!, o.configHash, o.status, o.nsPerOp ?? null, o.nsPerOpSpread ?? null, ns.length ? Math.min(...ns) : null, ns.length ? Math.max(...ns) : null, o.samples.length, o.instructions ?? null, o.peakRssKiB ?? null, r ? labels.get(keyOf(r.baseline))! : null, r?.ratio ?? null, r?.ci[0] ?? null, r?.ci[1] ?? null, warningsOf(o, metric).join('; ')];
+        return [o.trace, labels.get(keyOf(o))!, o.configHash, o.status, o.nsPerOp ?? null, o.nsPerOpSpread ?? null, ns.length ? Math.min(...ns) : null, ns.length ? Math.max(...ns) : null, o.samples.length, o.instructions ?? null, o.peakRssKiB ?? null, r ? labels.get(keyOf(r.baseline))! : null, r?.ratio ?? null, r?.ci[0] ?? null, r?.ci[1] ?? null, warningsOf(o, metric).map((w) => w.text).join('; ')];
       }),
     );
   }
@@ -114,14 +122,14 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
     head.push(...statColumns, '');
     parts.push(md ? `**${trace}**\n\n${markdownTable(head, rows)}` : `${bold(trace)}\n${table(head, rows)}`);
   }
-  const warnings = warningLines(outcomes, metric, labels);
+  const warnings = warningLines(outcomes, metric, labels, md);
   if (metric === 'time' && rel.size) parts.push(md ? '_relative: median ratio to the first configuration ± half its 95% CI (bootstrap)_' : dim('relative: median ratio to the first configuration ± half its 95% CI (bootstrap)'));
-  if (warnings.length) parts.push((md ? warnings.map((w) => `- ${w}`) : warnings.map((w) => red(w))).join('\n'));
+  if (warnings.length) parts.push(warnings.join('\n'));
   return parts.join('\n\n');
 }
 
 /** The JSON object per (trace, configuration) that `--json` prints. */
-export function outcomeJson(o: Outcome, r?: Relative, warnings: string[] = []): Record<string, unknown> {
+export function outcomeJson(o: Outcome, r?: Relative, warnings: TimingWarning[] = []): Record<string, unknown> {
   return {
     trace: o.trace,
     target: o.target,
@@ -208,9 +216,9 @@ export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions
   if (format === 'csv') return body;
   const stored = outcomes.filter((o) => o.skipped).length;
   const notes = stored ? [`${stored} of ${outcomes.length} cells measured earlier on this machine (stored), not re-run`] : [];
-  const warnings = warningLines(outcomes, metric, labelsOf(outcomes));
   const md = format === 'markdown';
-  return [body, ...notes.map((n) => (md ? `_${n}_` : dim(n))), ...(warnings.length ? [(md ? warnings.map((w) => `- ${w}`) : warnings.map((w) => red(w))).join('\n')] : [])].join('\n');
+  const warnings = warningLines(outcomes, metric, labelsOf(outcomes), md);
+  return [body, ...notes.map((n) => (md ? `_${n}_` : dim(n))), ...warnings].join('\n');
 }
 
 /** The summary an import prints: what became events, and what was left out and why. */
