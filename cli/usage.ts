@@ -47,3 +47,26 @@ export function usageLine(bin: string, ctor: Command.Class | undefined): string 
   if (Object.values(ctor.flags ?? {}).some((f) => !f.required)) parts.push('[flags]');
   return `usage: ${parts.join(' ')} (${[bin, ...ctor.id.split(':')].join(' ')} --help for all flags)`;
 }
+
+/**
+ * `allocreplay: replya is not a command; did you mean "allocreplay replay"?`
+ * for an unknown command id (`trace:infp:x`: words joined by colons, the
+ * trailing ones possibly arguments).
+ */
+export function unknownCommandLine(config: { bin: string; commands: readonly { id: string; hidden?: boolean }[] }, id: string): string {
+  const words = id.split(':');
+  const commands = config.commands.filter((c) => !c.hidden).map((c) => c.id.split(':'));
+  // Compare the typed words with each command of as many words (the rest are arguments), longest commands first.
+  let best: { id: string; typed: string } | undefined;
+  for (const n of [...new Set(commands.map((c) => c.length))].sort((a, b) => b - a)) {
+    if (words.length < n) continue;
+    const typed = words.slice(0, n).join(' ');
+    const near = didYouMean(typed, commands.filter((c) => c.length === n).map((c) => c.join(' ')));
+    if (near) {
+      best = { id: near, typed };
+      break;
+    }
+  }
+  const hint = best ? `did you mean "${config.bin} ${best.id}"?` : `${config.bin} help lists the commands`;
+  return `${config.bin}: ${best?.typed ?? words.join(' ')} is not a command; ${hint}`;
+}

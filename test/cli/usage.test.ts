@@ -27,6 +27,9 @@ describe('usage errors and help', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('allocreplay: replya is not a command; did you mean "allocreplay replay"?\n');
     expect(cli(['trace', 'infp', 'x']).stderr).toBe('allocreplay: trace infp is not a command; did you mean "allocreplay trace info"?\n');
+    const help = cli(['help', 'replya']);
+    expect(help.status).toBe(2);
+    expect(help.stderr).toBe('allocreplay: replya is not a command; did you mean "allocreplay replay"?\n');
     const far = cli(['zzzzzzzz']);
     expect(far.status).toBe(2);
     expect(far.stderr).toBe('allocreplay: zzzzzzzz is not a command; allocreplay help lists the commands\n');
