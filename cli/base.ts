@@ -1,5 +1,6 @@
 import { Command, Errors, Flags } from '@oclif/core';
 import { AllocreplayError } from '../traces/index.js';
+import { parseErrorLine, usageLine } from './usage.js';
 
 /**
  * Base of every allocreplay command: maps errors to one line on stderr and
@@ -20,7 +21,9 @@ export abstract class BaseCommand extends Command {
     // oclif's own parse errors (unknown flag, missing argument) are usage errors.
     if (err instanceof Errors.CLIError && err.oclif?.exit !== 0) {
       if ((err as { code?: string }).code === 'EEXIT') throw err;
-      process.stderr.write(`allocreplay: ${err.message.split('\n')[0]} (see --help)\n`);
+      const ctor = this.constructor as Command.Class;
+      const usage = usageLine(this.config.bin, ctor);
+      process.stderr.write(`allocreplay: ${parseErrorLine(err.message, ctor)}\n${usage ? `${usage}\n` : ''}`);
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exit(2);
     }

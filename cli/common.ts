@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core';
 import { defaultDbPath, openStore, type Store } from '../reports/index.js';
 import { usageError } from '../traces/index.js';
-import { basename, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, delimiter, join, relative, resolve } from 'node:path';
+import { packagePath } from '../traces/index.js';
 import { checkFlagName, type Config, loadConfig, parseFlagDecl, type ReplayOptions, resolveSelectorRevisions } from '../engine/index.js';
 
 /** Flags shared by replay, matrix and bisect. */
@@ -19,6 +21,14 @@ export const reuseFlags = {
   force: Flags.boolean({ description: 'measure again configurations already stored' }),
   'retry-failed': Flags.boolean({ description: 'measure again configurations whose stored run failed, crashed or timed out (and rebuild failed builds)' }),
 };
+
+/** `{jobs}` in build commands. The CLI sets ALLOCREPLAY_JOBS from it, which every build in the process reads. */
+export const jobsFlag = { jobs: Flags.integer({ char: 'j', description: 'parallel jobs for builds: the {jobs} placeholder (default ALLOCREPLAY_JOBS, else the number of cores)', min: 1 }) };
+
+/** Applies --jobs to every build this process makes. */
+export function applyJobs(jobs: number | undefined): void {
+  if (jobs !== undefined) process.env.ALLOCREPLAY_JOBS = String(jobs);
+}
 
 export const dbFlag = { db: Flags.string({ description: 'results database (default .allocreplay/results.sqlite beside allocreplay.yaml, else here)' }) };
 
@@ -104,4 +114,23 @@ export function selectorFor(store: Store, text: string | undefined, repo?: strin
   const config = loadConfig();
   const repos = [...(repo ? [resolve(repo)] : []), ...Object.values(config?.targets ?? {}).flatMap((t) => (t.kind === 'source' ? [t.repo] : []))];
   return resolveSelectorRevisions(store, text, repos);
+}
+
+/**
+ * How to run this allocreplay again from the working directory, for "next:"
+ * hints: `allocreplay` when that name on PATH is this installation, else
+ * `node cli/bin/run.js` by a path that works from here.
+ */
+export function selfCommand(): string {
+  const bin = packagePath('cli', 'bin', 'run.js');
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, 'allocreplay');
+    try {
+      if (dir && existsSync(p) && realpathSync(p) === realpathSync(bin)) return 'allocreplay';
+    } catch {
+      // unreadable PATH entry
+    }
+  }
+  const rel = relative(process.cwd(), bin);
+  return `node ${rel.startsWith('..') ? bin : rel}`;
 }

@@ -1,8 +1,18 @@
 import ora, { type Ora } from 'ora';
 
 /**
- * Progress for long work: an ora spinner with counts and an ETA on a TTY,
- * nothing at all otherwise (CI logs and pipes stay clean).
+ * A spinner only where one can be drawn: a terminal that reports a width.
+ * A pseudo-terminal of 0 columns (serial consoles, some CI runners, `script`)
+ * would make ora compute an endless redraw, so it gets plain lines instead.
+ */
+export function canSpin(stream: NodeJS.WriteStream = process.stderr): boolean {
+  return stream.isTTY === true && (stream.columns ?? 0) > 0;
+}
+
+/**
+ * Progress for long work: an ora spinner with counts and an ETA on a
+ * terminal; without one, nothing unless `lines` is set (long units of work,
+ * such as callgrind runs), then one line per unit with the time it took.
  */
 export class Progress {
   private readonly spinner: Ora | undefined;
@@ -12,8 +22,9 @@ export class Progress {
   constructor(
     private readonly label: string,
     private total: number,
+    private readonly lines = false,
   ) {
-    if (process.stderr.isTTY) this.spinner = ora({ text: label, stream: process.stderr }).start();
+    if (canSpin()) this.spinner = ora({ text: label, stream: process.stderr }).start();
   }
 
   /** Sets the number of units of work, when it becomes known. */
@@ -30,6 +41,10 @@ export class Progress {
   /** Counts one finished unit. */
   tick(what = ''): void {
     this.done++;
+    if (!this.spinner && this.lines) {
+      const count = this.total > 0 ? ` [${this.done}/${this.total}]` : '';
+      process.stderr.write(`${this.label}${count} ${what} (${formatDuration(Date.now() - this.started)} so far)\n`);
+    }
     this.render(what);
   }
 
@@ -45,6 +60,10 @@ export class Progress {
   }
 
   stop(): void {
+    if (!this.spinner && this.lines && this.done > 0) {
+      process.stderr.write(`${this.label}: done in ${formatDuration(Date.now() - this.started)}\n`);
+      this.done = 0;
+    }
     this.spinner?.stop();
   }
 

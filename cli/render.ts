@@ -1,5 +1,5 @@
 import type { Outcome } from '../engine/index.js';
-import { bold, dim, distinctLabels, green, red, statusText, systemShareText, table } from '../reports/index.js';
+import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
 import { formatBytes, type ImportResult } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
@@ -37,25 +37,92 @@ function labelsOf(outcomes: Outcome[]): Map<string, string> {
 }
 const keyOf = (o: Outcome): string => `${o.configHash}\0`;
 
+/** How a configuration compares with the first one of its trace: ratio candidate ÷ baseline and its 95% CI. */
+interface Relative {
+  baseline: Outcome;
+  ratio: number;
+  ci: [number, number];
+}
+
+const valueOf = (o: Outcome, metric: 'time' | 'instructions'): number | undefined => (metric === 'time' ? o.nsPerOp : o.instructions);
+
+/** Each outcome against the first of its trace that has a figure (the same statistics `report compare` uses). */
+function relatives(outcomes: Outcome[], metric: 'time' | 'instructions'): Map<Outcome, Relative> {
+  const out = new Map<Outcome, Relative>();
+  for (const list of byTrace(outcomes).values()) {
+    const base = list.find((o) => valueOf(o, metric) !== undefined);
+    if (!base) continue;
+    for (const o of list) {
+      const v = valueOf(o, metric);
+      if (o === base || v === undefined) continue;
+      const ratio = v / valueOf(base, metric)!;
+      const ci: [number, number] = metric === 'time' ? bootstrapRatioCI(base.samples.map((s) => s.nsPerOp), o.samples.map((s) => s.nsPerOp)) : [ratio, ratio];
+      out.set(o, { baseline: base, ratio, ci });
+    }
+  }
+  return out;
+}
+
+function byTrace(outcomes: Outcome[]): Map<string, Outcome[]> {
+  const m = new Map<string, Outcome[]>();
+  for (const o of outcomes) m.set(o.trace, [...(m.get(o.trace) ?? []), o]);
+  return m;
+}
+
+/** The doubts about each measured configuration's timings (none for exact counts or stored runs). */
+function warningsOf(o: Outcome, metric: 'time' | 'instructions'): TimingWarning[] {
+  return metric === 'time' && o.status === 'ok' && !o.skipped ? timingWarnings(o.samples) : [];
+}
+
+/** `Warning: trace × label: what; what` per doubtful configuration, then what to do about each kind, once. */
+function warningLines(outcomes: Outcome[], metric: 'time' | 'instructions', labels: Map<string, string>, md: boolean): string[] {
+  const kinds = new Set<TimingWarningKind>();
+  const lines = outcomes.flatMap((o) => {
+    const ws = warningsOf(o, metric);
+    for (const w of ws) kinds.add(w.kind);
+    return ws.length ? [`Warning: ${o.trace} × ${labels.get(keyOf(o))}: ${ws.map((w) => w.text).join('; ')}`] : [];
+  });
+  if (!lines.length) return [];
+  const advice = [...kinds].map((k) => TIMING_ADVICE[k]).join('; ');
+  return md ? [...lines.map((l) => `- ${l}`), `_${advice}_`] : [...lines.map((l) => red(l)), dim(advice)];
+}
+
+/** Formats replay and matrix results are printed or exported in. */
+export type OutcomeFormat = 'table' | 'markdown' | 'csv' | 'json';
+
 /**
  * hyperfine-style table per trace: median ns/op ± MAD, min…max, Mops/s,
- * peak RSS, and each configuration relative to the first one that ran.
+ * peak RSS, and each configuration relative to the first one that ran with
+ * the uncertainty of that ratio; then warnings where the timings are doubtful.
  */
-export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructions', statColumns: string[] = []): string {
-  const byTrace = new Map<string, Outcome[]>();
-  for (const o of outcomes) byTrace.set(o.trace, [...(byTrace.get(o.trace) ?? []), o]);
+export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructions', statColumns: string[] = [], format: OutcomeFormat = 'table'): string {
   const labels = labelsOf(outcomes);
+  const rel = relatives(outcomes, metric);
   const notes = new ReasonNotes(outcomes, labels);
+  if (format === 'json') return JSON.stringify(outcomes.map((o) => outcomeJson(o, rel.get(o), warningsOf(o, metric))), null, 2);
+  if (format === 'csv') {
+    return csv(
+      ['trace', 'configuration', 'config_hash', 'status', 'median', 'mad', 'min', 'max', 'n', 'instructions', 'peak_rss_kib', 'baseline', 'ratio', 'ratio_ci_low', 'ratio_ci_high', 'warnings'],
+      outcomes.map((o) => {
+        const ns = o.samples.map((s) => s.nsPerOp);
+        const r = rel.get(o);
+        return [o.trace, labels.get(keyOf(o))!, o.configHash, o.status, o.nsPerOp ?? null, o.nsPerOpSpread ?? null, ns.length ? Math.min(...ns) : null, ns.length ? Math.max(...ns) : null, o.samples.length, o.instructions ?? null, o.peakRssKiB ?? null, r ? labels.get(keyOf(r.baseline))! : null, r?.ratio ?? null, r?.ci[0] ?? null, r?.ci[1] ?? null, warningsOf(o, metric).map((w) => w.text).join('; ')];
+      }),
+    );
+  }
+  const md = format === 'markdown';
   const parts: string[] = [];
-  for (const [trace, list] of byTrace) {
-    const base = list.find((o) => (metric === 'time' ? o.nsPerOp : o.instructions) !== undefined);
-    const baseValue = base ? (metric === 'time' ? base.nsPerOp! : base.instructions!) : undefined;
+  for (const [trace, list] of byTrace(outcomes)) {
     const systemNs = systemNsPerOp(list);
     const rows = list.map((o) => {
-      const value = metric === 'time' ? o.nsPerOp : o.instructions;
-      const rel = value !== undefined && baseValue ? value / baseValue : undefined;
-      const relCell = rel === undefined ? '' : o === base ? 'baseline' : rel >= 1 ? red(`${rel.toFixed(2)}× slower`) : green(`${(1 / rel).toFixed(2)}× faster`);
-      const cells = [labels.get(keyOf(o))! + (o.skipped ? dim(' (stored)') : '')];
+      const value = valueOf(o, metric);
+      const r = rel.get(o);
+      let relCell = '';
+      if (r) {
+        const text = metric === 'time' ? ratioWithUncertainty(r.ratio, r.ci) : ratioText(r.ratio);
+        relCell = md || text.startsWith('no clear') ? text : r.ratio >= 1 ? red(text) : green(text);
+      } else if (value !== undefined && list.some((x) => rel.get(x)?.baseline === o)) relCell = 'baseline';
+      const cells = [labels.get(keyOf(o))! + (o.skipped ? (md ? ' (stored)' : dim(' (stored)')) : '')];
       if (metric === 'time') {
         const ns = o.samples.map((s) => s.nsPerOp);
         cells.push(
@@ -69,7 +136,7 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
       }
       cells.push(o.peakRssKiB !== undefined ? formatBytes(o.peakRssKiB * 1024) : '', relCell);
       for (const k of statColumns) cells.push(o.allocatorStats?.[k] !== undefined ? String(o.allocatorStats[k]) : '');
-      cells.push(statusCell(o, notes));
+      cells.push(md ? statusCell(o, notes).replace(/\u001b\[[0-9;]*m/g, '') : statusCell(o, notes));
       return cells;
     });
     const head =
@@ -77,8 +144,11 @@ export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructio
         ? ['configuration', 'ns/op (median ± MAD)', 'min … max', 'Mops/s', ...(systemNs !== undefined ? ['% of system'] : []), 'peak RSS', 'relative']
         : ['configuration', 'instructions', 'instr/op', 'peak RSS', 'relative'];
     head.push(...statColumns, '');
-    parts.push(`${bold(trace)}\n${table(head, rows)}`);
+    parts.push(md ? `**${trace}**\n\n${markdownTable(head, rows)}` : `${bold(trace)}\n${table(head, rows)}`);
   }
+  const warnings = warningLines(outcomes, metric, labels, md);
+  if (metric === 'time' && rel.size) parts.push(md ? '_relative: median ratio to the first configuration ± half its 95% CI (bootstrap)_' : dim('relative: median ratio to the first configuration ± half its 95% CI (bootstrap)'));
+  if (warnings.length) parts.push(warnings.join('\n'));
   return parts.join('\n\n') + notes.text();
 }
 
@@ -88,7 +158,7 @@ function systemNsPerOp(list: Outcome[]): number | undefined {
 }
 
 /** The JSON object per (trace, configuration) that `--json` prints. */
-export function outcomeJson(o: Outcome): Record<string, unknown> {
+export function outcomeJson(o: Outcome, r?: Relative, warnings: TimingWarning[] = []): Record<string, unknown> {
   return {
     trace: o.trace,
     target: o.target,
@@ -103,6 +173,8 @@ export function outcomeJson(o: Outcome): Record<string, unknown> {
     instructions: o.instructions ?? null,
     peakRssKiB: o.peakRssKiB ?? null,
     samples: o.samples.length,
+    relative: r ? { to: r.baseline.configHash, ratio: r.ratio, ciLow: r.ci[0], ciHigh: r.ci[1] } : null,
+    warnings,
     allocatorStats: o.allocatorStats ?? null,
     error: o.error ?? null,
     signal: o.signal ?? null,
@@ -111,51 +183,82 @@ export function outcomeJson(o: Outcome): Record<string, unknown> {
   };
 }
 
+/** Every outcome as --json prints it, with its ratio and warnings. */
+export function outcomesJson(outcomes: Outcome[], metric: 'time' | 'instructions'): Record<string, unknown>[] {
+  const rel = relatives(outcomes, metric);
+  return outcomes.map((o) => outcomeJson(o, rel.get(o), warningsOf(o, metric)));
+}
+
 /**
- * The matrix summary: one row per configuration, one column per trace
- * (median ns/op or instructions, × relative to the best of the column, best
- * marked), and allocator counters worth seeing (cap fallbacks).
+ * Outcomes of a matrix as the cells `report matrix` renders (one renderer
+ * serves both): median and spread from the samples, the best per trace, the
+ * ratio to it with its bootstrap CI.
  */
-export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions'): string {
-  const traces = [...new Set(outcomes.map((o) => o.trace))];
+export function outcomeCells(outcomes: Outcome[], metric: 'time' | 'instructions'): MatrixCell[] {
   const labels = labelsOf(outcomes);
-  const reasons = new ReasonNotes(outcomes, labels);
-  // One row per configuration (by hash): two that read the same are never merged.
-  const keys = [...new Set(outcomes.map(keyOf))];
-  const value = (o: Outcome | undefined): number | undefined => (o ? (metric === 'time' ? o.nsPerOp : o.instructions) : undefined);
-  const best = new Map(traces.map((t) => [t, Math.min(...outcomes.filter((o) => o.trace === t).map((o) => value(o) ?? Infinity))]));
-  const hasFallbacks = outcomes.some((o) => o.allocatorStats?.cap_fallbacks !== undefined);
-  const systemNs = new Map(traces.map((t) => [t, metric === 'time' ? systemNsPerOp(outcomes.filter((o) => o.trace === t)) : undefined]));
-  const rows = keys.map((key) => {
-    const cells = [labels.get(key)!];
-    for (const t of traces) {
-      const o = outcomes.find((x) => keyOf(x) === key && x.trace === t);
-      const v = value(o);
-      if (!o) cells.push('—');
-      else if (v === undefined) cells.push(red(statusText({ status: o.status, signal: o.signal ?? null })) + reasons.mark(o));
-      else {
-        const b = best.get(t)!;
-        const text = metric === 'time' ? `${v.toFixed(2)} ns` : v.toLocaleString('en-US');
-        const rel = v === b ? green('★ best') : `×${(v / b).toFixed(2)}`;
-        const fb = hasFallbacks && o.allocatorStats?.cap_fallbacks !== undefined ? dim(` fb=${o.allocatorStats.cap_fallbacks}`) : '';
-        const sys = systemNs.get(t) !== undefined && o.configuration.target.kind !== 'system' ? dim(` ${systemShareText(v, systemNs.get(t))} of sys`) : '';
-        cells.push(`${text} ${rel}${sys}${fb}${o.skipped ? dim('*') : ''}`);
-      }
-    }
-    return cells;
+  const exact = metric === 'instructions';
+  const systemNs = new Map([...byTrace(outcomes)].map(([t, list]) => [t, exact ? undefined : systemNsPerOp(list)]));
+  const figures = (o: Outcome): number[] => (exact ? (o.instructions !== undefined ? [o.instructions] : []) : o.samples.map((s) => s.nsPerOp));
+  const cells = outcomes.map((o): MatrixCell & { values: number[] } => {
+    const values = o.status === 'ok' ? figures(o) : [];
+    const v = valueOf(o, metric);
+    const ok = v !== undefined && values.length > 0;
+    const [lo, hi] = !ok ? [NaN, NaN] : exact ? [v, v] : bootstrapMedianCI(values);
+    const fb = o.allocatorStats?.cap_fallbacks;
+    return {
+      trace: o.trace,
+      label: labels.get(keyOf(o))!,
+      configHash: o.configHash,
+      machine: '',
+      status: ok ? 'ok' : statusText({ status: o.status, signal: o.signal ?? null }),
+      ...(o.error ? { error: o.error } : {}),
+      median: ok ? v : NaN,
+      mad: ok ? (o.nsPerOpSpread ?? 0) : NaN,
+      lo,
+      hi,
+      n: values.length,
+      exact,
+      best: false,
+      relative: NaN,
+      ...(fb !== undefined ? { fallbacks: fb } : {}),
+      ...(ok && systemNs.get(o.trace) !== undefined && o.configuration.target.kind !== 'system' ? { systemShare: systemNs.get(o.trace)! / v } : {}),
+      values,
+    };
   });
-  const notes = [`${metric === 'time' ? 'median ns/op' : 'instructions'} per trace; ★ best of the column, ×N relative to it`];
-  if ([...systemNs.values()].some((v) => v !== undefined)) notes.push('N% of sys = throughput (ops/s) as a share of the system allocator\'s on that trace');
-  if (hasFallbacks) notes.push('fb = soft-cap fallbacks counted by tinyslab (TS_STATS) over the run');
-  if (outcomes.some((o) => o.skipped)) notes.push('* measured earlier on this machine (stored), not re-run');
-  return `${table(['configuration', ...traces], rows)}\n${dim(notes.join('; '))}${reasons.text()}`;
+  for (const t of new Set(cells.map((c) => c.trace))) {
+    const mine = cells.filter((c) => c.trace === t && c.status === 'ok');
+    const best = mine.reduce<(typeof mine)[number] | undefined>((b, c) => (!b || c.median < b.median ? c : b), undefined);
+    for (const c of mine) {
+      c.best = c === best;
+      c.relative = c.median / best!.median;
+      if (!exact && !c.best) c.relativeCi = bootstrapRatioCI(best!.values, c.values);
+    }
+  }
+  return cells.map(({ values: _values, ...c }) => c);
+}
+
+/**
+ * The matrix summary: `report matrix`'s renderer over this invocation's
+ * outcomes, then warnings where the timings are doubtful.
+ */
+export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions', format: OutcomeFormat = 'table'): string {
+  const reasons = new ReasonNotes(outcomes, labelsOf(outcomes));
+  const cells = outcomeCells(outcomes, metric).map((c, i) => ({ ...c, status: c.status + reasons.mark(outcomes[i]!) }));
+  if (format === 'json') return JSON.stringify(outcomesJson(outcomes, metric), null, 2);
+  const body = renderMatrixCells(cells, metric, format, { color: format === 'table' && stdoutColor() });
+  if (format === 'csv') return body;
+  const stored = outcomes.filter((o) => o.skipped).length;
+  const notes = stored ? [`${stored} of ${outcomes.length} cells measured earlier on this machine (stored), not re-run`] : [];
+  const md = format === 'markdown';
+  const warnings = warningLines(outcomes, metric, labelsOf(outcomes), md);
+  return [body, ...notes.map((n) => (md ? `_${n}_` : dim(n))), ...warnings].join('\n') + reasons.text();
 }
 
 /** The summary an import prints: what became events, and what was left out and why. */
 export function renderImport(out: string, r: ImportResult): string {
   const c = r.counts;
   return [
-    `${out}: ${r.footer.events.toLocaleString('en-US')} events, ${r.footer.objects.toLocaleString('en-US')} objects, ${r.footer.threads} threads from ${r.lines.toLocaleString('en-US')} lines`,
+    `${out}: ${r.footer.events.toLocaleString('en-US')} events, ${r.footer.objects.toLocaleString('en-US')} objects, ${r.footer.threads} thread${r.footer.threads === 1 ? '' : 's'} from ${r.lines.toLocaleString('en-US')} lines`,
     `not replayed: ${c.unknownFrees} frees of unknown pointers, ${c.nullFrees} free(NULL)${c.lostFrees ? `, ${c.lostFrees} missed frees synthesised` : ''}${r.skipped ? `; ${r.skipped} malformed lines skipped (--lenient)` : ''}`,
   ].join('\n');
 }

@@ -29,3 +29,20 @@ export function configRepos(): Record<string, string> {
   }
   return Object.fromEntries(Object.entries(config?.targets ?? {}).flatMap(([name, t]) => (t.kind === 'source' ? [[name, t.repo]] : [])));
 }
+
+/** hyperfine's export flags, on replay and matrix. */
+export const exportFlags = {
+  'export-json': Flags.string({ description: 'also write the results as JSON to this file' }),
+  'export-markdown': Flags.string({ description: 'also write the results as a markdown table to this file' }),
+  'export-csv': Flags.string({ description: 'also write the results as CSV to this file' }),
+};
+
+/** Writes each export asked for, rendered by `render` in its format. */
+export function writeExports(flags: { 'export-json'?: string; 'export-markdown'?: string; 'export-csv'?: string }, render: (format: 'json' | 'markdown' | 'csv') => string): void {
+  const wanted = [
+    ['json', flags['export-json']],
+    ['markdown', flags['export-markdown']],
+    ['csv', flags['export-csv']],
+  ] as const;
+  for (const [format, file] of wanted) if (file) emitReport(render(format), file);
+}

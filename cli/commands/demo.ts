@@ -1,9 +1,9 @@
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { runDemo } from '../../engine/index.js';
 import { compare, history, listBisections, matrixReport, openStore, renderHtml, rowKey, seriesReport, type SweepReport, sweepReport } from '../../reports/index.js';
 import { BaseCommand } from '../base.js';
-import { replayOptions } from '../common.js';
+import { replayOptions, selfCommand } from '../common.js';
 import { renderDemo, summaryParagraph } from '../demo.js';
 import { Progress } from '../progress.js';
 import { emitReport } from '../report.js';
@@ -60,6 +60,7 @@ export default class Demo extends BaseCommand {
       if (flags.json) return this.printJson({ db: dbPath, report: reportPath, seconds, summary: summaryParagraph(r), dip: r.dip, check: { regression: r.check.regression, rows: r.check.rows.length }, bisect: { firstBad: r.bisect.firstBadCommit, attribution: r.bisect.attribution.slice(0, 10) }, sweep: r.sweep, pgo: r.pgo });
       this.log(renderDemo(r, sweep, reportPath));
       this.log(`\n${r.allocators.configurations} allocator runs (${r.allocators.skipped} already stored) in ${seconds.toFixed(1)} s; results in ${dbPath}`);
+      this.log(`next: ${selfCommand()} report matrix --db ${relative(process.cwd(), dbPath) || dbPath}`);
     } finally {
       progress.stop();
       store.close();

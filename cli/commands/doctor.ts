@@ -33,9 +33,10 @@ export default class Doctor extends BaseCommand {
       valgrind: probe('valgrind', ['--version']),
       git: probe('git', ['--version']),
       perf: perfCounters(),
-      allocators: listTargets().map((t) => `${t.name}: ${t.available ? (t.library ?? 'built in') : t.why}`),
     };
-    if (flags.json) return this.printJson(facts);
-    for (const [k, v] of Object.entries(facts)) this.log(`${k.padEnd(10)} ${Array.isArray(v) ? v.join('\n           ') : v}`);
+    const allocators = listTargets().map((t) => ({ name: t.name, kind: t.kind, available: t.available, library: t.library ?? null, why: t.why ?? null }));
+    if (flags.json) return this.printJson({ ...facts, allocators });
+    for (const [k, v] of Object.entries(facts)) this.log(`${k.padEnd(10)} ${v}`);
+    this.log(`${'allocators'.padEnd(10)} ${allocators.map((t) => `${t.name}: ${t.available ? (t.library ?? 'built in') : t.why}`).join('\n           ')}`);
   }
 }

@@ -2,9 +2,10 @@ import { Args, Flags } from '@oclif/core';
 import { loadConfig, planTrace, runMatrix, traceFile } from '../../engine/index.js';
 import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, reuseFlags, storeFor } from '../common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, jobsFlag, applyJobs, reuseFlags, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
-import { outcomeJson, renderMatrix } from '../render.js';
+import { exportFlags, writeExports } from '../report.js';
+import { outcomesJson, renderMatrix } from '../render.js';
 
 export default class Matrix extends BaseCommand {
   static override description = 'Measure traces × targets × revisions × flag values; configurations already measured here are skipped';
@@ -25,9 +26,11 @@ export default class Matrix extends BaseCommand {
     ...reuseFlags,
     ...inlineSourceFlags,
     ...replayFlags,
+    ...jobsFlag,
     ...dbFlag,
-    json: Flags.boolean({ description: 'print one object per trace × configuration' }),
     pgo: Flags.string({ description: 'build source targets with profile-guided optimisation trained on these traces (comma-separated files or allocreplay.yaml trace names); their checksums are part of each configuration' }),
+    ...exportFlags,
+    json: Flags.boolean({ description: 'print {configurations, skipped, measured, builds, runs}: runs has one object per trace × configuration, as replay --json' }),
   };
 
   async run(): Promise<void> {
@@ -41,8 +44,9 @@ export default class Matrix extends BaseCommand {
     if (traceArgs.length === 0) throw usageError('no traces given', 'pass trace files, or --name of a matrix in allocreplay.yaml');
     if (targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
     const options = replayOptions(flags);
+    applyJobs(flags.jobs);
     const store = storeFor(flags.db ?? config?.db);
-    const progress = new Progress('matrix', 0);
+    const progress = new Progress('matrix', 0, options.metric === 'instructions');
     try {
       const session = store.beginSession(process.argv.slice(2));
       const result = await runMatrix(
@@ -72,7 +76,8 @@ export default class Matrix extends BaseCommand {
         },
       );
       progress.stop();
-      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, runs: result.outcomes.map(outcomeJson) });
+      writeExports(flags, (format) => renderMatrix(result.outcomes, options.metric, format));
+      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, runs: outcomesJson(result.outcomes, options.metric) });
       this.log(renderMatrix(result.outcomes, options.metric));
       const b = result.builds;
       this.log(`\n${result.configurations} configuration runs: ${result.measured} measured, ${result.skipped} already stored (skipped); builds: ${b.done} built, ${b.cached} cached, ${b.failed} failed`);

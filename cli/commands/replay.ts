@@ -1,9 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { loadConfig, makeJobs, measure, planTrace, readyTargets, traceFile } from '../../engine/index.js';
 import { BaseCommand } from '../base.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, parseAssignments, replayFlags, replayOptions, storeFor } from '../common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, parseAssignments, replayFlags, replayOptions, jobsFlag, applyJobs, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
-import { outcomeJson, renderOutcomes } from '../render.js';
+import { exportFlags, writeExports } from '../report.js';
+import { outcomesJson, renderOutcomes } from '../render.js';
 
 export default class Replay extends BaseCommand {
   static override description = 'Replay traces through real allocators and store every run';
@@ -19,7 +20,9 @@ export default class Replay extends BaseCommand {
     env: Flags.string({ description: 'runtime environment for the allocator, NAME=VALUE', multiple: true, default: [] }),
     ...inlineSourceFlags,
     ...replayFlags,
+    ...jobsFlag,
     ...dbFlag,
+    ...exportFlags,
     json: Flags.boolean({ description: 'print one object per trace × target' }),
     pgo: Flags.string({ description: 'build source targets with profile-guided optimisation trained on these traces (comma-separated files or allocreplay.yaml trace names); their checksums are part of the configuration' }),
   };
@@ -28,6 +31,7 @@ export default class Replay extends BaseCommand {
     const { argv, flags } = await this.parse(Replay);
     const traces = argv as string[];
     const options = replayOptions(flags);
+    applyJobs(flags.jobs);
     const set = parseAssignments(flags.set, '--set');
     const env = parseAssignments(flags.env, '--env');
     const inline = inlineTarget(loadConfig(), flags);
@@ -36,7 +40,7 @@ export default class Replay extends BaseCommand {
     const targets = [...flags.target, ...(inline.name ? [inline.name] : [])];
     if (targets.length === 0) targets.push('system');
     const store = storeFor(flags.db ?? config?.db);
-    const progress = new Progress('replay', 0);
+    const progress = new Progress('replay', 0, options.metric === 'instructions');
     try {
       const session = store.beginSession(process.argv.slice(2));
       const planned = traces.map((t) => {
@@ -49,7 +53,8 @@ export default class Replay extends BaseCommand {
       progress.setTotal(jobs.length * (options.metric === 'time' ? options.repeat : 1));
       const outcomes = await measure(store, session, jobs, options, { interleave: true, force: true }, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });
       progress.stop();
-      if (flags.json) this.printJson(outcomes.map(outcomeJson));
+      writeExports(flags, (format) => renderOutcomes(outcomes, options.metric, [], format));
+      if (flags.json) this.printJson(outcomesJson(outcomes, options.metric));
       else {
         this.log(renderOutcomes(outcomes, options.metric));
         this.log(`\n${outcomes.length} run${outcomes.length === 1 ? '' : 's'} stored in ${store.path} (session ${session})`);

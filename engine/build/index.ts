@@ -3,12 +3,15 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { claimBuildDir, syncSources } from './incremental.js';
 import { cacheDir, packagePath } from '../../traces/index.js';
 import { expand, type FlagDef, flagArgs, fullAssignment } from './flags.js';
 import { folderFiles, resolveRevision, type Revision } from './revision.js';
 
 export * from './flags.js';
 export * from './revision.js';
+export { buildDirKind } from './incremental.js';
 
 /** An allocator built from source: a repository (or plain folder), a build command template and the artifact it makes. */
 export interface SourceTarget {
@@ -142,6 +145,8 @@ export interface BuildOptions {
   timeoutMs?: number;
   /** A build variant (engine/build/pgo.ts): more {cflags}, files copied into the source copy first; its key is part of the build key. */
   variant?: BuildVariant;
+  /** The `{jobs}` placeholder (default: ALLOCREPLAY_JOBS, else the number of cores). */
+  jobs?: number;
 }
 
 /** Extra compiler flags and files for one build (a profile-guided build's two stages). */
@@ -151,6 +156,18 @@ export interface BuildVariant {
   cflags: string;
   /** Files copied into the source copy before the build: [absolute source, path relative to the source root]. */
   files?: [string, string][];
+}
+
+/** The build watcher, compiled: beside this module in dist/, else (tests run sources) the built copy. */
+function phasesScript(): string {
+  const here = fileURLToPath(new URL('./phases.js', import.meta.url));
+  return existsSync(here) ? here : packagePath('dist', 'engine', 'build', 'phases.js');
+}
+
+/** `{jobs}` when no --jobs is given: ALLOCREPLAY_JOBS, else the number of cores. */
+export function buildJobs(): number {
+  const n = Number(process.env.ALLOCREPLAY_JOBS);
+  return Number.isInteger(n) && n > 0 ? n : availableParallelism();
 }
 
 /**
@@ -188,28 +205,45 @@ export function buildSource(target: SourceTarget, opts: BuildOptions = {}): Buil
   const started = Date.now();
   const worktrees = cacheDir('worktrees');
   sweepWorktrees(worktrees);
-  const work = join(worktrees, `${key}-${process.pid}`);
-  rmSync(work, { recursive: true, force: true });
+  // A variant (profile-guided stage) never shares the kept directory: make would not see its other cflags.
+  const kept = opts.force || opts.variant ? undefined : claimBuildDir(worktrees, target, args.compile);
+  const work = kept?.dir ?? join(worktrees, `${key}-${process.pid}`);
+  if (!kept?.reused) rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  let log = '';
+  let log = kept?.reused ? `(incremental: reusing ${work})\n` : '';
   let artifactPath: string | undefined;
+  let ok = false;
   try {
-    exportSource(target, revision, work);
+    const staging = kept ? join(worktrees, `${key}-${process.pid}`) : work;
+    if (kept) {
+      rmSync(staging, { recursive: true, force: true });
+      mkdirSync(staging, { recursive: true });
+    }
+    exportSource(target, revision, staging);
+    if (kept) {
+      syncSources(staging, work);
+      rmSync(staging, { recursive: true, force: true });
+    }
     for (const [from, to] of opts.variant?.files ?? []) {
       mkdirSync(dirname(join(work, to)), { recursive: true });
       copyFileSync(from, join(work, to));
     }
     const cflags = opts.variant ? `${args.placeholders.cflags ?? ''} ${opts.variant.cflags}`.trim() : args.placeholders.cflags;
-    const cmd = expand(target.build, { ...args.placeholders, ...(cflags !== undefined ? { cflags } : {}), jobs: String(availableParallelism()) });
+    const cmd = expand(target.build, { ...args.placeholders, ...(cflags !== undefined ? { cflags } : {}), jobs: String(opts.jobs ?? buildJobs()) });
     log += `$ ${cmd}\n`;
-    const r = spawnSync('sh', ['-c', cmd], { cwd: work, encoding: 'utf8', timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 << 20 });
-    log += (r.stdout ?? '') + (r.stderr ?? '');
+    const outputPath = join(out, 'build.output');
+    mkdirSync(out, { recursive: true });
+    const phases = phasesScript();
+    const r = spawnSync(process.execPath, [phases, outputPath, String(opts.timeoutMs ?? 600_000), `build ${target.name}`, cmd], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+    log += existsSync(outputPath) ? readFileSync(outputPath, 'utf8') : '';
+    rmSync(outputPath, { force: true });
     if (r.error) log += `\n${r.error.message}\n`;
     const candidates = (Array.isArray(target.artifact) ? target.artifact : [target.artifact]).map((a) => expand(a, args.placeholders));
     const built = candidates.map((a) => join(work, a)).find((p) => existsSync(p) && statSync(p).isFile());
     if (r.status === 0 && built) {
       artifactPath = join(out, basename(built));
       copyFileSync(built, artifactPath);
+      ok = true;
     } else if (r.status === 0) {
       log += `\nbuild succeeded but made no ${candidates.join(' or ')}\n`;
     } else {
@@ -218,7 +252,9 @@ export function buildSource(target: SourceTarget, opts: BuildOptions = {}): Buil
   } catch (e) {
     log += `\n${(e as Error).message}\n`;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    // A kept directory survives only a good build: after a failure the next build starts clean.
+    if (!kept || !ok) rmSync(work, { recursive: true, force: true });
+    kept?.release();
   }
   writeFileSync(logPath, log);
   const result: BuildResult = {

@@ -31,8 +31,12 @@ export interface MatrixCell {
   best: boolean;
   /** median ÷ best median of the trace (1 for the best, NaN for a cell with no figure). */
   relative: number;
+  /** Bootstrap 95% CI of `relative`, when the samples were at hand (timings only). */
+  relativeCi?: [number, number];
   /** tinyslab's soft-cap fallbacks (TS_STATS), from the newest run that recorded them. */
   fallbacks?: number;
+  /** Throughput as a share of the system allocator's on the same trace (system ns/op ÷ this ns/op), when the system allocator was measured. */
+  systemShare?: number;
 }
 
 /**

@@ -13,8 +13,9 @@ const WIDTH = 560;
 
 /** Renders a vega-lite spec to an SVG string (no browser, no network: data is inline). */
 export async function svgOf(spec: TopLevelSpec): Promise<string> {
-  const compiled = vl.compile(spec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  // Layout notes (conflicting legend properties and the like) are not the user's business: errors only.
+  const compiled = vl.compile(spec, { logger: vega.logger(vega.Error) }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
     return await view.toSVG();
   } finally {

@@ -50,6 +50,12 @@ const figure = (kind: string, svg: string, caption: string, attrs: Record<string
     .map(([k, v]) => ` data-${k}="${escapeHtml(v)}"`)
     .join('')}>${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 
+// Drawn marks, not emoji: emoji glyphs show as empty boxes where no emoji font is installed.
+const mark = (color: string, path: string, label: string): string =>
+  `<svg class="mark" width="16" height="16" viewBox="0 0 16 16" role="img" aria-label="${label}"><circle cx="8" cy="8" r="7.5" fill="${color}"/><path d="${path}" stroke="#fff" stroke-width="2.2" fill="none" stroke-linecap="round"/></svg>`;
+const CROSS = mark('#b00', 'M5 5L11 11M11 5L5 11', 'regression');
+const CHECK = mark('#070', 'M4.5 8.5L7 11L11.5 5.5', 'no regression');
+
 const pText = (p: number): string => (p < 0.001 ? '<0.001' : p.toFixed(3));
 
 async function compareSection(rows: CompareRow[], metric: ReportMetric, t: number): Promise<string> {
@@ -57,14 +63,14 @@ async function compareSection(rows: CompareRow[], metric: ReportMetric, t: numbe
   const exact = rows.every((r) => r.exact);
   const failed = rows.filter((r) => r.candidateStatus !== 'ok').length;
   const heads = [...(bad ? [`${bad} regression${bad === 1 ? '' : 's'} beyond ${t}%`] : []), ...(failed ? [`candidate did not finish on ${failed} trace${failed === 1 ? '' : 's'}`] : [])];
-  const headline = heads.length ? `❌ ${heads.join('; ')}` : `✅ no regression beyond ${t}%`;
+  const headline = heads.length ? heads.join('; ') : `no regression beyond ${t}%`;
   const head = ['trace', 'baseline', 'candidate', 'delta', 'ratio', ...(exact ? [] : ['95% CI of ratio', 'p']), 'verdict'];
   const table = htmlTable(
     head,
     rows.map((r) => [r.trace, r.baselineStatus === 'ok' ? formatValue(r.baselineMedian, metric) : r.baselineStatus, r.candidateStatus === 'ok' ? formatValue(r.candidateMedian, metric) : r.candidateStatus, pct(r.deltaPct), ratioText(r.candidateMedian / r.baselineMedian), ...(exact ? [] : [Number.isFinite(r.ci[0]) ? `${r.ci[0].toFixed(3)} … ${r.ci[1].toFixed(3)}` : '—', Number.isFinite(r.deltaPct) ? pText(r.p) : '—']), Number.isFinite(r.deltaPct) ? r.verdict : (r.note ?? r.verdict)]),
   );
   const chart = await svgOf(compareRatios(rows.filter((r) => Number.isFinite(r.deltaPct)).map((r) => ({ trace: r.trace, ratio: r.candidateMedian / r.baselineMedian, lo: r.ci[0], hi: r.ci[1], verdict: r.verdict })), t, { exact }));
-  return `<section id="compare"><h2>Comparison</h2><p class="verdict ${heads.length ? 'bad' : 'good'}">${escapeHtml(headline)}</p>
+  return `<section id="compare"><h2>Comparison</h2><p class="verdict ${heads.length ? 'bad' : 'good'}">${heads.length ? CROSS : CHECK} ${escapeHtml(headline)}</p>
 <p>baseline <code>${escapeHtml(rows[0]!.baseline)}</code> vs candidate <code>${escapeHtml(rows[0]!.candidate)}</code></p>
 ${table}
 ${figure('compare', chart, exact ? `candidate ÷ baseline per trace (exact instruction counts); grey band: ±${t}%` : `candidate ÷ baseline per trace with its 95% CI; grey band: ±${t}%`)}</section>`;

@@ -4,6 +4,7 @@
  */
 import { type CheckResult, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, rowKey } from '../compare/index.js';
 import type { ReportMetric } from '../select/index.js';
+import { mad, median } from '../stats/index.js';
 import { csv, markdownTable, painter, sparkline, stdoutColor, table } from './text.js';
 
 /** Every report's output formats. */
@@ -31,6 +32,79 @@ const pText = (p: number): string => (p < 0.001 ? '<0.001' : p.toFixed(3));
 export function ratioText(ratio: number): string {
   if (!Number.isFinite(ratio)) return '—';
   return ratio >= 1 ? `${ratio.toFixed(2)}× slower` : `${(1 / ratio).toFixed(2)}× faster`;
+}
+
+/**
+ * A ratio with its uncertainty, hyperfine's way: `1.05 ± 0.03× slower`,
+ * `1.20 ± 0.04× faster`, or `no clear difference (0.97 … 1.08)` when the
+ * 95% CI of the ratio (candidate ÷ baseline) holds 1. The ± is half the CI's
+ * width, in the direction printed; a CI too lopsided for a ± that stays
+ * clear of 1 is printed as it is: `1.03× slower (95% CI 1.01 … 2.44)`.
+ */
+export function ratioWithUncertainty(ratio: number, ci: readonly [number, number]): string {
+  if (!Number.isFinite(ratio)) return '—';
+  if (!Number.isFinite(ci[0]) || !Number.isFinite(ci[1])) return ratioText(ratio);
+  if (ci[0] <= 1 && ci[1] >= 1) return `no clear difference (${ci[0].toFixed(2)} … ${ci[1].toFixed(2)})`;
+  const [r, lo, hi] = ratio >= 1 ? [ratio, ci[0], ci[1]] : [1 / ratio, 1 / ci[1], 1 / ci[0]];
+  const way = ratio >= 1 ? 'slower' : 'faster';
+  const half = (hi - lo) / 2;
+  // A lopsided CI (one slow repetition) would make `r ± half` reach below 1: then the interval itself is shown.
+  if (r - half <= 1) return `${r.toFixed(2)}× ${way} (95% CI ${lo.toFixed(2)} … ${hi.toFixed(2)})`;
+  return `${r.toFixed(2)} ± ${half.toFixed(2)}× ${way}`;
+}
+
+/** One timed repetition, as the warnings need it. */
+export interface TimedSample {
+  /** Wall time of the timed region, ns. */
+  wallNs: number;
+  nsPerOp: number;
+}
+
+/** Timed region below which a figure is mostly timer and scheduling noise (ns). */
+export const SHORT_REGION_NS = 5e6;
+
+/** What makes a configuration's timings doubtful. */
+export type TimingWarningKind = 'short' | 'cold' | 'outliers' | 'spread';
+
+/** One doubt about a configuration's timings: what, in a few words. */
+export interface TimingWarning {
+  kind: TimingWarningKind;
+  text: string;
+}
+
+/** What to do about each kind of doubt (printed once under a table, however many rows have it). */
+export const TIMING_ADVICE: Record<TimingWarningKind, string> = {
+  short: 'a short timed region is mostly timer and scheduling noise: use a longer trace (more --ops)',
+  cold: 'a cold first repetition: raise --warmup',
+  outliers: 'outliers: another program may have interfered: quiet the machine, or add --repeat',
+  spread: 'a high spread: quiet the machine, or add --repeat',
+};
+
+/**
+ * hyperfine-style doubts about one configuration's timings: outliers
+ * (modified z-score > 3.5 from median and MAD), a high spread (MAD over 5%
+ * of the median), a short timed region (under 5 ms), a first repetition
+ * much slower than the rest (over 1.5× their median). Samples are in
+ * repetition order.
+ */
+export function timingWarnings(samples: readonly TimedSample[]): TimingWarning[] {
+  const out: TimingWarning[] = [];
+  const xs = samples.map((s) => s.nsPerOp);
+  if (xs.length === 0) return out;
+  const m = median(xs);
+  const spread = mad(xs);
+  const wall = median(samples.map((s) => s.wallNs));
+  if (wall < SHORT_REGION_NS) out.push({ kind: 'short', text: `timed region only ${(wall / 1e6).toFixed(2)} ms` });
+  if (xs.length >= 3) {
+    const rest = median(xs.slice(1));
+    if (xs[0]! > 1.5 * rest) out.push({ kind: 'cold', text: `first repetition ${(xs[0]! / rest).toFixed(1)}× slower than the rest` });
+  }
+  if (spread > 0) {
+    const outliers = xs.filter((x) => (0.6745 * Math.abs(x - m)) / spread > 3.5).length;
+    if (outliers > 0) out.push({ kind: 'outliers', text: `${outliers} statistical outlier${outliers === 1 ? '' : 's'} in ${xs.length} repetitions` });
+    if (spread / m > 0.05) out.push({ kind: 'spread', text: `high spread (MAD ${((spread / m) * 100).toFixed(0)}% of the median, ${Math.min(...xs).toFixed(2)} … ${Math.max(...xs).toFixed(2)} ns/op)` });
+  }
+  return out;
 }
 
 function compareCells(r: CompareRow, color: boolean): string[] {
@@ -119,10 +193,10 @@ export function renderMatrixCells(cells: MatrixCell[], metric: ReportMetric, for
   if (format === 'json') return JSON.stringify(byTrace, null, 2);
   const exact = metric === 'instructions';
   if (format === 'csv') {
-    const head = ['trace', 'configuration', 'config_hash', 'machine', 'status', 'median', ...(exact ? [] : ['mad', 'ci_low', 'ci_high']), 'n', 'relative', 'best', 'cap_fallbacks'];
+    const head = ['trace', 'configuration', 'config_hash', 'machine', 'status', 'median', ...(exact ? [] : ['mad', 'ci_low', 'ci_high']), 'n', 'relative', ...(exact ? [] : ['relative_ci_low', 'relative_ci_high']), 'best', 'cap_fallbacks'];
     return csv(
       head,
-      byTrace.map((c) => [c.trace, c.label, c.configHash, c.machine, c.status, c.median, ...(exact ? [] : [c.mad, c.lo, c.hi]), c.n, c.relative, c.best, c.fallbacks ?? null]),
+      byTrace.map((c) => [c.trace, c.label, c.configHash, c.machine, c.status, c.median, ...(exact ? [] : [c.mad, c.lo, c.hi]), c.n, c.relative, ...(exact ? [] : [c.relativeCi?.[0] ?? null, c.relativeCi?.[1] ?? null]), c.best, c.fallbacks ?? null]),
     );
   }
   const color = format === 'table' && (opts.color ?? stdoutColor());
@@ -140,12 +214,18 @@ export function renderMatrixCells(cells: MatrixCell[], metric: ReportMetric, for
       const c = r.cells.get(t);
       if (!c) return '—';
       if (c.status !== 'ok') return failedCell(c, format, paint);
-      const v = `${spreadOf(c.median, c.mad, metric)}${c.fallbacks !== undefined ? ` fb=${c.fallbacks}` : ''}`;
+      const v = `${spreadOf(c.median, c.mad, metric)}${c.systemShare !== undefined ? ` ${(c.systemShare * 100).toFixed(0)}% of sys` : ''}${c.fallbacks !== undefined ? ` fb=${c.fallbacks}` : ''}`;
       if (c.best) return format === 'markdown' ? `**${v}** ★` : paint.green(`${v} ★`);
-      return `${v} ×${c.relative.toFixed(2)}`;
+      if (c.relativeCi && c.relativeCi[0] <= 1 && c.relativeCi[1] >= 1) return `${v} ≈best`;
+      if (!c.relativeCi) return `${v} ×${c.relative.toFixed(2)}`;
+      const [lo, hi] = c.relativeCi;
+      // As ratioWithUncertainty: a lopsided CI is shown as it is rather than as a ± reaching below 1.
+      return c.relative - (hi - lo) / 2 <= 1 ? `${v} ×${c.relative.toFixed(2)} (${lo.toFixed(2)}…${hi.toFixed(2)})` : `${v} ×${c.relative.toFixed(2)} ± ${((hi - lo) / 2).toFixed(2)}`;
     }),
   ]);
   const notes = [`${exact ? 'instructions (exact)' : 'median ns/op ± MAD'} per trace; ★ best of the column, ×N relative to it`];
+  if (cells.some((c) => c.relativeCi)) notes.push('± half the 95% CI of the ratio (the CI itself when lopsided); ≈best: no clear difference from the best');
+  if (cells.some((c) => c.systemShare !== undefined)) notes.push("N% of sys = throughput as a share of the system allocator's on that trace");
   if (cells.some((c) => c.fallbacks !== undefined)) notes.push('fb = tinyslab soft-cap fallbacks');
   if (rows.some((r) => r.includes('—'))) notes.push('— not measured');
   if (rows.length === 0) return '(no runs match)';
@@ -185,7 +265,11 @@ export function renderHistory(lines: HistoryLine[], metric: ReportMetric, format
         const verdict = !v || v === 'no change' ? (v ?? '') : v === 'regression' ? paint.red(v) : paint.green(v);
         return [revisionText(p), p.status === 'ok' ? formatValue(p.median, metric) : format === 'markdown' ? `⚠ ${p.status}` : paint.red(p.status), String(p.n), p.step ? pct(p.step.deltaPct) : '', verdict];
       });
-      const spark = `${l.name}  ${sparkline(l.points.filter((p) => p.status === 'ok').map((p) => p.median))}  (${l.points.length} revision${l.points.length === 1 ? '' : 's'}, oldest first)`;
+      // A sparkline spans min…max whatever their distance: a line with no changed step is drawn flat, not as a cliff.
+      const okPoints = l.points.filter((p) => p.status === 'ok');
+      const changed = l.points.some((p) => p.step && p.step.verdict !== 'no change');
+      const drawn = changed ? sparkline(okPoints.map((p) => p.median)) : '▄'.repeat(okPoints.length);
+      const spark = `${l.name}  ${drawn}  (${l.points.length} revision${l.points.length === 1 ? '' : 's'}, oldest first${changed ? '' : ', no change'})`;
       const head = ['revision', metric === 'time' ? 'median' : 'instructions', 'n', 'step', 'verdict'];
       parts.push(format === 'markdown' ? `**${spark}**\n\n${markdownTable(head, rows)}` : `${paint.bold(spark)}\n${table(head, rows, { color })}`);
     }

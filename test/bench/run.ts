@@ -12,10 +12,16 @@ type Bench = () => Promise<void>;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
-const files = readdirSync(here)
+const all = readdirSync(here)
   .filter((f) => f.endsWith('.bench.js'))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
+const files = all.filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)));
+// A name that matches no benchmark is a mistake, not an empty success.
+const unmatched = wanted.filter((w) => !all.some((f) => f.includes(w)));
+if (unmatched.length) {
+  process.stderr.write(`bench: no benchmark named ${unmatched.join(', ')}; the benchmarks: ${all.map((f) => f.replace(/\.bench\.js$/, '')).join(', ')}\n`);
+  process.exit(2);
+}
 
 let failed = 0;
 for (const f of files) {

@@ -120,7 +120,9 @@ export function renderTraceInfo(i: TraceInfo): string {
   const p = i.producer;
   const params = p.params ? Object.entries(p.params).map(([k, v]) => `${k}=${v}`).join(' ') : (p.command ?? []).join(' ');
   lines.push(`${i.path}`);
-  lines.push(`  producer      ${p.kind} ${p.name}${params ? ` (${params})` : ''}`);
+  // A recorder names itself after its kind ("record"): say it once.
+  const producer = p.name && p.name !== p.kind ? `${p.kind} ${p.name}` : p.kind;
+  lines.push(`  producer      ${producer}${params ? ` (${params})` : ''}`);
   lines.push(`  events        ${i.events.toLocaleString('en-US')}   objects ${i.objects.toLocaleString('en-US')}   threads ${i.threads}`);
   lines.push(`  by op         ${Object.entries(i.byOp).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
   lines.push(`  peak live     ${i.peakLiveObjects.toLocaleString('en-US')} objects, ${formatBytes(i.peakLiveBytes)}`);

@@ -8,6 +8,15 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+function parsedObject(v: unknown): unknown {
+  if (typeof v !== 'string') return v ?? null;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+}
+
 export default class DbExport extends BaseCommand {
   static override description = 'Export every sample with its run, trace and configuration';
   static override flags = {
@@ -28,7 +37,8 @@ export default class DbExport extends BaseCommand {
         LEFT JOIN samples s ON s.run_id = r.id ORDER BY r.id, s.rep`);
       const format = flags.json ? 'json' : flags.format;
       let text: string;
-      if (format === 'json') text = `${JSON.stringify(rows, null, 2)}\n`;
+      // flags and env are stored as JSON text; in JSON they are objects, in CSV they stay text.
+      if (format === 'json') text = `${JSON.stringify(rows.map((r) => ({ ...r, flags: parsedObject(r.flags), env: parsedObject(r.env) })), null, 2)}\n`;
       else {
         const cols = rows.length ? Object.keys(rows[0]!) : [];
         text = [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { buildSource, loadConfig, resolveTargetSpec } from '../../../engine/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, parseAssignments, storeFor } from '../../common.js';
+import { dbFlag, inlineSourceFlags, jobsFlag, inlineTarget, parseAssignments, storeFor } from '../../common.js';
 
 export default class TargetBuild extends BaseCommand {
   static override description = 'Build a source target at a revision under build flags (cached; never in your checkout)';
@@ -11,7 +11,8 @@ export default class TargetBuild extends BaseCommand {
   static override flags = {
     rev: Flags.string({ description: 'revision to build (default HEAD)' }),
     set: Flags.string({ description: 'compile-time flag NAME=VALUE', multiple: true, default: [] }),
-    force: Flags.boolean({ description: 'build again even when a build (ok or failed) is cached' }),
+    force: Flags.boolean({ description: 'build again, from a clean directory, even when a build (ok or failed) is cached' }),
+    ...jobsFlag,
     ...inlineSourceFlags,
     ...dbFlag,
     json: Flags.boolean({ description: 'print the build result as JSON' }),
@@ -27,7 +28,7 @@ export default class TargetBuild extends BaseCommand {
     const store = storeFor(flags.db ?? inline.config?.db);
     let failed = false;
     try {
-      const r = buildSource(spec.source, { ...(flags.rev ? { rev: flags.rev } : {}), flags: parseAssignments(flags.set, '--set'), store, dirty: flags.dirty, force: flags.force });
+      const r = buildSource(spec.source, { ...(flags.rev ? { rev: flags.rev } : {}), flags: parseAssignments(flags.set, '--set'), store, dirty: flags.dirty, force: flags.force, ...(flags.jobs ? { jobs: flags.jobs } : {}) });
       failed = r.status === 'failed';
       if (flags.json) this.printJson(r);
       else {

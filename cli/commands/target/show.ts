@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { loadConfig, resolveTargetSpec } from '../../../engine/index.js';
+import { buildDirKind, loadConfig, resolveTargetSpec } from '../../../engine/index.js';
 import { BaseCommand } from '../../base.js';
 
 export default class TargetShow extends BaseCommand {
@@ -10,7 +10,7 @@ export default class TargetShow extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TargetShow);
     const spec = resolveTargetSpec(args.name, loadConfig());
-    const shown = spec.kind === 'source' ? { ...spec.source, kind: 'source' } : { ...spec.target };
+    const shown = spec.kind === 'source' ? { ...spec.source, kind: 'source', builds: buildDirKind() } : { ...spec.target };
     if (flags.json) return this.printJson(shown);
     for (const [k, v] of Object.entries(shown)) this.log(`${k.padEnd(9)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { inputError, validateTrace } from '../../../traces/index.js';
+import { AllocreplayError, inputError, validateTrace } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 
 export default class TraceValidate extends BaseCommand {
@@ -9,10 +9,20 @@ export default class TraceValidate extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TraceValidate);
-    const r = validateTrace(args.file);
-    // A cut-short trace can be read (up to its last whole chunk) but is not valid.
-    if (!r.footer) throw inputError(`${args.file}: trace is cut short (no footer)`, 'record or generate it again; `trace info` reads its whole chunks');
-    const { events, checksum } = r.footer;
+    let r;
+    try {
+      r = validateTrace(args.file);
+      // A cut-short trace can be read (up to its last whole chunk) but is not valid.
+      if (!r.footer) throw inputError(`${args.file}: trace is cut short (no footer)`, 'record or generate it again; `trace info` reads its whole chunks');
+    } catch (e) {
+      // --json says why on stdout too; the exit status is the same as without it.
+      if (flags.json && e instanceof AllocreplayError) {
+        this.printJson({ path: args.file, valid: false, error: e.message, hint: e.hint ?? null });
+        process.exit(e.exitCode);
+      }
+      throw e;
+    }
+    const { events, checksum } = r.footer!;
     if (flags.json) return this.printJson({ path: args.file, valid: true, events, checksum });
     this.log(`${args.file}: valid, ${events} events`);
   }
