@@ -6,3 +6,4 @@ export * from './driver/index.js';
 export * from './identity/index.js';
 export * from './runner/index.js';
 export * from './bisect/index.js';
+export * from './shard/index.js';

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { loadConfig, runMatrix, traceFile } from '../../engine/index.js';
+import { chooseShard, loadConfig, runMatrix, SHARD_COUNT_ENV, shardDbPath, traceFile } from '../../engine/index.js';
+import { defaultDbPath } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, reuseFlags, storeFor } from '../common.js';
@@ -13,6 +14,7 @@ export default class Matrix extends BaseCommand {
     '<%= config.bin %> matrix rm256.trace.msgpack rm8192.trace.msgpack -t system -t tinyslab --set TS_POOL=1,2 --set TS_TLS_CACHE=0,1',
     '<%= config.bin %> matrix rm256.trace.msgpack -t tinyslab --set TS_INLINE=0,1 --metric instructions',
     '<%= config.bin %> matrix --name nightly   # a matrix of allocreplay.yaml',
+    "parallel <%= config.bin %> matrix rm256.trace.msgpack -t tinyslab --set TS_POOL=0,1,2 --shard {}/4 ::: 1 2 3 4   # four shards, four databases",
   ];
   static override args = { traces: Args.string({ description: 'trace files (or names from allocreplay.yaml)' }) };
   static override flags = {
@@ -27,6 +29,8 @@ export default class Matrix extends BaseCommand {
     ...replayFlags,
     ...dbFlag,
     json: Flags.boolean({ description: 'print one object per trace × configuration' }),
+    shard: Flags.string({ description: 'measure only part K of N (K/N, from 1); without it, Slurm array, Kubernetes Indexed Job or GNU parallel variables are used when set' }),
+    'shard-count': Flags.integer({ description: `number of shards where the scheduler does not export it (Kubernetes completions, GNU parallel); or set ${SHARD_COUNT_ENV}`, min: 1 }),
   };
 
   async run(): Promise<void> {
@@ -40,7 +44,10 @@ export default class Matrix extends BaseCommand {
     if (traceArgs.length === 0) throw usageError('no traces given', 'pass trace files, or --name of a matrix in allocreplay.yaml');
     if (targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
     const options = replayOptions(flags);
-    const store = storeFor(flags.db ?? config?.db);
+    const shard = chooseShard(flags.shard, flags['shard-count']);
+    // Each shard writes its own database: nothing but the inputs is shared between machines.
+    const store = storeFor(flags.db ?? (shard ? shardDbPath(config?.db ?? defaultDbPath(), shard) : config?.db));
+    if (shard) this.logToStderr(`shard ${shard.index}/${shard.count} (from ${shard.source}); results in ${store.path}`);
     const progress = new Progress('matrix', 0);
     try {
       const session = store.beginSession(process.argv.slice(2));
@@ -58,6 +65,7 @@ export default class Matrix extends BaseCommand {
           force: flags.force,
           retryFailed: flags['retry-failed'],
           dirty: flags.dirty,
+          ...(shard ? { shard } : {}),
         },
         config,
         {
@@ -70,9 +78,11 @@ export default class Matrix extends BaseCommand {
         },
       );
       progress.stop();
-      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, runs: result.outcomes.map(outcomeJson) });
+      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, ...(result.shard ? { shard: result.shard } : {}), runs: result.outcomes.map(outcomeJson) });
       this.log(renderMatrix(result.outcomes, options.metric));
       const b = result.builds;
+      const sh = result.shard;
+      if (sh) this.log(`\nshard ${sh.index}/${sh.count}: ${sh.mine} of ${sh.units} work units, ${((100 * sh.cost) / Math.max(1, sh.totalCost)).toFixed(0)}% of the expected cost`);
       this.log(`\n${result.configurations} configuration runs: ${result.measured} measured, ${result.skipped} already stored (skipped); builds: ${b.done} built, ${b.cached} cached, ${b.failed} failed`);
       this.log(`results in ${store.path}`);
     } finally {
