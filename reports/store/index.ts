@@ -7,8 +7,10 @@ import { failure, inputError, usageError } from '../../traces/index.js';
 import { canonicalJson, type Configuration, configurationHash, configurationLabel, type Metric, type RunStatus } from '../identity/index.js';
 import { MIGRATIONS } from './schema.js';
 
+import { ensureMachineIdentity } from './machine.js';
 import { type MergeCounts, mergeInto } from './merge.js';
 
+export { type MachineIdentity, machineIdentity, type RunMachine, runMachines, toolchainOf } from './machine.js';
 export type { MergeCounts } from './merge.js';
 
 export interface SampleRecord {
@@ -186,6 +188,7 @@ export function sampleRow(s: Record<string, number | null>): SampleRow {
 export class Store {
   readonly db: Database.Database;
   private machine: number | undefined;
+  private identity: number | undefined;
 
   constructor(
     readonly path: string,
@@ -247,6 +250,12 @@ export class Store {
     return this.machine;
   }
 
+  /** The row of what this process measures with (machine_identities; created on first use). */
+  machineIdentityId(): number {
+    this.identity ??= ensureMachineIdentity(this.db, this.machineId(), machineKey());
+    return this.identity;
+  }
+
   /** One session per CLI invocation. */
   beginSession(argv: string[]): number {
     const r = this.db
@@ -273,10 +282,10 @@ export class Store {
     return Number(
       this.db
         .prepare(
-          `INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, created)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+          `INSERT INTO runs (uuid, session_id, machine_id, machine_identity_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, created)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
         )
-        .run(randomUUID(), r.sessionId, this.machineId(), r.traceId, r.configurationId, r.buildId ?? null, r.metric, r.status, r.error ?? null, r.signal ?? null, r.opIndex ?? null, json(r.allocatorStats), json(r.series), json(r.checks), new Date().toISOString()).lastInsertRowid,
+        .run(randomUUID(), r.sessionId, this.machineId(), this.machineIdentityId(), r.traceId, r.configurationId, r.buildId ?? null, r.metric, r.status, r.error ?? null, r.signal ?? null, r.opIndex ?? null, json(r.allocatorStats), json(r.series), json(r.checks), new Date().toISOString()).lastInsertRowid,
     );
   }
 
