@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { cacheDir, packagePath } from '../../traces/index.js';
 import { expand, type FlagDef, flagArgs, fullAssignment } from './flags.js';
+import { lockBuild } from './lock.js';
 import { folderFiles, resolveRevision, type Revision } from './revision.js';
 
 export * from './flags.js';
@@ -171,6 +172,8 @@ export function buildSource(target: SourceTarget, opts: BuildOptions = {}): Buil
     });
     return { ...r, buildId };
   };
+  // Held to the end: another process building this entry finishes first, and its result is then found cached.
+  using _lock = lockBuild(out);
   const cached = opts.force ? undefined : cachedResult(resultPath);
   if (cached && !(cached.status === 'failed' && opts.retryFailed)) return record({ ...cached, cached: true });
   const started = Date.now();
@@ -192,7 +195,9 @@ export function buildSource(target: SourceTarget, opts: BuildOptions = {}): Buil
     const built = candidates.map((a) => join(work, a)).find((p) => existsSync(p) && statSync(p).isFile());
     if (r.status === 0 && built) {
       artifactPath = join(out, basename(built));
-      copyFileSync(built, artifactPath);
+      // Renamed into place: a process still replaying through the old artifact keeps its (unchanged) file.
+      copyFileSync(built, `${artifactPath}.${process.pid}`);
+      renameSync(`${artifactPath}.${process.pid}`, artifactPath);
     } else if (r.status === 0) {
       log += `\nbuild succeeded but made no ${candidates.join(' or ')}\n`;
     } else {
