@@ -4,25 +4,14 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockBuild } from '../../engine/build/lock.js';
-import { ROOT, tempDir } from '../helpers.js';
-
-/** Runs the built CLI without blocking the test (processes must overlap). */
-function cliAsync(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    p.on('close', (status) => done({ status: status ?? -1, stdout, stderr }));
-  });
-}
+import { run } from '../bisect/repo.js';
+import { tempDir } from '../helpers.js';
 
 describe('build cache lock', () => {
   it('three processes building one configuration at once: one builds, the others find it cached', async () => {
     const cache = join(tempDir(), 'cache');
     const args = ['target', 'build', 'tinyslab', '--set', 'TS_SOFT_CAP=11', '--json'];
-    const results = await Promise.all([0, 1, 2].map(() => cliAsync(args, { ALLOCREPLAY_CACHE: cache })));
+    const results = await Promise.all([0, 1, 2].map(() => run(args, { ALLOCREPLAY_CACHE: cache })));
     for (const r of results) expect(r.status, r.stderr).toBe(0);
     const built = results.map((r) => JSON.parse(r.stdout) as { cached: boolean; artifactPath: string; key: string });
     expect(built.filter((b) => !b.cached)).toHaveLength(1);
