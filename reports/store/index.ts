@@ -144,7 +144,8 @@ function machineFacts(): { key: string; hostname: string; cpu: string; cores: nu
   } catch {
     machineId = '';
   }
-  const host = hostname();
+  // ALLOCREPLAY_HOST names the machine where the hostname does not (containers: a Kubernetes pod takes its node's name).
+  const host = process.env.ALLOCREPLAY_HOST || hostname();
   const key = createHash('sha256').update(`${host}\n${cpu}\n${machineId}`).digest('hex').slice(0, 24);
   return { key, hostname: host, cpu, cores: cpus().length, memoryKiB: Math.round(totalmem() / 1024), kernel: release() };
 }
