@@ -79,9 +79,13 @@ export default class Matrix extends BaseCommand {
       );
       progress.stop();
       if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, ...(result.shard ? { shard: result.shard } : {}), runs: result.outcomes.map(outcomeJson) });
+      const sh = result.shard;
+      if (sh && sh.mine === 0) {
+        this.log(`shard ${sh.index}/${sh.count} has nothing to measure: the matrix has ${sh.units} work unit${sh.units === 1 ? '' : 's'} for ${sh.count} shards`);
+        return;
+      }
       this.log(renderMatrix(result.outcomes, options.metric));
       const b = result.builds;
-      const sh = result.shard;
       if (sh) this.log(`\nshard ${sh.index}/${sh.count}: ${sh.mine} of ${sh.units} work units, ${((100 * sh.cost) / Math.max(1, sh.totalCost)).toFixed(0)}% of the expected cost`);
       this.log(`\n${result.configurations} configuration runs: ${result.measured} measured, ${result.skipped} already stored (skipped); builds: ${b.done} built, ${b.cached} cached, ${b.failed} failed`);
       this.log(`results in ${store.path}`);
