@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chooseShard, parseShard, partition, type ShardUnit, shardDbPath, shardFromEnv } from '../../engine/shard/index.js';
 import { generate } from '../../traces/index.js';
-import { cli, tempDir } from '../helpers.js';
+import { run } from '../bisect/repo.js';
+import { tempDir } from '../helpers.js';
 
 describe('shard choice', () => {
   it('--shard K/N counts from 1; anything else is a usage error', () => {
@@ -46,32 +47,33 @@ describe('matrix shards from scheduler variables', () => {
     generate('random-mixed', { slots: 64, ops: 3000 }, traces[0]!);
     generate('tiny-hot', { size: 32, ops: 3000 }, traces[1]!);
   });
-  const matrix = (name: string, extra: string[], vars: Record<string, string> = {}): { measured: Set<string>; stderr: string } => {
-    const r = cli(['matrix', ...traces, '-t', 'system', '-t', 'tinyslab', '--set', 'TS_POOL=0,1,2', '--repeat', '1', '--json', '--db', join(dir, `${name}.sqlite`), ...extra], { env: { ...env, ...vars } });
+  const matrix = async (name: string, extra: string[], vars: Record<string, string> = {}): Promise<{ measured: Set<string>; stderr: string }> => {
+    const r = await run(['matrix', ...traces, '-t', 'system', '-t', 'tinyslab', '--set', 'TS_POOL=0,1,2', '--repeat', '1', '--json', '--db', join(dir, `${name}.sqlite`), ...extra], { ...env, ...vars });
     expect(r.status, r.stderr).toBe(0);
     const runs = (JSON.parse(r.stdout) as { runs: { trace: string; configHash: string }[] }).runs;
     return { measured: new Set(runs.map((x) => `${x.trace} ${x.configHash}`)), stderr: r.stderr };
   };
 
-  it('Slurm and Kubernetes variables pick the same part as --shard, and say which they used', () => {
-    const shards = [1, 2, 3].map((k) => matrix(`flag${k}`, ['--shard', `${k}/3`]));
-    const all = matrix('all', []);
+  it('Slurm and Kubernetes variables pick the same part as --shard, and say which they used', async () => {
+    const shards = [];
+    for (const k of [1, 2, 3]) shards.push(await matrix(`flag${k}`, ['--shard', `${k}/3`]));
+    const all = await matrix('all', []);
     // The parts are disjoint and together are the whole matrix.
     expect(shards.reduce((n, s) => n + s.measured.size, 0)).toBe(all.measured.size);
     expect(new Set(shards.flatMap((s) => [...s.measured]))).toEqual(all.measured);
     expect(shards.every((s) => s.measured.size > 0)).toBe(true);
-    const slurm = matrix('slurm', [], { SLURM_ARRAY_TASK_ID: '11', SLURM_ARRAY_TASK_MIN: '10', SLURM_ARRAY_TASK_COUNT: '3' });
+    const slurm = await matrix('slurm', [], { SLURM_ARRAY_TASK_ID: '11', SLURM_ARRAY_TASK_MIN: '10', SLURM_ARRAY_TASK_COUNT: '3' });
     expect(slurm.measured).toEqual(shards[1]!.measured);
     expect(slurm.stderr).toMatch(/shard 2\/3 \(from SLURM_ARRAY_TASK_ID=11 SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_COUNT=3\)/);
-    const k8s = matrix('k8s', ['--shard-count', '3'], { JOB_COMPLETION_INDEX: '2' });
+    const k8s = await matrix('k8s', ['--shard-count', '3'], { JOB_COMPLETION_INDEX: '2' });
     expect(k8s.measured).toEqual(shards[2]!.measured);
     expect(k8s.stderr).toMatch(/shard 3\/3 \(from JOB_COMPLETION_INDEX=2 count 3\)/);
-    const parallel = matrix('parallel', [], { PARALLEL_SEQ: '1', ALLOCREPLAY_SHARD_COUNT: '3' });
+    const parallel = await matrix('parallel', [], { PARALLEL_SEQ: '1', ALLOCREPLAY_SHARD_COUNT: '3' });
     expect(parallel.measured).toEqual(shards[0]!.measured);
   });
 
-  it('a Kubernetes index without a count is a usage error naming the fix', () => {
-    const r = cli(['matrix', ...traces, '-t', 'system', '--db', join(dir, 'bad.sqlite')], { env: { ...env, JOB_COMPLETION_INDEX: '0' } });
+  it('a Kubernetes index without a count is a usage error naming the fix', async () => {
+    const r = await run(['matrix', ...traces, '-t', 'system', '--db', join(dir, 'bad.sqlite')], { ...env, JOB_COMPLETION_INDEX: '0' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/JOB_COMPLETION_INDEX=0 is set but the number of shards is not.*--shard-count N or set ALLOCREPLAY_SHARD_COUNT/);
   });
