@@ -9,7 +9,7 @@ export default class DbMerge extends BaseCommand {
   static override strict = false;
   static override examples = ['<%= config.bin %> db merge --db all.sqlite .allocreplay/results.shard-*.sqlite'];
   static override args = { other: Args.string({ description: 'the other results.sqlite files (one or more)' }) };
-  static override flags = { ...dbFlag, json: Flags.boolean({ description: 'print the counts per file as JSON' }) };
+  static override flags = { ...dbFlag, json: Flags.boolean({ description: 'print the counts as JSON (for several files: [{file, counts}, …])' }) };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(DbMerge);
