@@ -8,3 +8,4 @@ export * from './identity/index.js';
 export * from './runner/index.js';
 export * from './bisect/index.js';
 export * from './demo/index.js';
+export * from './shard/index.js';

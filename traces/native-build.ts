@@ -20,7 +20,8 @@ export interface NativeBuild {
   shared?: boolean;
 }
 
-function compilerVersion(cc: string): string {
+/** The first line of `CC --version`: which compiler (and version) builds native code. */
+export function compilerVersion(cc: string): string {
   try {
     return execFileSync(cc, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? cc;
   } catch {

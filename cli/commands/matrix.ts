@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { loadConfig, planTrace, runMatrix, traceFile } from '../../engine/index.js';
+import { chooseShard, loadConfig, planTrace, runMatrix, SHARD_COUNT_ENV, shardDbPath, traceFile } from '../../engine/index.js';
+import { defaultDbPath } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, jobsFlag, applyJobs, reuseFlags, storeFor } from '../common.js';
@@ -14,6 +15,7 @@ export default class Matrix extends BaseCommand {
     '<%= config.bin %> matrix rm256.trace.msgpack rm8192.trace.msgpack -t system -t tinyslab --set TS_POOL=1,2 --set TS_TLS_CACHE=0,1',
     '<%= config.bin %> matrix rm256.trace.msgpack -t tinyslab --set TS_INLINE=0,1 --metric instructions',
     '<%= config.bin %> matrix --name nightly   # a matrix of allocreplay.yaml',
+    "parallel <%= config.bin %> matrix rm256.trace.msgpack -t tinyslab --set TS_POOL=0,1,2 --shard {}/4 ::: 1 2 3 4   # four shards, four databases",
   ];
   static override args = { traces: Args.string({ description: 'trace files (or names from allocreplay.yaml)' }) };
   static override flags = {
@@ -31,6 +33,8 @@ export default class Matrix extends BaseCommand {
     pgo: Flags.string({ description: 'build source targets with profile-guided optimisation trained on these traces (comma-separated files or allocreplay.yaml trace names); their checksums are part of each configuration' }),
     ...exportFlags,
     json: Flags.boolean({ description: 'print {configurations, skipped, measured, builds, runs}: runs has one object per trace × configuration, as replay --json' }),
+    shard: Flags.string({ description: 'measure only part K of N (K/N, from 1); without it, Slurm array, Kubernetes Indexed Job or GNU parallel variables are used when set' }),
+    'shard-count': Flags.integer({ description: `number of shards where the scheduler does not export it (Kubernetes completions, GNU parallel); or set ${SHARD_COUNT_ENV}`, min: 1 }),
   };
 
   async run(): Promise<void> {
@@ -45,7 +49,10 @@ export default class Matrix extends BaseCommand {
     if (targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
     const options = replayOptions(flags);
     applyJobs(flags.jobs);
-    const store = storeFor(flags.db ?? config?.db);
+    const shard = chooseShard(flags.shard, flags['shard-count']);
+    // Each shard writes its own database: nothing but the inputs is shared between machines.
+    const store = storeFor(flags.db ?? (shard ? shardDbPath(config?.db ?? defaultDbPath(), shard) : config?.db));
+    if (shard) this.logToStderr(`shard ${shard.index}/${shard.count} (from ${shard.source}); results in ${store.path}`);
     const progress = new Progress('matrix', 0, options.metric === 'instructions');
     try {
       const session = store.beginSession(process.argv.slice(2));
@@ -64,6 +71,7 @@ export default class Matrix extends BaseCommand {
           retryFailed: flags['retry-failed'],
           dirty: flags.dirty,
           ...(flags.pgo ? { pgo: flags.pgo.split(',').filter(Boolean).map((t) => planTrace(store, traceFile(config, t))) } : {}),
+          ...(shard ? { shard } : {}),
         },
         config,
         {
@@ -77,9 +85,15 @@ export default class Matrix extends BaseCommand {
       );
       progress.stop();
       writeExports(flags, (format) => renderMatrix(result.outcomes, options.metric, format));
-      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, runs: outcomesJson(result.outcomes, options.metric) });
+      if (flags.json) return this.printJson({ configurations: result.configurations, skipped: result.skipped, measured: result.measured, builds: result.builds, ...(result.shard ? { shard: result.shard } : {}), runs: outcomesJson(result.outcomes, options.metric) });
+      const sh = result.shard;
+      if (sh && sh.mine === 0) {
+        this.log(`shard ${sh.index}/${sh.count} has nothing to measure: the matrix has ${sh.units} work unit${sh.units === 1 ? '' : 's'} for ${sh.count} shards`);
+        return;
+      }
       this.log(renderMatrix(result.outcomes, options.metric));
       const b = result.builds;
+      if (sh) this.log(`\nshard ${sh.index}/${sh.count}: ${sh.mine} of ${sh.units} work units, ${((100 * sh.cost) / Math.max(1, sh.totalCost)).toFixed(0)}% of the expected cost`);
       this.log(`\n${result.configurations} configuration runs: ${result.measured} measured, ${result.skipped} already stored (skipped); builds: ${b.done} built, ${b.cached} cached, ${b.failed} failed`);
       this.log(`results in ${store.path}`);
     } finally {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { claimBuildDir, syncSources } from './incremental.js';
 import { cacheDir, packagePath } from '../../traces/index.js';
 import { expand, type FlagDef, flagArgs, fullAssignment } from './flags.js';
+import { lockBuild } from './lock.js';
 import { folderFiles, resolveRevision, type Revision } from './revision.js';
 
 export * from './flags.js';
@@ -200,6 +201,8 @@ export function buildSource(target: SourceTarget, opts: BuildOptions = {}): Buil
     });
     return { ...r, buildId };
   };
+  // Held to the end: another process building this entry finishes first, and its result is then found cached.
+  using _lock = lockBuild(out);
   const cached = opts.force ? undefined : cachedResult(resultPath);
   if (cached && !(cached.status === 'failed' && opts.retryFailed)) return record({ ...cached, cached: true });
   const started = Date.now();
@@ -242,7 +245,9 @@ export function buildSource(target: SourceTarget, opts: BuildOptions = {}): Buil
     const built = candidates.map((a) => join(work, a)).find((p) => existsSync(p) && statSync(p).isFile());
     if (r.status === 0 && built) {
       artifactPath = join(out, basename(built));
-      copyFileSync(built, artifactPath);
+      // Renamed into place: a process still replaying through the old artifact keeps its (unchanged) file.
+      copyFileSync(built, `${artifactPath}.${process.pid}`);
+      renameSync(`${artifactPath}.${process.pid}`, artifactPath);
       ok = true;
     } else if (r.status === 0) {
       log += `\nbuild succeeded but made no ${candidates.join(' or ')}\n`;

@@ -1,10 +1,11 @@
-import type { Store } from '../../reports/index.js';
+import { canonicalJson, type Store } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
-import { checkFlagName, expandRevs, isGitRepo } from '../build/index.js';
+import { buildKey, checkFlagName, expandRevs, flagArgs, fullAssignment, isGitRepo, resolveRevision, type SourceTarget } from '../build/index.js';
 import { buildWithPgo, type PgoTraining } from '../build/pgo.js';
 import type { Config, ConfigMatrix } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
-import { type MeasureHooks, makeJobs, measure, missingRepetitions, type Outcome, planTrace, type ReadyTarget } from './measure.js';
+import { type MeasureHooks, makeJobs, measure, missingRepetitions, type Outcome, type PlannedTrace, planTrace, type ReadyTarget } from './measure.js';
+import { BUILD_COST, partition, type Shard, type ShardUnit, unitKey } from '../shard/index.js';
 import { flagsFor, readyBuilt, readyPackaged, readySource, resolveTargetSpec } from './targets.js';
 
 /** A matrix as allocreplay.yaml names one (trace files resolved), plus how to measure it. */
@@ -18,6 +19,8 @@ export interface MatrixSpec extends ConfigMatrix {
   dirty?: boolean;
   /** Build every source configuration with profile-guided optimisation trained on these traces (engine/build/pgo). */
   pgo?: PgoTraining[];
+  /** Measure only this part of the matrix (engine/shard). */
+  shard?: Shard;
 }
 
 export interface MatrixResult {
@@ -26,6 +29,8 @@ export interface MatrixResult {
   skipped: number;
   measured: number;
   builds: { done: number; cached: number; failed: number };
+  /** With a shard: the whole matrix's size and this shard's share. */
+  shard?: Shard & { units: number; mine: number; cost: number; totalCost: number };
 }
 
 /** The cartesian product of axes: [{A:1,B:x}, {A:1,B:y}, …]. */
@@ -58,40 +63,65 @@ export function parseExclude(text: string): Record<string, string> {
 export async function runMatrix(store: Store, sessionId: number, spec: MatrixSpec, config: Config | undefined, hooks: MeasureHooks & { onBuild?: (label: string, r: ReadyTarget & { cached: boolean }) => void; onPlan?: (total: number, skipped: number) => void } = {}): Promise<MatrixResult> {
   const rules = spec.exclude.map(parseExclude);
   const traces = spec.traces.map((t) => planTrace(store, t));
-  const readies: ReadyTarget[] = [];
   const builds = { done: 0, cached: 0, failed: 0 };
   const runtimeAxes = cartesian(spec.env);
   const specs = spec.targets.map((name) => resolveTargetSpec(name, config));
   const split = flagsFor(specs, spec.set);
   if (spec.pgo?.length && !specs.some((s) => s.kind === 'source')) throw usageError('--pgo builds source targets, and none is given', 'add a source target, e.g. -t tinyslab');
+  // Everything the matrix holds is listed before anything is built, so a shard builds only its own part.
+  const packaged: ReadyTarget[] = [];
+  const sources: { source: SourceTarget; label: string; rev: string | undefined; assignment: Record<string, string>; env: Record<string, string>; unit: string }[] = [];
   for (const ts of specs) {
     if (ts.kind === 'packaged') {
-      for (const env of runtimeAxes) if (!excluded(env, rules)) readies.push(readyPackaged(ts.target, env));
+      for (const env of runtimeAxes) if (!excluded(env, rules)) packaged.push(readyPackaged(ts.target, env));
       continue;
     }
     const revs = spec.revs.length ? (isGitRepo(ts.source.repo) && !ts.source.folder ? expandRevs(ts.source.repo, spec.revs) : spec.revs) : [undefined];
     for (const rev of revs) {
+      const revision = resolveRevision(ts.source, rev, { dirty: spec.dirty ?? false });
       for (const assignment of cartesian(split.get(ts)!)) {
-        for (const env of runtimeAxes) {
-          if (excluded({ ...assignment, ...env }, rules)) continue;
-          const buildOpts = { dirty: spec.dirty ?? false, retryFailed: spec.retryFailed ?? false };
-          const r = spec.pgo?.length
-            ? readyBuilt(ts.source, await buildWithPgo(ts.source, spec.pgo, { ...buildOpts, ...(rev ? { rev } : {}), flags: assignment, store, replay: spec.options }), assignment, env)
-            : readySource(store, ts.source, rev, assignment, env, buildOpts);
-          if (r.buildError) builds.failed++;
-          else if (r.cached) builds.cached++;
-          else builds.done++;
-          hooks.onBuild?.(`${ts.name}${rev ? `@${rev}` : ''} ${Object.entries(assignment).map(([k, v]) => `${k}=${v}`).join(' ')}`, r);
-          readies.push(r);
-        }
+        // One build: its key is the same on every machine (commit, command, compile-time flags).
+        const unit = unitKey('build', buildKey(ts.source, revision, flagArgs(ts.source.flags, fullAssignment(ts.name, ts.source.flags, assignment)).compile));
+        const label = `${ts.name}${rev ? `@${rev}` : ''} ${Object.entries(assignment).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+        for (const env of runtimeAxes) if (!excluded({ ...assignment, ...env }, rules)) sources.push({ source: ts.source, label, rev, assignment, env, unit });
       }
     }
   }
-  const jobs = makeJobs(store, traces, readies, spec.options);
+  const reps = spec.options.metric === 'instructions' ? 1 : spec.options.repeat;
+  const events = traces.reduce((n, t) => n + t.plan.ops, 0);
+  const packagedUnit = (r: ReadyTarget, t: PlannedTrace): string => unitKey('run', canonicalJson(r.identity), canonicalJson(r.target.env), t.plan.checksum);
+  const units: ShardUnit[] = [
+    ...[...new Set(sources.map((s) => s.unit))].map((key) => ({ key, cost: BUILD_COST })),
+    ...sources.map((s) => ({ key: s.unit, cost: events * reps })),
+    ...packaged.flatMap((r) => traces.map((t) => ({ key: packagedUnit(r, t), cost: t.plan.ops * reps }))),
+  ];
+  const owner = spec.shard ? partition(units, spec.shard.count) : undefined;
+  const mine = (key: string): boolean => !owner || owner.get(key) === spec.shard!.index;
+  const readies: ReadyTarget[] = [...packaged];
+  for (const s of sources) {
+    if (!mine(s.unit)) continue;
+    const buildOpts = { dirty: spec.dirty ?? false, retryFailed: spec.retryFailed ?? false };
+    const r = spec.pgo?.length
+      ? readyBuilt(s.source, await buildWithPgo(s.source, spec.pgo, { ...buildOpts, ...(s.rev ? { rev: s.rev } : {}), flags: s.assignment, store, replay: spec.options }), s.assignment, s.env)
+      : readySource(store, s.source, s.rev, s.assignment, s.env, buildOpts);
+    if (r.buildError) builds.failed++;
+    else if (r.cached) builds.cached++;
+    else builds.done++;
+    hooks.onBuild?.(s.label, r);
+    readies.push(r);
+  }
+  const jobs = makeJobs(store, traces, readies, spec.options).filter((j) => j.ready.identity.kind === 'source' || mine(packagedUnit(j.ready, j.trace)));
   const reuse = { force: spec.force, retryFailed: spec.retryFailed ?? false, interleave: true };
   const todo = jobs.filter((j) => missingRepetitions(store, j, spec.options, reuse) > 0).length;
   hooks.onPlan?.(todo, jobs.length - todo);
   const outcomes = await measure(store, sessionId, jobs, spec.options, reuse, hooks);
   const measured = outcomes.filter((o) => !o.skipped).length;
-  return { outcomes, configurations: jobs.length, skipped: jobs.length - measured, measured, builds };
+  const result: MatrixResult = { outcomes, configurations: jobs.length, skipped: jobs.length - measured, measured, builds };
+  if (spec.shard && owner) {
+    const cost = new Map<string, number>();
+    for (const u of units) cost.set(u.key, (cost.get(u.key) ?? 0) + u.cost);
+    const my = [...owner].filter(([, i]) => i === spec.shard!.index).map(([k]) => k);
+    result.shard = { ...spec.shard, units: owner.size, mine: my.length, cost: my.reduce((n, k) => n + cost.get(k)!, 0), totalCost: [...cost.values()].reduce((a, b) => a + b, 0) };
+  }
+  return result;
 }

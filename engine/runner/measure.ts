@@ -253,11 +253,14 @@ async function measureClaimed(store: Store, sessionId: number, jobs: Job[], opti
       done.add(job);
       return false;
     }
-    if (id === undefined) {
-      id = store.openRun({ ...head(job), status: 'ok', ...(r.series ? { series: r.series } : {}), ...(r.checks ? { checks: { ...r.checks } } : {}), ...(r.allocatorStats ? { allocatorStats: r.allocatorStats } : {}) });
-      runIds.set(job, id);
-    } else if (r.allocatorStats) store.updateRun(id, { allocatorStats: r.allocatorStats });
-    for (const s of r.samples) store.appendSample(id, s);
+    // A run and its first samples are written together: a kill never leaves an ok run without samples (a resume would measure it again beside it).
+    store.db.transaction(() => {
+      if (id === undefined) {
+        id = store.openRun({ ...head(job), status: 'ok', ...(r.series ? { series: r.series } : {}), ...(r.checks ? { checks: { ...r.checks } } : {}), ...(r.allocatorStats ? { allocatorStats: r.allocatorStats } : {}) });
+        runIds.set(job, id);
+      } else if (r.allocatorStats) store.updateRun(id, { allocatorStats: r.allocatorStats });
+      for (const s of r.samples) store.appendSample(id, s);
+    })();
     return true;
   };
   const failedBuild = (job: Job): RunResult => ({ status: 'failed', error: `build failed: ${job.ready.buildError}${job.ready.buildLog ? ` (log: ${job.ready.buildLog})` : ''}`, samples: [] });

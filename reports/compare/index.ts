@@ -10,6 +10,7 @@ import { measured, type Measured, parseSelector, type ReportMetric, type Selecto
 import { type Comparison, compareSamples, mad, median, type Verdict } from '../stats/index.js';
 import type { RunRow, Store } from '../store/index.js';
 import { distinctLabels, rowKey, statusText } from './labels.js';
+import { machinesNote } from './machines.js';
 
 export { type BisectionRow, type BisectionStepRow, listBisections } from './bisections.js';
 export { type CommitOrder, commitOrder } from './git.js';
@@ -49,6 +50,8 @@ export interface CompareRow extends Comparison {
   /** MAD of each side (same unit as the medians). */
   baselineMad: number;
   candidateMad: number;
+  /** Set when the sides come from different machines: what was compared across them. */
+  machines?: string;
   /** `ok`, or what happened to the side's newest run when none of its runs on this trace finished (`crashed: SIGSEGV`, `timeout`, …). */
   baselineStatus: string;
   candidateStatus: string;
@@ -68,6 +71,8 @@ export interface CompareOptions {
   thresholdPct: number;
   /** Bootstrap seed; default 42. */
   seed?: number;
+  /** Compare timings (or instruction counts of different toolchains) measured on different machines. */
+  acrossMachines?: boolean;
 }
 
 /**
@@ -76,7 +81,8 @@ export interface CompareOptions {
  * where a side has no finished run but a failed one gets a row that says
  * what happened (no verdict). A selector that matches several
  * configurations on one trace is a usage error (it names them); so is a
- * selector with no runs, or two with no trace in common.
+ * selector with no runs, or two with no trace in common, and so are sides
+ * from different machines that may not be compared (reports/compare/machines).
  */
 export function compare(store: Store, baseline: string, candidate: string, opts: CompareOptions): CompareRow[] {
   if (!(opts.thresholdPct >= 0)) throw usageError(`threshold '${opts.thresholdPct}' is not a percentage`, 'pass --threshold 2 for ±2%');
@@ -130,11 +136,15 @@ export function compare(store: Store, baseline: string, candidate: string, opts:
   for (const [trace, bm] of b) {
     const cm = c.get(trace);
     if (!cm) continue;
+    const machines = machinesNote(store, bm, cm, opts.metric, opts.acrossMachines ?? false);
     const cmp = compareSamples(bm.values, cm.values, { thresholdPct: opts.thresholdPct, exact: opts.metric === 'instructions', seed: opts.seed ?? 42 });
+    const note = [cmp.note, machines].filter(Boolean).join('; ');
     // Two configurations that read the same stay two: the hash tells them apart.
     const labels = distinctLabels([bm, cm]);
     rows.push({
       ...cmp,
+      ...(note ? { note } : {}),
+      ...(machines ? { machines } : {}),
       trace,
       metric: opts.metric,
       baseline: labels.get(rowKey(bm))!,

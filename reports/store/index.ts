@@ -7,8 +7,10 @@ import { failure, inputError, usageError } from '../../traces/index.js';
 import { canonicalJson, type Configuration, configurationHash, configurationLabel, type Metric, type RunStatus } from '../identity/index.js';
 import { MIGRATIONS } from './schema.js';
 
+import { ensureMachineIdentity } from './machine.js';
 import { type MergeCounts, mergeInto } from './merge.js';
 
+export { type MachineIdentity, machineIdentity, type RunMachine, runMachines, toolchainOf } from './machine.js';
 export type { MergeCounts } from './merge.js';
 
 export interface SampleRecord {
@@ -147,7 +149,8 @@ function machineFacts(): { key: string; hostname: string; cpu: string; cores: nu
   } catch {
     machineId = '';
   }
-  const host = hostname();
+  // ALLOCREPLAY_HOST names the machine where the hostname does not (containers: a Kubernetes pod takes its node's name).
+  const host = process.env.ALLOCREPLAY_HOST || hostname();
   const key = createHash('sha256').update(`${host}\n${cpu}\n${machineId}`).digest('hex').slice(0, 24);
   return { key, hostname: host, cpu, cores: cpus().length, memoryKiB: Math.round(totalmem() / 1024), kernel: release() };
 }
@@ -191,6 +194,7 @@ export function sampleRow(s: Record<string, number | null>): SampleRow {
 export class Store {
   readonly db: Database.Database;
   private machine: number | undefined;
+  private identity: number | undefined;
 
   constructor(
     readonly path: string,
@@ -252,6 +256,12 @@ export class Store {
     return this.machine;
   }
 
+  /** The row of what this process measures with (machine_identities; created on first use). */
+  machineIdentityId(): number {
+    this.identity ??= ensureMachineIdentity(this.db, this.machineId(), machineKey());
+    return this.identity;
+  }
+
   /** One session per CLI invocation. */
   beginSession(argv: string[]): number {
     const r = this.db
@@ -278,10 +288,10 @@ export class Store {
     return Number(
       this.db
         .prepare(
-          `INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, stderr_tail, created)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+          `INSERT INTO runs (uuid, session_id, machine_id, machine_identity_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, stderr_tail, created)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
         )
-        .run(randomUUID(), r.sessionId, this.machineId(), r.traceId, r.configurationId, r.buildId ?? null, r.metric, r.status, r.error ?? null, r.signal ?? null, r.opIndex ?? null, json(r.allocatorStats), json(r.series), json(r.checks), json(r.stderrTail), new Date().toISOString()).lastInsertRowid,
+        .run(randomUUID(), r.sessionId, this.machineId(), this.machineIdentityId(), r.traceId, r.configurationId, r.buildId ?? null, r.metric, r.status, r.error ?? null, r.signal ?? null, r.opIndex ?? null, json(r.allocatorStats), json(r.series), json(r.checks), json(r.stderrTail), new Date().toISOString()).lastInsertRowid,
     );
   }
 

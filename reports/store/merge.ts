@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { usageError } from '../../traces/index.js';
 import type { Store } from './index.js';
 
@@ -21,6 +21,7 @@ export interface MergeCounts {
  */
 export function mergeInto(store: Store, otherPath: string, migrate: (path: string) => void): MergeCounts {
   if (!existsSync(otherPath)) throw usageError(`no database at ${otherPath}`, 'give the path of another allocreplay results.sqlite');
+  if (existsSync(store.path) && realpathSync(otherPath) === realpathSync(store.path)) throw usageError(`${otherPath} is the database being merged into`, 'pass --db with the file to merge into, and the other files as arguments');
   // The other file is brought to this schema first (migrations only add), so columns line up.
   migrate(otherPath);
   const db = store.db;
@@ -33,6 +34,9 @@ export function mergeInto(store: Store, otherPath: string, migrate: (path: strin
       const n = (sql: string): number => db.prepare(sql).run().changes;
       const machines = n(`INSERT OR IGNORE INTO machines (key, hostname, cpu, cores, memory_kib, kernel, first_seen)
         SELECT key, hostname, cpu, cores, memory_kib, kernel, first_seen FROM o.machines`);
+      n(`INSERT OR IGNORE INTO machine_identities (key, machine_id, cpu, cores, kernel, compiler, libc, allocreplay, first_seen)
+        SELECT i.key, (SELECT id FROM main.machines WHERE key = om.key), i.cpu, i.cores, i.kernel, i.compiler, i.libc, i.allocreplay, i.first_seen
+        FROM o.machine_identities i JOIN o.machines om ON om.id = i.machine_id`);
       const traces = n(`INSERT OR IGNORE INTO traces (checksum, name, path, events, producer) SELECT checksum, name, path, events, producer FROM o.traces`);
       const configurations = n(`INSERT OR IGNORE INTO configurations (hash, target, target_kind, revision, flags, env, options, label, identity)
         SELECT hash, target, target_kind, revision, flags, env, options, label, identity FROM o.configurations`);
@@ -43,10 +47,11 @@ export function mergeInto(store: Store, otherPath: string, migrate: (path: strin
         SELECT s.uuid, (SELECT id FROM main.machines WHERE key = om.key), s.argv, s.started FROM o.sessions s JOIN o.machines om ON om.id = s.machine_id`);
       db.exec('CREATE TEMP TABLE IF NOT EXISTS merge_new_runs (uuid TEXT PRIMARY KEY); DELETE FROM merge_new_runs;');
       n('INSERT INTO merge_new_runs SELECT uuid FROM o.runs WHERE uuid NOT IN (SELECT uuid FROM main.runs)');
-      const runs = n(`INSERT INTO runs (uuid, session_id, machine_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, stderr_tail, created)
+      const runs = n(`INSERT INTO runs (uuid, session_id, machine_id, machine_identity_id, trace_id, configuration_id, build_id, metric, status, error, signal, op_index, allocator_stats, series, checks, stderr_tail, created)
         SELECT r.uuid,
           (SELECT id FROM main.sessions WHERE uuid = os.uuid),
           (SELECT id FROM main.machines WHERE key = om.key),
+          (SELECT id FROM main.machine_identities WHERE key = (SELECT key FROM o.machine_identities WHERE id = r.machine_identity_id)),
           (SELECT id FROM main.traces WHERE checksum = ot.checksum),
           (SELECT id FROM main.configurations WHERE hash = oc.hash),
           (SELECT b.id FROM main.builds b JOIN main.machines m ON m.id = b.machine_id JOIN o.builds ob ON ob.key = b.key WHERE ob.id = r.build_id AND m.key = om.key),

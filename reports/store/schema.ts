@@ -164,4 +164,25 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE runs ADD COLUMN stderr_tail TEXT;
 `,
+  /**
+   * v4, machine identities: what every run was measured with (CPU model,
+   * cores, kernel, compiler, libc, allocreplay version), one row per
+   * distinct identity of a machine, so a merged database can tell which
+   * timings and instruction counts may be compared.
+   */
+  `
+  CREATE TABLE machine_identities (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,          -- hash of the machine key and every fact below
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    cpu TEXT NOT NULL,
+    cores INTEGER NOT NULL,
+    kernel TEXT NOT NULL,
+    compiler TEXT NOT NULL,            -- first line of \`cc --version\`, or 'none'
+    libc TEXT NOT NULL,
+    allocreplay TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+  );
+  ALTER TABLE runs ADD COLUMN machine_identity_id INTEGER REFERENCES machine_identities(id);
+`,
 ];

@@ -16,6 +16,7 @@ export default class ReportCheck extends BaseCommand {
     format: Flags.string({ options: ['markdown', 'table', 'json', 'csv'], default: 'markdown', description: 'what to print' }),
     output: Flags.string({ char: 'o', description: 'also write the markdown summary to this file' }),
     json: Flags.boolean({ description: 'print {regression, thresholdPct, rows} as JSON' }),
+    'across-machines': Flags.boolean({ description: 'compare timings from different machines (and instruction counts from different toolchains); rows say so' }),
     repo: Flags.string({ description: 'repository that rev= refs (tags, branches, HEAD~1) are resolved in (default: the source targets of allocreplay.yaml and of the stored runs)' }),
     ...dbFlag,
   };
@@ -27,7 +28,7 @@ export default class ReportCheck extends BaseCommand {
     const store = storeFor(flags.db, true);
     let regression = false;
     try {
-      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric as ReportMetric, thresholdPct });
+      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric as ReportMetric, thresholdPct, acrossMachines: flags['across-machines'] });
       regression = result.regression || result.candidateFailed.length > 0;
       const md = checkSummary(result);
       if (flags.output) emitReport(md, flags.output);

@@ -15,6 +15,7 @@ export default class ReportCompare extends BaseCommand {
     baseline: Flags.string({ description: 'selector: rev= target= session= config= trace= machine= NAME=value (spaces or commas)', required: true }),
     candidate: Flags.string({ description: 'selector for the candidate', required: true }),
     threshold: Flags.string({ description: 'percent: differences within ±P are "no change"', default: '2' }),
+    'across-machines': Flags.boolean({ description: 'compare timings from different machines (and instruction counts from different toolchains); rows say so' }),
     repo: Flags.string({ description: 'repository that rev= refs (tags, branches, HEAD~1) are resolved in (default: the source targets of allocreplay.yaml and of the stored runs)' }),
     ...reportFlags,
   };
@@ -25,7 +26,7 @@ export default class ReportCompare extends BaseCommand {
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric as ReportMetric;
-      const rows = compare(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric, thresholdPct });
+      const rows = compare(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric, thresholdPct, acrossMachines: flags['across-machines'] });
       const format = flags.json ? 'json' : flags.format;
       if (format === 'html') {
         const keep = new Set(rows.flatMap((r) => [r.baselineHash, r.candidateHash]));
