@@ -4,7 +4,7 @@ import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { compileNative, packagePath } from '../../traces/index.js';
-import type { Plan } from '../plan/index.js';
+import { type Plan, SERIES_SAMPLES } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
 import type { Metric, RunStatus } from '../../reports/index.js';
@@ -132,7 +132,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   const statsFile = join(work, 'allocator.stats');
   const instructions = opts.metric === 'instructions';
   const profilePath = join(work, 'callgrind.out');
-  const args = [plan.planPath, '--result-fd', '3', '--mode', opts.mode, '--touch', opts.touch];
+  const args = [plan.planPath, '--result-fd', '3', '--mode', opts.mode, '--touch', opts.touch, '--samples', String(SERIES_SAMPLES)];
   args.push('--repeat', String(instructions ? 1 : opts.repeat), '--warmup', String(instructions ? 0 : opts.warmup));
   // The environment is what the configuration names, and nothing else.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', ALLOCREPLAY_STATS_FILE: statsFile, ...target.env };

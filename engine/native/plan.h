@@ -1,27 +1,30 @@
 /* Replay plan: the flat binary form of a trace that the driver mmaps and runs
  * without parsing. Written by engine/plan/ (TypeScript), read here.
  *
- * Layout (little-endian):
+ * Layout on disk (little-endian):
  *   struct ar_plan_header                       (64 bytes)
  *   struct ar_op ops[nops]                      (24 bytes each, global order)
- *   uint32_t thread_ops[nops]                   (op indices grouped by thread:
- *                                                thread t's ops are
- *                                                thread_ops[thread_start[t] ..
- *                                                thread_start[t+1]) )
- *   uint64_t thread_start[threads + 1]
+ *
+ * The per-thread op lists the threads mode walks (thread t's ops are
+ * thread_ops[thread_start[t] .. thread_start[t+1]), in global order) are not
+ * stored: the loader derives them from the ops into anonymous memory, before
+ * any timing, so the plan on disk and the planner's memory stay at 24 bytes
+ * per op and O(threads).
  *
  * Invariant the loader enforces before anything runs: every object id is
- * < nobjects, every thread index < threads, every op code known, and the
- * thread index lists are a permutation of 0..nops-1 — so a hostile plan can
- * make the driver neither read nor write out of bounds.
+ * < nobjects, every thread index < threads, every op code known — so a
+ * hostile plan can make the driver neither read nor write out of bounds.
+ * engine/plan/layout.ts mirrors these constants; test/engine/plan-layout
+ * compiles a probe against this header and checks that the two agree.
  */
 #ifndef AR_PLAN_H
 #define AR_PLAN_H
 
 #include <stdint.h>
 
-#define AR_PLAN_MAGIC "ARPLAN01"
-#define AR_PLAN_VERSION 1u
+#define AR_PLAN_MAGIC "ARPLAN02"
+#define AR_PLAN_VERSION 2u
+#define AR_PLAN_MAX_THREADS 65536u
 
 enum ar_opcode {
   AR_MALLOC = 1, AR_CALLOC = 2, AR_REALLOC = 3, AR_FREE = 4, AR_MEMALIGN = 5,

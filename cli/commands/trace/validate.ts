@@ -12,7 +12,8 @@ export default class TraceValidate extends BaseCommand {
     const r = validateTrace(args.file);
     // A cut-short trace can be read (up to its last whole chunk) but is not valid.
     if (!r.footer) throw inputError(`${args.file}: trace is cut short (no footer)`, 'record or generate it again; `trace info` reads its whole chunks');
-    const { events, checksum } = r.footer;
+    const { events } = r.footer;
+    const checksum = r.checksum!;
     if (flags.json) return this.printJson({ path: args.file, valid: true, events, checksum });
     this.log(`${args.file}: valid, ${events} events`);
   }
