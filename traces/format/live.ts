@@ -89,7 +89,7 @@ export class LiveTable {
  * Enforces the event rules of format v1 (traces/FORMAT.md, "Events") while
  * events stream past, and keeps the footer's counts. One instance serves the
  * writer (to refuse bad input), the reader (to validate) and statistics.
- * Memory: the live set, plus 8 KiB of per-thread state.
+ * Memory: the live set, plus 64 KiB of per-thread state.
  */
 export class LiveSet {
   /** The id the next successful allocation must take. */
@@ -101,10 +101,8 @@ export class LiveSet {
   threads = 0;
   events = 0;
   readonly table = new LiveTable();
-  /** Threads that have ended (bit per thread index). */
-  private readonly exited = new Uint8Array(MAX_THREADS >> 3);
-  /** Thread that made the object the last event ended (for cross-thread counts); −1 when none. */
-  endedOwner = -1;
+  /** Threads that have ended (1 per thread index). */
+  private readonly exited = new Uint8Array(MAX_THREADS);
 
   constructor(private readonly where: string) {}
 
@@ -127,7 +125,7 @@ export class LiveSet {
 
   /** The slot of a live object an event names; fails when it is unknown or dead. */
   private liveSlot(id: number, op: string): number {
-    if (!Number.isInteger(id) || id < 1 || id >= this.nextId) this.fail(`${op} of object ${id}, which does not exist yet (id out of range)`);
+    if (!(id >= 1 && id < this.nextId)) this.fail(`${op} of object ${id}, which does not exist yet (id out of range)`);
     const slot = this.table.find(id);
     if (slot < 0) this.fail(`${op} of object ${id}, which is already dead (double free)`);
     return slot;
@@ -138,7 +136,6 @@ export class LiveSet {
     const slot = this.liveSlot(id, op);
     this.liveObjects--;
     this.liveBytes -= this.table.sizeAt(slot);
-    this.endedOwner = this.table.ownerAt(slot);
     this.table.removeAt(slot);
   }
 
@@ -157,12 +154,19 @@ export class LiveSet {
    * naming the event when it breaks a rule.
    */
   apply(op: number, thread: number, object: number, size: number, arg: number): void {
-    this.endedOwner = -1;
-    if (!(thread >= 0 && thread < MAX_THREADS && Number.isInteger(thread))) this.fail(`thread index ${thread} is not in 0 … ${MAX_THREADS - 1}`);
+    if (!Number.isInteger(thread) || !Number.isInteger(size) || !Number.isInteger(arg) || !Number.isInteger(object)) {
+      this.fail(`thread ${thread}, object ${object}, size ${size}, argument ${arg}: not all integers`);
+    }
+    this.step(op, thread, object, size, arg);
+  }
+
+  /** apply() for integers (the reader's varints are, by construction). */
+  step(op: number, thread: number, object: number, size: number, arg: number): void {
+    if (!(thread >= 0 && thread < MAX_THREADS)) this.fail(`thread index ${thread} is not in 0 … ${MAX_THREADS - 1}`);
     if (thread >= this.threads) this.threads = thread + 1;
-    else if (this.exited[thread >> 3]! & (1 << (thread & 7))) this.fail(`thread ${thread} has an event after its thread_exit`);
-    if (!(size >= 0 && size <= MAX_VALUE && Number.isInteger(size))) this.fail(`size ${size} is not an integer in 0 … 2^53 − 1`);
-    if (!(arg >= 0 && arg <= MAX_VALUE && Number.isInteger(arg))) this.fail(`argument ${arg} is not an integer in 0 … 2^53 − 1`);
+    else if (this.exited[thread] !== 0) this.fail(`thread ${thread} has an event after its thread_exit`);
+    if (!(size >= 0 && size <= MAX_VALUE)) this.fail(`size ${size} is not an integer in 0 … 2^53 − 1`);
+    if (!(arg >= 0 && arg <= MAX_VALUE)) this.fail(`argument ${arg} is not an integer in 0 … 2^53 − 1`);
     switch (op) {
       case Op.free:
         if (size !== 0 || arg !== 0) this.fail('free with a non-zero size or argument');
@@ -170,7 +174,7 @@ export class LiveSet {
         break;
       case Op.thread_exit:
         if (object !== 0 || size !== 0 || arg !== 0) this.fail('thread_exit with an object, size or argument');
-        this.exited[thread >> 3]! |= 1 << (thread & 7);
+        this.exited[thread] = 1;
         break;
       case Op.realloc:
         // A failed realloc (NULL for a non-zero size) leaves the old object live.

@@ -194,7 +194,7 @@ class StreamReader implements TraceReader {
             if (av !== 0 && arg < 1) throw inputError(`${path}: event ${live.events}: realloc stores distance ${av}, which is not below the next id ${nextId} (id out of range)`, CORRUPT);
           } else arg = av;
         }
-        live.apply(o, th[i]!, object, sz[i]!, arg);
+        live.step(o, th[i]!, object, sz[i]!, arg);
         liveAfter[i] = live.liveBytes;
         out.op[i] = o;
         out.thread[i] = th[i]!;
