@@ -94,7 +94,7 @@ class StreamReader implements TraceReader {
       }
       if (!first) throw inputError(`${path}: not an allocreplay trace (the file ends inside its first value)`, 'pass a .trace.msgpack file written by allocreplay');
       this.header = checkHeader(path, first.value);
-      this.liveAfter = new Float64Array(this.header.chunkEvents);
+      this.liveAfter = new Float64Array(0);
     } catch (e) {
       this.stream.close();
       throw e;
@@ -146,15 +146,23 @@ class StreamReader implements TraceReader {
 
   *chunks(): Generator<EventChunk> {
     this.claim();
-    const { path, header, live, liveAfter } = this;
+    const { path, header, live } = this;
     const names = header.hasTime ? NAMES_TIME : NAMES;
-    const cap = header.chunkEvents;
-    const out = newChunk(cap, header.hasTime);
-    const cols = names.map(() => new Float64Array(cap));
+    // Sized to the largest chunk seen, not the header's claim: small traces stay cheap to open.
+    let cap = 0;
+    let out = newChunk(0, header.hasTime);
+    let cols: Float64Array[] = [];
+    let liveAfter = this.liveAfter;
     let time = 0;
     let ci = 0;
     for (const c of this.rawChunks()) {
       const n = c.events as number;
+      if (n > cap) {
+        cap = n;
+        out = newChunk(cap, header.hasTime);
+        cols = names.map(() => new Float64Array(cap));
+        liveAfter = this.liveAfter = new Float64Array(cap);
+      }
       let opBytes: Uint8Array | undefined;
       names.forEach((name, k) => {
         let raw: Uint8Array;

@@ -83,7 +83,7 @@ export interface RawValue {
 export class ValueStream {
   private readonly fd: number;
   readonly bytes: number;
-  private buf = new Uint8Array(1 << 20);
+  private buf = new Uint8Array(1 << 16);
   private start = 0; // first unconsumed byte in buf
   private end = 0; // bytes of buf holding file data
   private fileOffset = 0; // file offset of buf[0]
