@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, inputError, isAlloc, Op, openTrace, type TraceFooter } from '../../traces/index.js';
+import { cacheDir, claimedFooter, inputError, isAlloc, Op, openTrace, type TraceFooter } from '../../traces/index.js';
 import { evictPlans, touchPlan } from './cache.js';
 import { PLAN_LAYOUT } from './layout.js';
 
@@ -65,29 +65,35 @@ function sameFooter(a: TraceFooter, b: TraceFooter): boolean {
 }
 
 /**
- * The replay plan of a trace. The trace is read once to compute its checksum
- * from the content (never trusting the footer's claim); a cached plan for
- * that checksum and PLAN_VERSION is reused, else the trace is read again,
- * validated event by event, and planned. A trace that fails validation is
+ * The replay plan of a trace, cached by the checksum computed from the
+ * trace's content (never the footer's claim) and PLAN_VERSION. A cached plan
+ * is reused once the content hashes to its key and the footer matches the
+ * one validated when it was made; else the trace is read, validated event by
+ * event, and planned in one pass. A trace that fails validation is
  * never planned. The plan cache is capped (ALLOCREPLAY_CACHE_MAX), least
  * recently used first out.
  */
 export function planFor(tracePath: string): Plan {
-  const head = openTrace(tracePath);
-  head.scan();
-  if (!head.footer) throw inputError(`${tracePath}: trace is cut short (no footer)`, 'replay needs a whole trace; record or generate it again');
-  const checksum = head.checksum!;
-  const planPath = join(cacheDir('plans'), `${checksum}-v${PLAN_VERSION}.plan`);
-  const metaPath = `${planPath}.json`;
-  if (existsSync(planPath)) {
-    const meta = readMeta(metaPath);
+  const dir = cacheDir('plans');
+  const pathOf = (checksum: string): string => join(dir, `${checksum}-v${PLAN_VERSION}.plan`);
+  // Only a hint: when no plan exists under the checksum the footer claims, the trace is planned
+  // straight away (one read); when one does, the content is hashed to see whether it really matches.
+  const claim = claimedFooter(tracePath);
+  if (claim && existsSync(pathOf(claim.checksum))) {
+    const head = openTrace(tracePath);
+    head.scan();
+    if (!head.footer) throw inputError(`${tracePath}: trace is cut short (no footer)`, 'replay needs a whole trace; record or generate it again');
+    const planPath = pathOf(head.checksum!);
+    const meta = readMeta(`${planPath}.json`);
     // Same chunks, same footer: the same trace this plan was made (and validated) from.
-    if (meta && sameFooter(meta.footer, head.footer)) {
+    if (existsSync(planPath) && meta && sameFooter(meta.footer, head.footer)) {
       touchPlan(planPath);
-      return { planPath, checksum, ops: meta.ops, threads: meta.threads, liveBytesAt: meta.liveBytesAt, sampleEvery: meta.sampleEvery };
+      return { planPath, checksum: head.checksum!, ops: meta.ops, threads: meta.threads, liveBytesAt: meta.liveBytesAt, sampleEvery: meta.sampleEvery };
     }
   }
-  const meta = buildPlan(tracePath, planPath, checksum);
+  const { meta, checksum } = buildPlan(tracePath, pathOf);
+  const planPath = pathOf(checksum);
+  const metaPath = `${planPath}.json`;
   writeFileSync(`${metaPath}.tmp${process.pid}`, JSON.stringify(meta));
   renameSync(`${metaPath}.tmp${process.pid}`, metaPath);
   evictPlans(planPath);
@@ -100,10 +106,12 @@ export function planFor(tracePath: string): Plan {
  * each op go to a scratch file so the series can be read at the driver's
  * sample points once the op count is known.
  */
-function buildPlan(tracePath: string, planPath: string, checksum: string): PlanMeta {
+function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { meta: PlanMeta; checksum: string } {
   const reader = openTrace(tracePath);
-  const tmp = `${planPath}.tmp${process.pid}`;
-  const liveTmp = `${planPath}.live${process.pid}`;
+  // Named once the checksum is known (after the last chunk); scratch names until then.
+  const scratch = join(cacheDir('plans'), `new-${process.pid}-${Date.now()}`);
+  const tmp = `${scratch}.tmp${process.pid}`;
+  const liveTmp = `${scratch}.live${process.pid}`;
   const fd = openSync(tmp, 'w');
   const liveFd = openSync(liveTmp, 'w+');
   try {
@@ -142,7 +150,6 @@ function buildPlan(tracePath: string, planPath: string, checksum: string): PlanM
       n += k;
     }
     if (!reader.footer) throw inputError(`${tracePath}: trace is cut short (no footer)`, 'replay needs a whole trace; record or generate it again');
-    if (reader.checksum !== checksum) throw inputError(`${tracePath}: the trace changed while it was being planned`, 'replay it again once it is written');
     const threads = Math.max(1, reader.live.threads);
     const header = Buffer.alloc(H.bytes);
     header.write(PLAN_LAYOUT.magic, 0, 'latin1');
@@ -161,8 +168,9 @@ function buildPlan(tracePath: string, planPath: string, checksum: string): PlanM
       readSync(liveFd, new Uint8Array(one.buffer), 0, 8, i * 8);
       liveBytesAt.push(one[0]!);
     }
-    renameSync(tmp, planPath);
-    return { ops: n, threads: reader.live.threads, liveBytesAt, sampleEvery, footer: reader.footer };
+    const checksum = reader.checksum!;
+    renameSync(tmp, pathOf(checksum));
+    return { meta: { ops: n, threads: reader.live.threads, liveBytesAt, sampleEvery, footer: reader.footer }, checksum };
   } finally {
     try {
       closeSync(fd);

@@ -112,9 +112,7 @@ export class LiveSet {
 
   /** A successful allocation of `bytes` bytes creates object `id`. */
   private create(id: number, bytes: number, thread: number): void {
-    if (id !== this.nextId) this.fail(`allocation creates object ${id}, expected ${this.nextId} (ids are dense, in allocation order)`);
-    if (id > MAX_OBJECT_ID) this.fail(`object ${id} is beyond the ${MAX_OBJECT_ID} objects a trace may make`);
-    if (bytes > MAX_VALUE) this.fail(`allocation of ${bytes} bytes is larger than 2^53 − 1`);
+    if (id !== this.nextId || id > MAX_OBJECT_ID || bytes > MAX_VALUE) this.badCreate(id, bytes);
     this.nextId++;
     this.table.set(id, bytes, thread);
     this.liveObjects++;
@@ -123,12 +121,22 @@ export class LiveSet {
     if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
   }
 
+  private badCreate(id: number, bytes: number): never {
+    if (id !== this.nextId) this.fail(`allocation creates object ${id}, expected ${this.nextId} (ids are dense, in allocation order)`);
+    if (id > MAX_OBJECT_ID) this.fail(`object ${id} is beyond the ${MAX_OBJECT_ID} objects a trace may make`);
+    this.fail(`allocation of ${bytes} bytes is larger than 2^53 − 1`);
+  }
+
   /** The slot of a live object an event names; fails when it is unknown or dead. */
   private liveSlot(id: number, op: string): number {
-    if (!(id >= 1 && id < this.nextId)) this.fail(`${op} of object ${id}, which does not exist yet (id out of range)`);
-    const slot = this.table.find(id);
-    if (slot < 0) this.fail(`${op} of object ${id}, which is already dead (double free)`);
+    const slot = id >= 1 && id < this.nextId ? this.table.find(id) : -1;
+    if (slot < 0) this.badEnd(id, op);
     return slot;
+  }
+
+  private badEnd(id: number, op: string): never {
+    if (!(id >= 1 && id < this.nextId)) this.fail(`${op} of object ${id}, which does not exist yet (id out of range)`);
+    this.fail(`${op} of object ${id}, which is already dead (double free)`);
   }
 
   /** Ends object `id`. */
@@ -162,11 +170,25 @@ export class LiveSet {
 
   /** apply() for integers (the reader's varints are, by construction). */
   step(op: number, thread: number, object: number, size: number, arg: number): void {
-    if (!(thread >= 0 && thread < MAX_THREADS)) this.fail(`thread index ${thread} is not in 0 … ${MAX_THREADS - 1}`);
+    if (!(thread >= 0 && thread < MAX_THREADS && size >= 0 && size <= MAX_VALUE && arg >= 0 && arg <= MAX_VALUE)) this.badValues(thread, size, arg);
     if (thread >= this.threads) this.threads = thread + 1;
     else if (this.exited[thread] !== 0) this.fail(`thread ${thread} has an event after its thread_exit`);
+    if (op === Op.malloc && arg === 0) {
+      if (object !== 0) this.create(object, size, thread);
+    } else if (op === Op.free && object !== 0 && size === 0 && arg === 0) {
+      this.end(object, 'free');
+    } else this.other(op, thread, object, size, arg);
+    this.events++;
+  }
+
+  private badValues(thread: number, size: number, arg: number): never {
+    if (!(thread >= 0 && thread < MAX_THREADS)) this.fail(`thread index ${thread} is not in 0 … ${MAX_THREADS - 1}`);
     if (!(size >= 0 && size <= MAX_VALUE)) this.fail(`size ${size} is not an integer in 0 … 2^53 − 1`);
-    if (!(arg >= 0 && arg <= MAX_VALUE)) this.fail(`argument ${arg} is not an integer in 0 … 2^53 − 1`);
+    this.fail(`argument ${arg} is not an integer in 0 … 2^53 − 1`);
+  }
+
+  /** Every op but the common malloc and free. */
+  private other(op: number, thread: number, object: number, size: number, arg: number): void {
     switch (op) {
       case Op.free:
         if (size !== 0 || arg !== 0) this.fail('free with a non-zero size or argument');
@@ -204,6 +226,5 @@ export class LiveSet {
       default:
         this.fail(`unknown op code ${op}`);
     }
-    this.events++;
   }
 }

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { Unpackr } from 'msgpackr';
 import { inflateSync } from 'node:zlib';
 import { inputError } from '../errors.js';
 import { type EventChunk, newChunk, Op, type TraceEvent } from '../model.js';
 import { checkChunkKeys, checkFooter, checkHeader, isMap } from './checks.js';
 import { LiveSet } from './live.js';
 import type { TraceFooter, TraceHeader } from './spec.js';
-import { ValueStream } from './stream.js';
+import { measureValue, ValueStream } from './stream.js';
+
+const hintUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
 const CORRUPT = 'the file is corrupt; record or generate it again';
 
@@ -44,8 +48,14 @@ const NAMES = ['op', 'thread', 'object', 'size', 'arg'] as const;
 
 /** Decodes `n` unsigned LEB128 values (≤ 8 bytes, < 2^53 by the caller's check) into `out`; false when the bytes do not hold exactly n. */
 function uvarints(b: Uint8Array, n: number, out: Float64Array): boolean {
-  let p = 0;
   const len = b.length;
+  // One byte per value (no continuation bits anywhere): a plain widening copy.
+  if (len === n) {
+    out.set(b);
+    for (let i = 0; i < n; i++) if (b[i]! >= 0x80) return false;
+    return true;
+  }
+  let p = 0;
   for (let i = 0; i < n; i++) {
     if (p >= len) return false;
     let byte = b[p++]!;
@@ -53,20 +63,40 @@ function uvarints(b: Uint8Array, n: number, out: Float64Array): boolean {
       out[i] = byte;
       continue;
     }
+    // Up to 4 bytes (< 2^28) in int32 arithmetic; beyond, in float64 (exact below 2^53).
     let v = byte & 0x7f;
-    let mul = 0x80;
-    let k = 1;
+    let shift = 7;
     for (;;) {
-      if (p >= len || k === 8) return false;
+      if (p >= len) return false;
       byte = b[p++]!;
-      v += (byte & 0x7f) * mul;
-      k++;
-      if (byte < 0x80) break;
-      mul *= 0x80;
+      if (shift < 28) {
+        v |= (byte & 0x7f) << shift;
+        shift += 7;
+        if (byte < 0x80) break;
+        continue;
+      }
+      let f = v + (byte & 0x7f) * 2 ** shift;
+      let k = shift / 7 + 1;
+      while (byte >= 0x80) {
+        if (p >= len || k === 8) return false;
+        byte = b[p++]!;
+        f += (byte & 0x7f) * 2 ** (7 * k);
+        k++;
+      }
+      v = f;
+      break;
     }
     out[i] = v;
   }
   return p === len;
+}
+
+function badDistance(path: string, event: number, op: string, d: number, nextId: number): never {
+  throw inputError(`${path}: event ${event}: ${op} stores distance ${d}, which is not below the next id ${nextId} (id out of range)`, CORRUPT);
+}
+
+function badObject(path: string, event: number, ov: number): never {
+  throw inputError(`${path}: event ${event}: allocation stores object ${ov} (only 0, made, or 1, failed, are allowed)`, CORRUPT);
 }
 
 class StreamReader implements TraceReader {
@@ -161,54 +191,56 @@ class StreamReader implements TraceReader {
         cap = n;
         out = newChunk(cap, header.hasTime);
         cols = names.map(() => new Float64Array(cap));
+        // Sizes and args are decoded straight into the chunk handed out (args of reallocs then rewritten in place).
+        cols[3] = out.size;
+        cols[4] = out.arg;
         liveAfter = this.liveAfter = new Float64Array(cap);
       }
-      let opBytes: Uint8Array | undefined;
-      names.forEach((name, k) => {
+      let ops: Uint8Array | undefined;
+      for (let k = 0; k < names.length; k++) {
+        const name = names[k]!;
         let raw: Uint8Array;
         try {
-          raw = inflateSync(c[name] as Uint8Array, { maxOutputLength: name === 'op' ? n : n * 8 + 1 });
+          raw = inflateSync(c[name] as Uint8Array, { maxOutputLength: k === 0 ? n : n * 8 + 1 });
         } catch {
           throw inputError(`${path}: chunk ${ci} column '${name}' does not decompress to at most ${n} values (corrupt data)`, CORRUPT);
         }
-        if (name === 'op') {
+        if (k === 0) {
           if (raw.length !== n) throw inputError(`${path}: chunk ${ci} column 'op' holds ${raw.length} values for ${n} events`, CORRUPT);
-          opBytes = raw;
+          ops = raw;
         } else if (!uvarints(raw, n, cols[k]!)) {
           throw inputError(`${path}: chunk ${ci} column '${name}' does not hold exactly ${n} varints of at most 8 bytes`, CORRUPT);
         }
-      });
-      const ops = opBytes!;
-      const th = cols[1]!, ob = cols[2]!, sz = cols[3]!, ar = cols[4]!, tm = header.hasTime ? cols[5]! : undefined;
+      }
+      const th = cols[1]!, ob = cols[2]!, sz = out.size, ar = out.arg, tm = header.hasTime ? cols[5]! : undefined;
+      const outOp = out.op, outThread = out.thread, outObject = out.object;
+      outOp.set(ops!);
       for (let i = 0; i < n; i++) {
-        const o = ops[i]!;
+        const o = ops![i]!;
         const nextId = live.nextId;
         const ov = ob[i]!;
-        const av = ar[i]!;
         let object: number;
-        let arg: number;
         if (o === Op.free) {
           object = ov === 0 ? 0 : nextId - ov;
-          if (ov !== 0 && object < 1) throw inputError(`${path}: event ${live.events}: free stores distance ${ov}, which is not below the next id ${nextId} (id out of range)`, CORRUPT);
-          arg = av;
+          if (ov !== 0 && ov >= nextId) badDistance(path, live.events, 'free', ov, nextId);
         } else if (o === Op.thread_exit) {
           object = ov;
-          arg = av;
         } else {
-          if (ov > 1) throw inputError(`${path}: event ${live.events}: allocation stores object ${ov} (only 0, made, or 1, failed, are allowed)`, CORRUPT);
+          if (ov > 1) badObject(path, live.events, ov);
           object = ov === 0 ? nextId : 0;
           if (o === Op.realloc) {
-            arg = av === 0 ? 0 : nextId - av;
-            if (av !== 0 && arg < 1) throw inputError(`${path}: event ${live.events}: realloc stores distance ${av}, which is not below the next id ${nextId} (id out of range)`, CORRUPT);
-          } else arg = av;
+            const av = ar[i]!;
+            if (av !== 0) {
+              if (av >= nextId) badDistance(path, live.events, 'realloc', av, nextId);
+              ar[i] = nextId - av;
+            }
+          }
         }
-        live.step(o, th[i]!, object, sz[i]!, arg);
+        const t = th[i]!;
+        live.step(o, t, object, sz[i]!, ar[i]!);
         liveAfter[i] = live.liveBytes;
-        out.op[i] = o;
-        out.thread[i] = th[i]!;
-        out.object[i] = object;
-        out.size[i] = sz[i]!;
-        out.arg[i] = arg;
+        outThread[i] = t;
+        outObject[i] = object;
         if (tm) {
           const z = tm[i]!;
           time += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
@@ -245,6 +277,36 @@ class StreamReader implements TraceReader {
  */
 export function openTrace(path: string): TraceReader {
   return new StreamReader(path);
+}
+
+/**
+ * The footer a trace's last bytes claim to be, unchecked, or undefined. Only
+ * a hint (to look for a cached plan before reading the whole trace): a
+ * trace's identity is always the checksum computed from its chunks.
+ */
+export function claimedFooter(path: string): TraceFooter | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const tail = new Uint8Array(Math.min(size, 512));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    for (let k = 0; k < tail.length; k++) {
+      if ((tail[k]! & 0xf0) !== 0x80 && tail[k] !== 0xde) continue; // a footer is a map
+      if (measureValue(tail, k, tail.length) !== tail.length) continue;
+      try {
+        const v = hintUnpackr.unpack(tail.subarray(k));
+        if (isMap(v) && v.footer === true) return checkFooter(path, v);
+      } catch {
+        // not a footer here; try the next offset
+      }
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Every event of a (small) trace as objects; for tests and small tools. */
