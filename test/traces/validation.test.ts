@@ -138,3 +138,15 @@ describe('cut-short traces', () => {
     expect(r.stderr).not.toMatch(/internal error/);
   });
 });
+
+describe('thread ids reused after thread_exit', () => {
+  it('an imported dump whose thread id comes back after thread_done gets a new thread index, and validates', async () => {
+    const { importAosp } = await import('../../traces/index.js');
+    const dump = join(dir, 'reuse.txt');
+    writeFileSync(dump, ['100: malloc 0x10 8', '100: thread_done 0x0', '200: free 0x10', '100: malloc 0x20 16', '100: free 0x20', ''].join('\n'));
+    const out = join(dir, 'reuse.trace.msgpack');
+    importAosp(dump, out, {});
+    const r = validateTrace(out);
+    expect(r.footer).toMatchObject({ events: 5, threads: 3 });
+  });
+});
