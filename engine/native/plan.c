@@ -32,16 +32,46 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
   if (h->version != AR_PLAN_VERSION) return fail(err, errlen, "unsupported plan version", h->version);
   if (h->threads == 0 || h->threads > AR_PLAN_MAX_THREADS) return fail(err, errlen, "bad thread count", h->threads);
   if (h->nops > (1ull << 32) || h->nobjects > (1ull << 32)) return fail(err, errlen, "plan counts out of range", h->nops);
+  if (h->nwide > 2 * h->nops) return fail(err, errlen, "plan counts out of range", h->nwide);
   /* Sizes computed in 64 bits cannot overflow with the bounds above. */
-  uint64_t need = sizeof *h + h->nops * sizeof(struct ar_op);
+  uint64_t recs_end = sizeof *h + h->nops * sizeof(struct ar_plan_rec);
+  uint64_t wide_at = (recs_end + 7) & ~7ull;
+  uint64_t need = wide_at + h->nwide * sizeof(uint64_t);
   if (need != len || h->file_bytes != len) return fail(err, errlen, "plan size does not match its header", len);
 
-  const struct ar_op *ops = (const void *)(h + 1);
+  /* Expand the records into fixed-width ops, and make room for the thread lists, all before timing. */
   uint64_t list_bytes = h->nops * sizeof(uint32_t) + ((uint64_t)h->threads + 1) * sizeof(uint64_t);
-  void *lists = mmap(NULL, list_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (lists == MAP_FAILED) return fail(err, errlen, "cannot map the thread op lists", list_bytes);
-  uint64_t *tstart = lists;
+  uint64_t ops_bytes = h->nops * sizeof(struct ar_op);
+  void *mem = mmap(NULL, ops_bytes + list_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (mem == MAP_FAILED) return fail(err, errlen, "cannot map the plan's ops", ops_bytes + list_bytes);
+  struct ar_op *ops = mem;
+  uint64_t *tstart = (void *)((char *)mem + ops_bytes);
   uint32_t *tops = (void *)(tstart + h->threads + 1);
+  const struct ar_plan_rec *recs = (const void *)(h + 1);
+  const uint64_t *wide = (const void *)((const char *)map + wide_at);
+  uint64_t w = 0;
+  for (uint64_t i = 0; i < h->nops; i++) {
+    const struct ar_plan_rec *r = &recs[i];
+    struct ar_op *o = &ops[i];
+    o->op = r->op;
+    o->thread = r->thread;
+    o->obj = r->obj;
+    if (r->aux & AR_REC_WIDE_SIZE) {
+      if (w >= h->nwide) return fail(err, errlen, "wide values run out", i);
+      o->size = wide[w++];
+    } else {
+      o->size = r->size;
+    }
+    if (r->op == AR_CALLOC || r->op == AR_REALLOC) {
+      if (w >= h->nwide) return fail(err, errlen, "wide values run out", i);
+      o->arg = wide[w++];
+    } else if (r->op == AR_MEMALIGN || r->op == AR_POSIX_MEMALIGN || r->op == AR_ALIGNED_ALLOC) {
+      o->arg = 1ull << (r->aux & AR_REC_ALIGN_MASK);
+    } else {
+      o->arg = 0;
+    }
+  }
+  if (w != h->nwide) return fail(err, errlen, "wide values left over", w);
   for (uint64_t i = 0; i < h->nops; i++) {
     const struct ar_op *o = &ops[i];
     if (o->op < AR_MALLOC || o->op > AR_THREAD_EXIT) return fail(err, errlen, "unknown op code", i);
@@ -58,12 +88,13 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
   for (uint64_t i = 0; i < h->nops; i++) tops[tstart[ops[i].thread]++] = (uint32_t)i;
   for (uint32_t t = h->threads; t > 0; t--) tstart[t] = tstart[t - 1];
   tstart[0] = 0;
-  plan->h = h;
+  plan->h = NULL; /* the file is unmapped once expanded */
   plan->ops = ops;
   plan->thread_ops = tops;
   plan->thread_start = tstart;
   plan->nops = h->nops;
   plan->nobjects = h->nobjects;
   plan->threads = h->threads;
+  munmap(map, len);
   return NULL;
 }

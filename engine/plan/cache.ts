@@ -41,7 +41,7 @@ function entries(): Entry[] {
     } catch {
       continue; // removed by another process meanwhile
     }
-    if (/\.(tmp|live)\d+$/.test(name)) {
+    if (/\.(tmp|live|wide)\d+$/.test(name)) {
       if (now - st.mtimeMs > STALE_MS) rmSync(path, { force: true });
       continue;
     }

@@ -9,8 +9,8 @@ export const PLAN_VERSION = PLAN_LAYOUT.version;
 /** Points of the live-bytes-vs-RSS series; passed to the driver as `--samples`. */
 export const SERIES_SAMPLES = 100;
 
-const { header: H, op: O } = PLAN_LAYOUT;
-const WORDS = O.bytes / 4;
+const { header: H, rec: R } = PLAN_LAYOUT;
+const R_WORDS = R.bytes / 4;
 
 /** A plan on disk, ready for the driver. */
 export interface Plan {
@@ -100,11 +100,20 @@ export function planFor(tracePath: string): Plan {
   return { planPath, checksum, ops: meta.ops, threads: meta.threads, liveBytesAt: meta.liveBytesAt, sampleEvery: meta.sampleEvery };
 }
 
+/** Writes all of `b` at `at`; returns the bytes written. */
+function writeAll(fd: number, b: Uint8Array, len: number, at: number): number {
+  let done = 0;
+  while (done < len) done += writeSync(fd, b, done, len - done, at + done);
+  return len;
+}
+
 /**
- * Streams the trace into the plan file: ops are written a chunk at a time,
- * the header last. Memory: one chunk and the live set. The live bytes after
- * each op go to a scratch file so the series can be read at the driver's
- * sample points once the op count is known.
+ * Streams the trace into the plan file: 12-byte records a chunk at a time,
+ * values too wide for a record (sizes ≥ 2^32, calloc's nmemb, realloc's old
+ * id) to a scratch file appended at the end, the header last. Memory: one
+ * chunk and the live set. The live bytes after each op go to another scratch
+ * file so the series can be read at the driver's sample points once the op
+ * count is known.
  */
 function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { meta: PlanMeta; checksum: string } {
   const reader = openTrace(tracePath);
@@ -112,20 +121,28 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { m
   const scratch = join(cacheDir('plans'), `new-${process.pid}-${Date.now()}`);
   const tmp = `${scratch}.tmp${process.pid}`;
   const liveTmp = `${scratch}.live${process.pid}`;
+  const wideTmp = `${scratch}.wide${process.pid}`;
   const fd = openSync(tmp, 'w');
   const liveFd = openSync(liveTmp, 'w+');
+  const wideFd = openSync(wideTmp, 'w+');
+  let closed = false;
   try {
-    writeSync(fd, new Uint8Array(H.bytes), 0, H.bytes, 0);
     const cap = reader.header.chunkEvents;
-    const words = new Uint32Array(cap * WORDS);
+    const words = new Uint32Array(cap * R_WORDS);
     const bytes = new Uint8Array(words.buffer);
+    const wide = new Uint32Array(cap * 4);
+    const wideBytes = new Uint8Array(wide.buffer);
     const live = new Float64Array(cap);
+    const liveBytes = new Uint8Array(live.buffer);
     let n = 0;
+    let nwide = 0;
     let at = H.bytes;
+    let wideAt = 0;
     for (const c of reader.chunks()) {
       const { op, thread, object, size, arg } = c;
       const after = reader.liveAfter;
       let k = 0;
+      let x = 0;
       for (let i = 0; i < c.length; i++) {
         const o = op[i]!;
         const obj = object[i]!;
@@ -134,22 +151,42 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { m
         // failure path the allocator under test may not share. Same for a
         // failed realloc (NULL for a non-zero size: the old block lives on).
         if (obj === 0 && isAlloc(o) && !(o === Op.realloc && sz === 0)) continue;
-        const a = arg[i]!;
-        const w = k * WORDS;
-        words[w] = o | (thread[i]! << 16);
+        let aux = 0;
+        const w = k * R_WORDS;
+        if (sz > 0xffffffff) {
+          aux = R.wideSize;
+          wide[x++] = sz >>> 0;
+          wide[x++] = Math.floor(sz / 4294967296);
+          words[w + 2] = 0;
+        } else words[w + 2] = sz;
+        if (o === Op.calloc || o === Op.realloc) {
+          const a = arg[i]!;
+          wide[x++] = a >>> 0;
+          wide[x++] = Math.floor(a / 4294967296);
+        } else if (o === Op.memalign || o === Op.posix_memalign || o === Op.aligned_alloc) {
+          aux |= Math.log2(arg[i]!); // a power of two: the reader has checked
+        }
+        words[w] = o | (aux << 8) | (thread[i]! << 16);
         words[w + 1] = obj;
-        words[w + 2] = sz >>> 0;
-        words[w + 3] = Math.floor(sz / 4294967296);
-        words[w + 4] = a >>> 0;
-        words[w + 5] = Math.floor(a / 4294967296);
         live[k] = after[i]!;
         k++;
       }
-      at += writeSync(fd, bytes, 0, k * O.bytes, at);
-      writeSync(liveFd, new Uint8Array(live.buffer, 0, k * 8));
+      at += writeAll(fd, bytes, k * R.bytes, at);
+      wideAt += writeAll(wideFd, wideBytes, x * 4, wideAt);
+      writeAll(liveFd, liveBytes, k * 8, n * 8);
       n += k;
+      nwide += x / 2;
     }
     if (!reader.footer) throw inputError(`${tracePath}: trace is cut short (no footer)`, 'replay needs a whole trace; record or generate it again');
+    // Padding to 8 bytes, then the wide values.
+    const pad = (8 - (at % 8)) % 8;
+    at += writeAll(fd, new Uint8Array(pad), pad, at);
+    const block = new Uint8Array(1 << 20);
+    for (let off = 0; off < wideAt; ) {
+      const got = readSync(wideFd, block, 0, Math.min(block.length, wideAt - off), off);
+      at += writeAll(fd, block, got, at);
+      off += got;
+    }
     const threads = Math.max(1, reader.live.threads);
     const header = Buffer.alloc(H.bytes);
     header.write(PLAN_LAYOUT.magic, 0, 'latin1');
@@ -158,8 +195,10 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { m
     header.writeBigUInt64LE(BigInt(n), H.nops);
     header.writeBigUInt64LE(BigInt(reader.live.nextId), H.nobjects);
     header.writeBigUInt64LE(BigInt(at), H.fileBytes);
-    writeSync(fd, header, 0, H.bytes, 0);
+    header.writeBigUInt64LE(BigInt(nwide), H.nwide);
+    writeAll(fd, header, H.bytes, 0);
     closeSync(fd);
+    closed = true;
     // Mirrors the driver: samples after ops every, 2·every, … (engine/native/replay.c).
     const sampleEvery = Math.floor(n / SERIES_SAMPLES) + 1;
     const liveBytesAt: number[] = [];
@@ -172,13 +211,9 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { m
     renameSync(tmp, pathOf(checksum));
     return { meta: { ops: n, threads: reader.live.threads, liveBytesAt, sampleEvery, footer: reader.footer }, checksum };
   } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed on success
-    }
+    if (!closed) closeSync(fd);
     closeSync(liveFd);
-    rmSync(liveTmp, { force: true });
-    rmSync(tmp, { force: true });
+    closeSync(wideFd);
+    for (const f of [liveTmp, wideTmp, tmp]) rmSync(f, { force: true });
   }
 }

@@ -38,11 +38,12 @@ describe('plan layout', () => {
       version: String(L.version),
       maxThreads: String(L.maxThreads),
       ...Object.fromEntries(Object.entries(L.header).map(([k, v]) => [`header.${k}`, String(v)])),
+      ...Object.fromEntries(Object.entries(L.rec).map(([k, v]) => [`rec.${k}`, String(v)])),
       ...Object.fromEntries(Object.entries(L.op).map(([k, v]) => [`op.${k}`, String(v)])),
-      // What the planner writes into each field must fit: 64-bit sizes, 16-bit threads, 32-bit ids.
-      'op.sizeBits': '64',
-      'op.threadBits': '16',
-      'op.objBits': '32',
+      // What the planner writes into each record field must fit: 32-bit sizes (wider ones go to wide[]), 16-bit threads, 32-bit ids.
+      'rec.sizeBits': '32',
+      'rec.threadBits': '16',
+      'rec.objBits': '32',
     };
     expect(c).toEqual(ts);
   });

@@ -24,9 +24,9 @@ export interface TraceInfo {
   warnings: string[];
 }
 
-function bucket(size: number): string {
-  if (size === 0) return '0';
-  return `2^${Math.ceil(Math.log2(size))}`;
+/** Power-of-two bucket of a size: k such that the size is in [2^(k-1)+1, 2^k]; −1 for size 0. */
+function bucket(size: number): number {
+  return size === 0 ? -1 : Math.ceil(Math.log2(size));
 }
 
 /** Points the live-bytes series keeps at most; it halves its resolution when full. */
@@ -36,7 +36,8 @@ const SERIES_POINTS = 120;
 export function traceInfo(path: string): TraceInfo {
   const r = openTrace(path);
   const counts = new Float64Array(OP_NAMES.length + 1);
-  const hist = new Map<string, number>();
+  // Index k + 1 counts bucket k (index 0: size 0); sizes are below 2^53.
+  const hist = new Float64Array(56);
   // Who made each live object, and its bytes: for cross-thread frees and the live-bytes series.
   const owners = new LiveTable();
   let liveBytes = 0;
@@ -64,8 +65,7 @@ export function traceInfo(path: string): TraceInfo {
         if (obj === 0) nullFrees++;
         else end(obj, th);
       } else if (op !== Op.thread_exit) {
-        const key = bucket(size);
-        hist.set(key, (hist.get(key) ?? 0) + 1);
+        hist[bucket(size) + 1]!++;
         if (obj === 0) failed++;
         // The reader has checked the rules: a realloc that made nothing for a non-zero size left its object live.
         if (op === Op.realloc && arg !== 0 && (obj !== 0 || size === 0)) end(arg, th);
@@ -88,8 +88,9 @@ export function traceInfo(path: string): TraceInfo {
   const byOp: Partial<Record<OpName, number>> = {};
   for (let k = 1; k <= OP_NAMES.length; k++) if (counts[k]) byOp[OP_NAMES[k - 1]!] = counts[k]!;
   const sizeHistogram: Record<string, number> = {};
-  const order = (k: string): number => (k === '0' ? -1 : Number(k.slice(2)));
-  for (const k of [...hist.keys()].sort((a, b) => order(a) - order(b))) sizeHistogram[k] = hist.get(k)!;
+  hist.forEach((count, i) => {
+    if (count) sizeHistogram[i === 0 ? '0' : `2^${i - 1}`] = count;
+  });
   return {
     path,
     producer: r.header.producer,

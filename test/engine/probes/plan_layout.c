@@ -15,14 +15,23 @@ int main(void) {
   printf("header.nops %zu\n", offsetof(struct ar_plan_header, nops));
   printf("header.nobjects %zu\n", offsetof(struct ar_plan_header, nobjects));
   printf("header.fileBytes %zu\n", offsetof(struct ar_plan_header, file_bytes));
+  printf("header.nwide %zu\n", offsetof(struct ar_plan_header, nwide));
+  printf("rec.bytes %zu\n", sizeof(struct ar_plan_rec));
+  printf("rec.op %zu\n", offsetof(struct ar_plan_rec, op));
+  printf("rec.aux %zu\n", offsetof(struct ar_plan_rec, aux));
+  printf("rec.thread %zu\n", offsetof(struct ar_plan_rec, thread));
+  printf("rec.obj %zu\n", offsetof(struct ar_plan_rec, obj));
+  printf("rec.size %zu\n", offsetof(struct ar_plan_rec, size));
+  printf("rec.wideSize %u\n", AR_REC_WIDE_SIZE);
+  printf("rec.alignMask %u\n", AR_REC_ALIGN_MASK);
   printf("op.bytes %zu\n", sizeof(struct ar_op));
   printf("op.op %zu\n", offsetof(struct ar_op, op));
   printf("op.thread %zu\n", offsetof(struct ar_op, thread));
   printf("op.obj %zu\n", offsetof(struct ar_op, obj));
   printf("op.size %zu\n", offsetof(struct ar_op, size));
   printf("op.arg %zu\n", offsetof(struct ar_op, arg));
-  printf("op.sizeBits %zu\n", sizeof(((struct ar_op *)0)->size) * 8);
-  printf("op.threadBits %zu\n", sizeof(((struct ar_op *)0)->thread) * 8);
-  printf("op.objBits %zu\n", sizeof(((struct ar_op *)0)->obj) * 8);
+  printf("rec.sizeBits %zu\n", sizeof(((struct ar_plan_rec *)0)->size) * 8);
+  printf("rec.threadBits %zu\n", sizeof(((struct ar_plan_rec *)0)->thread) * 8);
+  printf("rec.objBits %zu\n", sizeof(((struct ar_plan_rec *)0)->obj) * 8);
   return 0;
 }
