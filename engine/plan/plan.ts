@@ -91,7 +91,9 @@ export function planFor(tracePath: string): Plan {
       return { planPath, checksum: head.checksum!, ops: meta.ops, threads: meta.threads, liveBytesAt: meta.liveBytesAt, sampleEvery: meta.sampleEvery };
     }
   }
-  const { meta, checksum } = buildPlan(tracePath, pathOf);
+  // Most traces have no failed allocations: then the op count is the footer's event count, known
+  // before reading, and the series' sample points too. Else a second pass keeps every op's live bytes.
+  const { meta, checksum } = buildPlan(tracePath, pathOf, claim?.events) ?? buildPlan(tracePath, pathOf, undefined)!;
   const planPath = pathOf(checksum);
   const metaPath = `${planPath}.json`;
   writeFileSync(`${metaPath}.tmp${process.pid}`, JSON.stringify(meta));
@@ -111,11 +113,12 @@ function writeAll(fd: number, b: Uint8Array, len: number, at: number): number {
  * Streams the trace into the plan file: 12-byte records a chunk at a time,
  * values too wide for a record (sizes ≥ 2^32, calloc's nmemb, realloc's old
  * id) to a scratch file appended at the end, the header last. Memory: one
- * chunk and the live set. The live bytes after each op go to another scratch
- * file so the series can be read at the driver's sample points once the op
- * count is known.
+ * chunk and the live set. With `expectOps` (the op count, when no event is
+ * left out), the live bytes are kept at the driver's sample points only, and
+ * undefined is returned if the count turns out different; without it, the
+ * live bytes after every op go to a scratch file read once the count is known.
  */
-function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { meta: PlanMeta; checksum: string } {
+function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expectOps: number | undefined): { meta: PlanMeta; checksum: string } | undefined {
   const reader = openTrace(tracePath);
   // Named once the checksum is known (after the last chunk); scratch names until then.
   const scratch = join(cacheDir('plans'), `new-${process.pid}-${Date.now()}`);
@@ -123,7 +126,9 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { m
   const liveTmp = `${scratch}.live${process.pid}`;
   const wideTmp = `${scratch}.wide${process.pid}`;
   const fd = openSync(tmp, 'w');
-  const liveFd = openSync(liveTmp, 'w+');
+  const liveFd = expectOps === undefined ? openSync(liveTmp, 'w+') : -1;
+  const guessEvery = expectOps === undefined ? 0 : Math.floor(expectOps / SERIES_SAMPLES) + 1;
+  const guessed: number[] = [];
   const wideFd = openSync(wideTmp, 'w+');
   let closed = false;
   try {
@@ -170,14 +175,16 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { m
         words[w + 1] = obj;
         live[k] = after[i]!;
         k++;
+        if (guessEvery && (n + k - 1) % guessEvery === 0) guessed.push(after[i]!);
       }
       at += writeAll(fd, bytes, k * R.bytes, at);
       wideAt += writeAll(wideFd, wideBytes, x * 4, wideAt);
-      writeAll(liveFd, liveBytes, k * 8, n * 8);
+      if (liveFd >= 0) writeAll(liveFd, liveBytes, k * 8, n * 8);
       n += k;
       nwide += x / 2;
     }
     if (!reader.footer) throw inputError(`${tracePath}: trace is cut short (no footer)`, 'replay needs a whole trace; record or generate it again');
+    if (expectOps !== undefined && n !== expectOps) return undefined;
     // Padding to 8 bytes, then the wide values.
     const pad = (8 - (at % 8)) % 8;
     at += writeAll(fd, new Uint8Array(pad), pad, at);
@@ -201,18 +208,21 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string): { m
     closed = true;
     // Mirrors the driver: samples after ops every, 2·every, … (engine/native/replay.c).
     const sampleEvery = Math.floor(n / SERIES_SAMPLES) + 1;
+    // The driver samples after op index i (0-based) = every, 2·every, …: the (i+1)-th op's live bytes.
     const liveBytesAt: number[] = [];
     const one = new Float64Array(1);
     for (let i = sampleEvery; i < n && liveBytesAt.length < SERIES_SAMPLES; i += sampleEvery) {
-      readSync(liveFd, new Uint8Array(one.buffer), 0, 8, i * 8);
-      liveBytesAt.push(one[0]!);
+      if (liveFd >= 0) {
+        readSync(liveFd, new Uint8Array(one.buffer), 0, 8, i * 8);
+        liveBytesAt.push(one[0]!);
+      } else liveBytesAt.push(guessed[i / sampleEvery]!);
     }
     const checksum = reader.checksum!;
     renameSync(tmp, pathOf(checksum));
     return { meta: { ops: n, threads: reader.live.threads, liveBytesAt, sampleEvery, footer: reader.footer }, checksum };
   } finally {
     if (!closed) closeSync(fd);
-    closeSync(liveFd);
+    if (liveFd >= 0) closeSync(liveFd);
     closeSync(wideFd);
     for (const f of [liveTmp, wideTmp, tmp]) rmSync(f, { force: true });
   }

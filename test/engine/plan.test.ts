@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PLAN_LAYOUT, planFor, resolveTarget, runReplay } from '../../engine/index.js';
-import { compileNative, generate } from '../../traces/index.js';
+import { compileNative, generate, Op, readEvents, TraceWriter } from '../../traces/index.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
 const opts = { mode: 'serial', touch: 'none', repeat: 1, warmup: 0, metric: 'time', timeoutMs: 60_000 } as const;
@@ -113,5 +113,48 @@ describe('plans and the plan cache', () => {
     const bad = cli(['cache', 'info'], { env: { ALLOCREPLAY_CACHE: cache, ALLOCREPLAY_CACHE_MAX: 'lots' } });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/ALLOCREPLAY_CACHE_MAX: 'lots' is not a size/);
+  });
+});
+
+describe('the live-bytes series', () => {
+  /** Live bytes after each op the plan keeps, from the events (the oracle). */
+  function expected(path: string): number[] {
+    const sizes = new Map<number, number>();
+    let live = 0;
+    const out: number[] = [];
+    for (const e of readEvents(path)) {
+      const failed = e.object === 0 && e.op !== Op.free && e.op !== Op.thread_exit;
+      if (failed && !(e.op === Op.realloc && e.size === 0)) continue;
+      if (e.op === Op.free && e.object) live -= sizes.get(e.object)!;
+      if (e.op === Op.realloc && e.arg) live -= sizes.get(e.arg)!;
+      if (e.object && e.op !== Op.free) {
+        const b = e.op === Op.calloc ? e.size * e.arg : e.size;
+        sizes.set(e.object, b);
+        live += b;
+      }
+      out.push(live);
+    }
+    return out;
+  }
+
+  it('matches the driver\'s sample points, with and without failed allocations left out', () => {
+    const dir = tempDir();
+    const a = join(dir, 'a.trace.msgpack');
+    generate('random-mixed', { slots: 64, ops: 12_345, seed: 9 }, a);
+    const b = join(dir, 'b.trace.msgpack');
+    const w = TraceWriter.open(b, { producer: { kind: 'generate', name: 'test' } });
+    for (let i = 0; i < 5000; i++) {
+      w.push(Op.malloc, 0, i + 1, 16 + i, 0);
+      if (i % 7 === 0) w.push(Op.malloc, 0, 0, 2 ** 50, 0); // failed: left out of the plan
+    }
+    w.close();
+    for (const p of [a, b]) {
+      const plan = planFor(p);
+      const live = expected(p);
+      expect(plan.ops).toBe(live.length);
+      const want: number[] = [];
+      for (let i = plan.sampleEvery; i < plan.ops && want.length < 100; i += plan.sampleEvery) want.push(live[i]!);
+      expect(plan.liveBytesAt).toEqual(want);
+    }
   });
 });
