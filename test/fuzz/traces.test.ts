@@ -12,7 +12,8 @@
  * a failed test, not a stuck CI job); each replay has the driver's timeout.
  */
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planFor, resolveTarget, runReplay } from '../../engine/index.js';
 import { AllocreplayError, generate, Op, Prng, readEvents, type TraceEvent, traceInfo, validateTrace } from '../../traces/index.js';
 import { cli, tempDir } from '../helpers.js';
@@ -90,6 +91,11 @@ describe('trace fuzzing', () => {
   const bases: Stored[][] = [];
   const outcome: Outcome = { accepted: [], rejected: 0, cutShort: 0 };
   const rng = new Prng(20261129);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(process.env.ALLOCREPLAY_CACHE!, { recursive: true, force: true });
+  });
 
   beforeAll(() => {
     process.env.ALLOCREPLAY_CACHE = tempDir('allocreplay-cache-');

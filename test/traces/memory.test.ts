@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { Packr } from 'msgpackr';
@@ -56,13 +56,17 @@ describe('bounded memory', () => {
     const bytes = statSync(big).size;
     expect(bytes).toBeGreaterThan(200 * 2 ** 20);
 
-    for (const cmd of ['validate', 'info']) {
-      const r = measured(['trace', cmd, big, '--json']);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ events: CHUNKS * N });
-      expect(r.rssKiB).toBeGreaterThan(0);
-      expect(r.rssKiB).toBeLessThan(160 * 1024);
+    try {
+      for (const cmd of ['validate', 'info']) {
+        const r = measured(['trace', cmd, big, '--json']);
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ events: CHUNKS * N });
+        expect(r.rssKiB).toBeGreaterThan(0);
+        expect(r.rssKiB).toBeLessThan(160 * 1024);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
