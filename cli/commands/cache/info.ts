@@ -11,7 +11,7 @@ export default class CacheInfo extends BaseCommand {
     const { flags } = await this.parse(CacheInfo);
     const info = planCacheInfo();
     if (flags.json) return this.printJson(info);
-    this.log(`plans   ${info.plans} in ${info.dir}, ${formatBytes(info.bytes)} of ${formatBytes(info.maxBytes)} (ALLOCREPLAY_CACHE_MAX; least recently used out first)`);
-    for (const [name, bytes] of Object.entries(info.other)) this.log(`${name.padEnd(7)} ${formatBytes(bytes)}`);
+    this.log(`plans     ${info.plans} in ${info.dir}, ${formatBytes(info.bytes)} of ${formatBytes(info.maxBytes)} (ALLOCREPLAY_CACHE_MAX; least recently used out first)`);
+    for (const [name, bytes] of Object.entries(info.other)) this.log(`${name.padEnd(9)} ${formatBytes(bytes)}`);
   }
 }
