@@ -150,3 +150,18 @@ describe('thread ids reused after thread_exit', () => {
     expect(r.footer).toMatchObject({ events: 5, threads: 3 });
   });
 });
+
+describe('trace export', () => {
+  it('an invalid trace leaves no output file, a valid one exports', async () => {
+    const { existsSync, readdirSync } = await import('node:fs');
+    const { exportAosp } = await import('../../traces/index.js');
+    const bad = trace([[M, 0, 0, 8, 0], [Op.free, 0, 1, 0, 0], [M, 0, 0, 8, 0], [Op.free, 0, 2, 0, 0]]);
+    const out = join(dir, 'bad.txt');
+    expect(() => exportAosp(bad, out)).toThrow(/double free/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('bad.txt'))).toEqual([]);
+    const good = trace([[M, 0, 0, 8, 0], [Op.free, 0, 1, 0, 0]]);
+    expect(exportAosp(good, out)).toBe(2);
+    expect(readFileSync(out, 'utf8')).toBe('1000: malloc 0x10000010 8\n1000: free 0x10000010\n');
+  });
+});
