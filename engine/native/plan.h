@@ -1,27 +1,39 @@
 /* Replay plan: the flat binary form of a trace that the driver mmaps and runs
  * without parsing. Written by engine/plan/ (TypeScript), read here.
  *
- * Layout (little-endian):
+ * Layout on disk (little-endian), compact:
  *   struct ar_plan_header                       (64 bytes)
- *   struct ar_op ops[nops]                      (24 bytes each, global order)
- *   uint32_t thread_ops[nops]                   (op indices grouped by thread:
- *                                                thread t's ops are
- *                                                thread_ops[thread_start[t] ..
- *                                                thread_start[t+1]) )
- *   uint64_t thread_start[threads + 1]
+ *   struct ar_plan_rec recs[nops]               (12 bytes each, global order)
+ *   (zero padding to a multiple of 8 bytes)
+ *   uint64_t wide[nwide]                        (values too wide for a record,
+ *                                                in op order: first the size
+ *                                                when AR_REC_WIDE_SIZE is set,
+ *                                                then calloc's nmemb or
+ *                                                realloc's old object id)
+ * An aligned allocation's alignment is a power of two: its log2 sits in the
+ * record's `aux` byte.
+ *
+ * The loader expands the records into struct ar_op ops[nops] (24 bytes each)
+ * in anonymous memory before any timing, and derives the per-thread op
+ * lists the threads mode walks (thread t's ops are
+ * thread_ops[thread_start[t] .. thread_start[t+1]), in global order). So the
+ * plan on disk is about 12 bytes per op, the planner's memory O(threads),
+ * and the replay loops index plain fixed-width ops.
  *
  * Invariant the loader enforces before anything runs: every object id is
- * < nobjects, every thread index < threads, every op code known, and the
- * thread index lists are a permutation of 0..nops-1 — so a hostile plan can
- * make the driver neither read nor write out of bounds.
+ * < nobjects, every thread index < threads, every op code known — so a
+ * hostile plan can make the driver neither read nor write out of bounds.
+ * engine/plan/layout.ts mirrors these constants; test/engine/plan-layout
+ * compiles a probe against this header and checks that the two agree.
  */
 #ifndef AR_PLAN_H
 #define AR_PLAN_H
 
 #include <stdint.h>
 
-#define AR_PLAN_MAGIC "ARPLAN01"
-#define AR_PLAN_VERSION 1u
+#define AR_PLAN_MAGIC "ARPLAN03"
+#define AR_PLAN_VERSION 3u
+#define AR_PLAN_MAX_THREADS 65536u
 
 enum ar_opcode {
   AR_MALLOC = 1, AR_CALLOC = 2, AR_REALLOC = 3, AR_FREE = 4, AR_MEMALIGN = 5,
@@ -36,7 +48,19 @@ struct ar_plan_header {
   uint64_t nops;
   uint64_t nobjects;   /* ids are 1..nobjects-1; 0 is NULL */
   uint64_t file_bytes; /* the whole plan's size, for the loader's check */
-  uint64_t reserved[3];
+  uint64_t nwide;      /* entries of wide[] */
+  uint64_t reserved[2];
+};
+
+#define AR_REC_WIDE_SIZE 0x80u  /* aux: the size is the next wide[] value */
+#define AR_REC_ALIGN_MASK 0x3fu /* aux: log2 of an aligned allocation's alignment */
+
+struct ar_plan_rec {
+  uint8_t op;
+  uint8_t aux;
+  uint16_t thread;
+  uint32_t obj;
+  uint32_t size; /* when aux has no AR_REC_WIDE_SIZE */
 };
 
 struct ar_op {
@@ -50,6 +74,7 @@ struct ar_op {
 
 _Static_assert(sizeof(struct ar_plan_header) == 64, "plan header is 64 bytes");
 _Static_assert(sizeof(struct ar_op) == 24, "plan op is 24 bytes");
+_Static_assert(sizeof(struct ar_plan_rec) == 12, "plan record is 12 bytes");
 
 struct ar_plan {
   const struct ar_plan_header *h;

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { driverBuild, driverPath, planFor, resolveTarget, runReplay } from '../../engine/index.js';
+import { driverBuild, driverPath, PLAN_LAYOUT, planFor, resolveTarget, runReplay } from '../../engine/index.js';
 import { compileNative, generate } from '../../traces/index.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
@@ -129,7 +129,8 @@ describe('replay driver', () => {
     const bad = join(dir, 'bad.plan');
     copyFileSync(plan.planPath, bad);
     const b = readFileSync(bad);
-    b.writeUInt32LE(0xffffff, 64 + 24 * 10 + 4); // object id far out of range
+    const { header, rec } = PLAN_LAYOUT;
+    b.writeUInt32LE(0xffffff, header.bytes + rec.bytes * 10 + rec.obj); // object id far out of range
     writeFileSync(bad, b);
     const r = await runReplay({ ...plan, planPath: bad }, resolveTarget('system'), opts);
     expect(r.status).toBe('failed');

@@ -1,6 +1,6 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { inputError } from '../errors.js';
-import { openTrace } from '../format/index.js';
+import { openTrace, validateTrace } from '../format/index.js';
 import { Op } from '../model.js';
 
 /**
@@ -8,12 +8,19 @@ import { Op } from '../model.js';
  * synthetic (derived from the object id, so the dump is deterministic);
  * threads become tids 1000, 1001, …; posix_memalign and aligned_alloc are
  * written as memalign, valloc and pvalloc as memalign 4096 (the format has
- * no such ops).
+ * no such ops). The trace is read as a stream; to a file, the output
+ * appears only when the whole trace has been read and found valid; to
+ * stdout, the trace is validated in a first pass, so nothing is printed for
+ * an invalid one.
  */
 export function exportAosp(tracePath: string, out: string | undefined): number {
+  const cutShort = (): never => {
+    throw inputError(`${tracePath}: trace is cut short`, 'export needs a whole trace');
+  };
+  if (!out && !validateTrace(tracePath).footer) cutShort();
   const reader = openTrace(tracePath);
-  if (!reader.footer) throw inputError(`${tracePath}: trace is cut short`, 'export needs a whole trace');
-  const fd = out ? openSync(out, 'w') : 1;
+  const tmp = out ? `${out}.tmp${process.pid}` : undefined;
+  const fd = tmp ? openSync(tmp, 'w') : 1;
   const ptr = (id: number): string => (id === 0 ? '0x0' : `0x${(0x10000000 + id * 16).toString(16)}`);
   let lines = 0;
   let pending: string[] = [];
@@ -48,8 +55,13 @@ export function exportAosp(tracePath: string, out: string | undefined): number {
       }
     }
     flush();
+    if (!reader.footer) cutShort();
+    if (tmp) renameSync(tmp, out!);
   } finally {
-    if (out) closeSync(fd);
+    if (tmp) {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+    }
   }
   return lines;
 }

@@ -1,4 +1,5 @@
 export * from './spec.js';
 export { TraceWriter } from './writer.js';
-export { openTrace, readEvents, validateTrace, traceChecksum, type TraceReader } from './reader.js';
-export { LiveSet } from './live.js';
+export { claimedFooter, openTrace, readEvents, validateTrace, type TraceReader } from './reader.js';
+export { LiveSet, LiveTable } from './live.js';
+export { measureValue, ValueStream } from './stream.js';

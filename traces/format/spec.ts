@@ -3,6 +3,16 @@ export const MAGIC = 'allocreplay-trace';
 export const FORMAT_VERSION = 1;
 /** Events per chunk at most: bounds the memory a reader or writer holds. */
 export const CHUNK_EVENTS = 65536;
+/** Largest integer a trace may hold (sizes, args, counts): 2^53 − 1. */
+export const MAX_VALUE = Number.MAX_SAFE_INTEGER;
+/** Object ids fit in 32 bits: a trace makes at most 2^32 − 1 objects. */
+export const MAX_OBJECT_ID = 2 ** 32 - 1;
+/** Thread indices fit in 16 bits: at most 65536 threads. */
+export const MAX_THREADS = 65536;
+/** No single MessagePack value of a trace (header, chunk, footer) is larger. */
+export const MAX_VALUE_BYTES = 64 * 2 ** 20;
+/** Arrays and maps nest at most this deep (the header's params are the deepest, at 3). */
+export const MAX_NESTING = 16;
 /** Column order, as hashed by the checksum. */
 export const COLUMNS = ['op', 'thread', 'object', 'size', 'arg', 'time'] as const;
 export type ColumnName = (typeof COLUMNS)[number];

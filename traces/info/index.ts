@@ -1,5 +1,4 @@
-import { type TraceFooter, type TraceProducer, openTrace } from '../format/index.js';
-import { LiveSet } from '../format/live.js';
+import { LiveTable, openTrace, type TraceProducer } from '../format/index.js';
 import { Op, OP_NAMES, type OpName } from '../model.js';
 
 /** What `trace info` tells about a trace. */
@@ -25,51 +24,73 @@ export interface TraceInfo {
   warnings: string[];
 }
 
-function bucket(size: number): string {
-  if (size === 0) return '0';
-  return `2^${Math.ceil(Math.log2(size))}`;
+/** Power-of-two bucket of a size: k such that the size is in [2^(k-1)+1, 2^k]; −1 for size 0. */
+function bucket(size: number): number {
+  return size === 0 ? -1 : Math.ceil(Math.log2(size));
 }
 
-/** Reads (and so validates) a whole trace and summarises it. */
+/** Points the live-bytes series keeps at most; it halves its resolution when full. */
+const SERIES_POINTS = 120;
+
+/** Reads (and so validates) a whole trace and summarises it; memory follows the live set. */
 export function traceInfo(path: string): TraceInfo {
   const r = openTrace(path);
-  const byOp: Partial<Record<OpName, number>> = {};
   const counts = new Float64Array(OP_NAMES.length + 1);
-  const hist = new Map<string, number>();
-  const live = new LiveSet(path);
-  const owner: number[] = [];
+  // Index k + 1 counts bucket k (index 0: size 0); sizes are below 2^53.
+  const hist = new Float64Array(56);
+  // Who made each live object, and its bytes: for cross-thread frees and the live-bytes series.
+  const owners = new LiveTable();
+  let liveBytes = 0;
   let cross = 0;
   let nullFrees = 0;
   let failed = 0;
-  const total = r.footer?.events ?? 0;
-  const every = Math.max(1, Math.ceil(total / 60));
-  const series: number[] = [];
+  let every = 1;
+  let seen = 0;
+  let series: number[] = [];
+  const end = (id: number, th: number): void => {
+    const slot = owners.find(id);
+    if (owners.ownerAt(slot) !== th) cross++;
+    liveBytes -= owners.sizeAt(slot);
+    owners.removeAt(slot);
+  };
   for (const c of r.chunks()) {
     for (let i = 0; i < c.length; i++) {
       const op = c.op[i]!;
       const obj = c.object[i]!;
       const th = c.thread[i]!;
+      const size = c.size[i]!;
+      const arg = c.arg[i]!;
       counts[op]!++;
       if (op === Op.free) {
         if (obj === 0) nullFrees++;
-        else if (owner[obj] !== th) cross++;
+        else end(obj, th);
       } else if (op !== Op.thread_exit) {
-        const sz = c.size[i]!;
-        const key = bucket(sz);
-        hist.set(key, (hist.get(key) ?? 0) + 1);
+        hist[bucket(size) + 1]!++;
         if (obj === 0) failed++;
-        else owner[obj] = th;
-        if (op === Op.realloc && c.arg[i]! !== 0 && owner[c.arg[i]!] !== th && obj !== 0) cross++;
+        // The reader has checked the rules: a realloc that made nothing for a non-zero size left its object live.
+        if (op === Op.realloc && arg !== 0 && (obj !== 0 || size === 0)) end(arg, th);
+        if (obj !== 0) {
+          const bytes = op === Op.calloc ? size * arg : size;
+          owners.set(obj, bytes, th);
+          liveBytes += bytes;
+        }
       }
-      live.apply(op, th, obj, c.size[i]!, c.arg[i]!);
-      if (live.events % every === 0) series.push(live.liveBytes);
+      if (++seen % every === 0) {
+        series.push(liveBytes);
+        if (series.length === SERIES_POINTS) {
+          series = series.filter((_, k) => k % 2 === 1);
+          every *= 2;
+        }
+      }
     }
   }
+  const live = r.live;
+  const byOp: Partial<Record<OpName, number>> = {};
   for (let k = 1; k <= OP_NAMES.length; k++) if (counts[k]) byOp[OP_NAMES[k - 1]!] = counts[k]!;
   const sizeHistogram: Record<string, number> = {};
-  const order = (k: string): number => (k === '0' ? -1 : Number(k.slice(2)));
-  for (const k of [...hist.keys()].sort((a, b) => order(a) - order(b))) sizeHistogram[k] = hist.get(k)!;
-  const f: TraceFooter | undefined = r.footer;
+  hist.forEach((count, i) => {
+    if (count) sizeHistogram[i === 0 ? '0' : `2^${i - 1}`] = count;
+  });
   return {
     path,
     producer: r.header.producer,
@@ -86,7 +107,8 @@ export function traceInfo(path: string): TraceInfo {
     bytesOnDisk: r.bytes,
     bytesPerEvent: live.events ? r.bytes / live.events : 0,
     liveBytesSeries: series,
-    checksum: f?.checksum,
+    // The identity is the content's checksum, and only a whole trace has one.
+    checksum: r.footer ? r.checksum : undefined,
     warnings: r.warnings,
   };
 }
@@ -96,8 +118,12 @@ const BARS = '▁▂▃▄▅▆▇█';
 /** A one-line unicode sparkline of a series. */
 export function sparkline(values: number[]): string {
   if (values.length === 0) return '';
-  const max = Math.max(...values);
-  const min = Math.min(...values);
+  let max = -Infinity;
+  let min = Infinity;
+  for (const v of values) {
+    if (v > max) max = v;
+    if (v < min) min = v;
+  }
   const span = max - min || 1;
   return values.map((v) => BARS[Math.min(7, Math.floor(((v - min) / span) * 8))]).join('');
 }

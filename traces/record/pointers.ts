@@ -24,6 +24,7 @@ export class PointerTracker {
   private readonly w: TraceWriter;
   private readonly live = new Map<number | string, number>();
   private readonly threads = new Map<number, number>();
+  private nextThread = 0;
   private nextId = 1;
   private t0: number | undefined;
   readonly counts: ConversionCounts = { events: 0, nullFrees: 0, unknownFrees: 0, lostFrees: 0, failedAllocations: 0 };
@@ -35,7 +36,7 @@ export class PointerTracker {
   private thread(tid: number): number {
     let t = this.threads.get(tid);
     if (t === undefined) {
-      t = this.threads.size;
+      t = this.nextThread++;
       this.threads.set(tid, t);
     }
     return t;
@@ -115,6 +116,8 @@ export class PointerTracker {
 
   threadExit(tid: number, ns = 0): void {
     this.emit(Op.thread_exit, this.thread(tid), 0, 0, 0, ns);
+    // A later thread with the same id (reused by the kernel) is a new thread: a new index (FORMAT.md, "Events").
+    this.threads.delete(tid);
   }
 
   /** Frees nothing left live (a trace may end with live objects) and closes the file. */

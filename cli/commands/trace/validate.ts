@@ -22,7 +22,8 @@ export default class TraceValidate extends BaseCommand {
       }
       throw e;
     }
-    const { events, checksum } = r.footer!;
+    const { events } = r.footer!;
+    const checksum = r.checksum!;
     if (flags.json) return this.printJson({ path: args.file, valid: true, events, checksum });
     this.log(`${args.file}: valid, ${events} events`);
   }

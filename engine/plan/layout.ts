@@ -1,0 +1,15 @@
+/**
+ * The replay plan's binary layout, as engine/native/plan.h defines it. The
+ * planner writes it; the driver's loader expands it. test/engine/plan.test.ts
+ * compiles a probe against plan.h and checks every number here.
+ */
+export const PLAN_LAYOUT = {
+  magic: 'ARPLAN03',
+  version: 3,
+  maxThreads: 65536,
+  header: { bytes: 64, version: 8, threads: 12, nops: 16, nobjects: 24, fileBytes: 32, nwide: 40 },
+  /** One op on disk; `aux` holds AR_REC_WIDE_SIZE and an alignment's log2. */
+  rec: { bytes: 12, op: 0, aux: 1, thread: 2, obj: 4, size: 8, wideSize: 0x80, alignMask: 0x3f },
+  /** One op as the driver runs it, after loading. */
+  op: { bytes: 24, op: 0, thread: 2, obj: 4, size: 8, arg: 16 },
+} as const;
