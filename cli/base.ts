@@ -1,5 +1,36 @@
 import { Command, Errors, Flags } from '@oclif/core';
-import { AllocreplayError } from '../traces/index.js';
+import { AllocreplayError, runInterruptActions } from '../traces/index.js';
+
+/** Exit status of a command stopped by a signal: 128 + its number, as shells report it. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+let handlersInstalled = false;
+
+/**
+ * Ctrl-C, SIGTERM or SIGHUP: undo what is in flight (kill the driver's or
+ * valgrind's process group, remove temp directories and half-written files —
+ * see traces/cleanup) and exit 128+N. The database needs nothing: every
+ * repetition is stored in one transaction, and JavaScript runs none of them
+ * while this handler runs.
+ */
+function installSignalHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) {
+    process.on(sig, () => {
+      runInterruptActions();
+      process.stderr.write(`allocreplay: interrupted (${sig}); the measurement in progress was not stored\n`);
+      process.exit(SIGNAL_EXIT[sig]);
+    });
+  }
+  process.on('exit', runInterruptActions);
+}
+
+/** The `--db` the user gave, for naming it in an error. */
+function dbArgument(): string | undefined {
+  const i = process.argv.indexOf('--db');
+  if (i >= 0) return process.argv[i + 1];
+  return process.argv.find((a) => a.startsWith('--db='))?.slice(5);
+}
 
 /**
  * Base of every allocreplay command: maps errors to one line on stderr and
@@ -10,22 +41,37 @@ export abstract class BaseCommand extends Command {
     debug: Flags.boolean({ description: 'print stack traces of errors', default: false, helpGroup: 'GLOBAL' }),
   };
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  override async init(): Promise<void> {
+    installSignalHandlers();
+    await super.init();
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number }; code?: unknown }): Promise<unknown> {
     const debug = process.argv.includes('--debug');
+    const stack = (): void => {
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    };
     if (err instanceof AllocreplayError) {
       process.stderr.write(`allocreplay: ${err.oneLine()}\n`);
-      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      stack();
       process.exit(err.exitCode);
     }
     // oclif's own parse errors (unknown flag, missing argument) are usage errors.
     if (err instanceof Errors.CLIError && err.oclif?.exit !== 0) {
-      if ((err as { code?: string }).code === 'EEXIT') throw err;
+      if (err.code === 'EEXIT') throw err;
       process.stderr.write(`allocreplay: ${err.message.split('\n')[0]} (see --help)\n`);
-      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      stack();
       process.exit(2);
     }
+    // SQLite refusing a file (not a database, damaged, locked) is about the user's file, not a bug here.
+    if (err.name === 'SqliteError' && typeof err.code === 'string') {
+      const db = dbArgument();
+      process.stderr.write(`allocreplay: results database${db ? ` ${db}` : ''}: ${err.message.split('\n')[0]} (${err.code}; pass --db with a SQLite file written by allocreplay)\n`);
+      stack();
+      process.exit(1);
+    }
     process.stderr.write(`allocreplay: internal error: ${err.message.split('\n')[0]} (rerun with --debug and report it)\n`);
-    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    stack();
     process.exit(1);
   }
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { compileNative, packagePath } from '../../traces/index.js';
+import { compileNative, onInterrupt, packagePath } from '../../traces/index.js';
 import type { Plan } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
@@ -143,6 +143,11 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     args.unshift('--tool=callgrind', '--collect-atstart=no', `--callgrind-out-file=${profilePath}`, '--quiet', driver);
   }
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+  // The driver (or valgrind) runs in its own process group, which a Ctrl-C at the terminal does not reach: kill it ourselves.
+  const undo = onInterrupt(() => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  });
   let result = '';
   let stderr = '';
   (child.stdio[3] as Readable).on('data', (d: Buffer) => (result += d.toString()));
@@ -164,6 +169,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     child.on('close', (code, signal) => res({ code, signal }));
   });
   clearTimeout(timer);
+  undo();
 
   const out: RunResult = { status: 'failed', samples: [] };
   if (existsSync(statsFile)) out.allocatorStats = parseStats(readFileSync(statsFile, 'utf8'));

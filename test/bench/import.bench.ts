@@ -23,7 +23,7 @@ export default async function bench(): Promise<void> {
   const out = join(dir, 'imported.trace.msgpack');
   const script = `import { importAosp } from ${JSON.stringify(packagePath('dist', 'traces', 'index.js'))};
 const t = process.hrtime.bigint();
-importAosp(${JSON.stringify(dump)}, ${JSON.stringify(out)});
+await importAosp(${JSON.stringify(dump)}, ${JSON.stringify(out)});
 console.log(JSON.stringify({ ms: Number(process.hrtime.bigint() - t) / 1e6, maxRssKiB: process.resourceUsage().maxRSS }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);

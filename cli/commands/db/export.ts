@@ -1,12 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
+import { csv } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+/** A database value as a CSV cell value (blobs as hex). */
+const cell = (v: unknown): string | number | null => (v === null || v === undefined ? null : typeof v === 'number' ? v : Buffer.isBuffer(v) ? v.toString('hex') : String(v));
 
 export default class DbExport extends BaseCommand {
   static override description = 'Export every sample with its run, trace and configuration';
@@ -31,7 +30,7 @@ export default class DbExport extends BaseCommand {
       if (format === 'json') text = `${JSON.stringify(rows, null, 2)}\n`;
       else {
         const cols = rows.length ? Object.keys(rows[0]!) : [];
-        text = [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+        text = csv(cols, rows.map((r) => cols.map((c) => cell(r[c]))));
       }
       if (flags.output) writeFileSync(flags.output, text);
       else process.stdout.write(text);
