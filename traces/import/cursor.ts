@@ -31,13 +31,8 @@ export function lines(buf: Buffer): LineReader {
   return r;
 }
 
-/** A hex number as read: a key exact for any width, and its value when that is at most MAX_VALUE. */
-export interface Hex {
-  key: number | string;
-  zero: boolean;
-  /** The value, or -1 when it exceeds MAX_VALUE. */
-  value: number;
-}
+/** A pointer as read: exact for any width (a number up to 13 hex digits, else its digits as text); 0 is NULL. */
+export type PointerKey = number | string;
 
 const NIL = Buffer.from('(nil)', 'latin1');
 
@@ -123,13 +118,17 @@ export class Cursor {
     return true;
   }
 
-  /** A 0x-prefixed hex number (or `(nil)`); undefined if absent. */
-  hex(): Hex | undefined {
+  /** The value of the last hex number read, or -1 when it exceeds MAX_VALUE. */
+  private hexValue = 0;
+
+  /** A 0x-prefixed hex number (or `(nil)`) as a pointer key; undefined if absent. No allocation for narrow pointers. */
+  ptr(): PointerKey | undefined {
     this.spaces();
     const b = this.buf;
-    if (this.end - this.pos >= 5 && b.compare(NIL, 0, 5, this.pos, this.pos + 5) === 0) {
+    if (b[this.pos] === 40 && this.end - this.pos >= 5 && b.compare(NIL, 0, 5, this.pos, this.pos + 5) === 0) {
       this.pos += 5;
-      return { key: 0, zero: true, value: 0 };
+      this.hexValue = 0;
+      return 0;
     }
     if (this.end - this.pos < 3 || b[this.pos] !== 48 || (b[this.pos + 1] !== 120 && b[this.pos + 1] !== 88)) return undefined;
     this.pos += 2;
@@ -145,17 +144,16 @@ export class Cursor {
       this.pos++;
     }
     if (this.pos === s) return undefined;
-    if (first < 0) return { key: 0, zero: true, value: 0 };
+    this.hexValue = v <= MAX_VALUE ? v : -1;
+    if (first < 0) return 0;
     // Up to 13 significant hex digits are exact as numbers; wider (tagged) pointers key by text.
-    const key = this.pos - first <= 13 ? v : b.toString('latin1', first, this.pos).toLowerCase();
-    return { key, zero: false, value: v <= MAX_VALUE ? v : -1 };
+    return this.pos - first <= 13 ? v : b.toString('latin1', first, this.pos).toLowerCase();
   }
 
   /** A hex number used as a size: present and ≤ MAX_VALUE, else -1 (with `problem` set when too big). */
   hexSize(): number {
-    const h = this.hex();
-    if (!h) return -1;
-    if (h.value < 0) return this.fail('size is above the trace format\'s limit of 2^53-1') || -1;
-    return h.value;
+    if (this.ptr() === undefined) return -1;
+    if (this.hexValue < 0) return this.fail("size is above the trace format's limit of 2^53-1") || -1;
+    return this.hexValue;
   }
 }

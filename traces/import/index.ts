@@ -5,7 +5,7 @@ import { inputError, usageError } from '../errors.js';
 import type { TraceFooter } from '../format/index.js';
 import { Op } from '../model.js';
 import { type ConversionCounts, PointerTracker } from '../record/pointers.js';
-import { Cursor, lines } from './cursor.js';
+import { Cursor, lines, type PointerKey } from './cursor.js';
 import { looksLikeZip, unzipDump, type ZipChoice } from './zip.js';
 
 export { ZIP_MAX_BYTES } from './zip.js';
@@ -111,10 +111,10 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
     const tid = c.dec();
     if (tid < 0 || !c.expect(58)) return false;
     const op = AOSP_OPS[c.oneOf(AOSP_WORDS)];
-    const ptr = c.hex();
-    if (op === undefined || !ptr) return false;
-    const old = op === Op.realloc ? c.hex() : undefined;
-    if (op === Op.realloc && !old) return false;
+    const ptr = c.ptr();
+    if (op === undefined || ptr === undefined) return false;
+    const old = op === Op.realloc ? c.ptr() : 0;
+    if (old === undefined) return false;
     // Up to three numbers: the op's own arguments, then timestamps (ns) of which the first is kept.
     let n0 = 0;
     let n1 = 0;
@@ -134,11 +134,11 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
     const ns = count > need ? (need === 0 ? n0 : need === 1 ? n1 : n2) : 0;
     if (t0 < 0) t0 = ns;
     else if (ns - t0 > MAX_TIME_SPAN) return c.fail('timestamp more than 2^52 ns after the first');
-    if (op === Op.free) t.free(tid, ptr.key, ptr.zero, ns);
+    if (op === Op.free) t.free(tid, ptr, ptr === 0, ns);
     else if (op === Op.thread_exit) t.threadExit(tid, ns);
-    else if (op === Op.realloc) t.realloc(tid, old!.key, old!.zero, ptr.key, ptr.zero, n0, ns);
-    else if (op === Op.malloc) t.alloc(op, tid, ptr.key, ptr.zero, n0, 0, ns);
-    else t.alloc(op, tid, ptr.key, ptr.zero, n1, n0, ns); // calloc nmemb size; memalign alignment size
+    else if (op === Op.realloc) t.realloc(tid, old, old === 0, ptr, ptr === 0, n0, ns);
+    else if (op === Op.malloc) t.alloc(op, tid, ptr, ptr === 0, n0, 0, ns);
+    else t.alloc(op, tid, ptr, ptr === 0, n1, n0, ns); // calloc nmemb size; memalign alignment size
     return true;
   });
 }
@@ -149,7 +149,7 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
  * mark start and end. mtrace has no threads: everything is thread 0.
  */
 export function importMtrace(path: string, out: string, opts: ImportOptions = {}): Promise<ImportResult> {
-  let pendingOld: { key: number | string; zero: boolean } | undefined;
+  let pendingOld: PointerKey | undefined;
   return importLines(path, out, 'mtrace', opts, (c, t) => {
     if (c.expect(61)) return true; // '= Start' / '= End'
     if (!c.expect(64)) return false; // '@'
@@ -159,21 +159,21 @@ export function importMtrace(path: string, out: string, opts: ImportOptions = {}
     c.spaces();
     const kind = c.peek();
     c.pos++;
-    const ptr = c.hex();
-    if (!ptr) return false;
+    const ptr = c.ptr();
+    if (ptr === undefined) return false;
     if (kind === 45) {
-      t.free(0, ptr.key, ptr.zero);
+      t.free(0, ptr, ptr === 0);
     } else if (kind === 60) {
       pendingOld = ptr;
     } else if (kind === 43 || kind === 62) {
       const size = c.hexSize();
       if (size < 0) return false;
       if (kind === 62) {
-        const old = pendingOld ?? { key: 0, zero: true };
+        const old = pendingOld ?? 0;
         pendingOld = undefined;
-        t.realloc(0, old.key, old.zero, ptr.key, ptr.zero, size);
+        t.realloc(0, old, old === 0, ptr, ptr === 0, size);
       } else {
-        t.alloc(Op.malloc, 0, ptr.key, ptr.zero, size, 0);
+        t.alloc(Op.malloc, 0, ptr, ptr === 0, size, 0);
       }
     } else {
       return false;
