@@ -1,27 +1,25 @@
 import { Command, Errors, Flags } from '@oclif/core';
-import { AllocreplayError, runInterruptActions } from '../traces/index.js';
+import { AllocreplayError, runInterruptActions, setInterruptHandler } from '../traces/index.js';
 
 /** Exit status of a command stopped by a signal: 128 + its number, as shells report it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 let handlersInstalled = false;
 
 /**
- * Ctrl-C, SIGTERM or SIGHUP: undo what is in flight (kill the driver's or
- * valgrind's process group, remove temp directories and half-written files —
- * see traces/cleanup) and exit 128+N. The database needs nothing: every
- * repetition is stored in one transaction, and JavaScript runs none of them
- * while this handler runs.
+ * Ctrl-C, SIGTERM or SIGHUP while work is in flight: undo it (kill the
+ * driver's or valgrind's process group, remove temp directories and
+ * half-written files — see traces/cleanup) and exit 128+N. The database
+ * needs nothing: every repetition is stored in one transaction, and
+ * JavaScript runs none of them while this handler runs.
  */
 function installSignalHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) {
-    process.on(sig, () => {
-      runInterruptActions();
-      process.stderr.write(`allocreplay: interrupted (${sig}); the measurement in progress was not stored\n`);
-      process.exit(SIGNAL_EXIT[sig]);
-    });
-  }
+  setInterruptHandler((sig) => {
+    runInterruptActions();
+    process.stderr.write(`allocreplay: interrupted (${sig}); the measurement or file in progress was not kept\n`);
+    process.exit(SIGNAL_EXIT[sig] ?? 1);
+  });
   process.on('exit', runInterruptActions);
 }
 

@@ -1,17 +1,34 @@
 /**
  * Work to undo if the process stops early: kill a child's process group,
  * remove a temp directory or a half-written file. Whoever starts such a
- * thing registers its undo here and unregisters it when done; the CLI runs
- * what is left on SIGINT/SIGTERM (and on exit), so an interrupted command
- * leaves no process running and nothing half-made behind.
+ * thing registers its undo here and unregisters it when done. The CLI sets
+ * the signal handler (`setInterruptHandler`), which is attached to
+ * SIGINT/SIGTERM/SIGHUP only while something is registered: a command busy
+ * with plain synchronous work keeps the default behaviour (stop at once),
+ * since a JavaScript handler could not run before that work ends.
  */
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const pending = new Set<() => void>();
+let handler: ((sig: NodeJS.Signals) => void) | undefined;
+let attached = false;
+
+function attach(): void {
+  const want = pending.size > 0 && handler !== undefined;
+  if (want === attached) return;
+  for (const sig of SIGNALS) {
+    if (want) process.on(sig, handler!);
+    else process.off(sig, handler!);
+  }
+  attached = want;
+}
 
 /** Registers `undo`; call the returned function once the work finished normally. */
 export function onInterrupt(undo: () => void): () => void {
   pending.add(undo);
+  attach();
   return () => {
     pending.delete(undo);
+    attach();
   };
 }
 
@@ -19,6 +36,7 @@ export function onInterrupt(undo: () => void): () => void {
 export function runInterruptActions(): void {
   const all = [...pending].reverse();
   pending.clear();
+  attach();
   for (const undo of all) {
     try {
       undo();
@@ -26,4 +44,12 @@ export function runInterruptActions(): void {
       // Stopping anyway: a failed undo must not keep the others from running.
     }
   }
+}
+
+/** The CLI's reaction to a signal while something is registered (it should run `runInterruptActions` and exit). */
+export function setInterruptHandler(h: (sig: NodeJS.Signals) => void): void {
+  if (attached) for (const sig of SIGNALS) process.off(sig, handler!);
+  attached = false;
+  handler = h;
+  attach();
 }

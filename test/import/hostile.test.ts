@@ -3,12 +3,12 @@
  * importer (a hang, a trace validate rejects, a 0-event success, an
  * internal error from the zip reader) and passing now.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AllocreplayError, importAosp, importMtrace, readEvents, validateTrace } from '../../traces/index.js';
-import { cli, tempDir } from '../helpers.js';
+import { cli, ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
 let n = 0;
@@ -98,6 +98,22 @@ describe('nothing kept is an error', () => {
     const { src, out } = dump(`${lines.join('\n')}\n1: malloc 0x10 ${'9'.repeat(30)}\n`);
     await refused(importAosp(src, out), out);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('interrupted', () => {
+  it('Ctrl-C during an import exits 130 and leaves neither the trace nor its .tmp', async () => {
+    const lines: string[] = [];
+    for (let i = 1; i <= 600_000; i++) lines.push(`1: malloc 0x${i.toString(16)}0 16`, `1: free 0x${i.toString(16)}0`);
+    const { src, out } = dump(`${lines.join('\n')}\n`);
+    const child = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), 'import', 'aosp', src, '-o', out], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    // The half-written trace exists from the first line on: interrupt once it is there.
+    while (!existsSync(`${out}.tmp`)) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.tmp`)).toBe(false);
   });
 });
 
