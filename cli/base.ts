@@ -20,7 +20,6 @@ function installSignalHandlers(): void {
     process.stderr.write(`allocreplay: interrupted (${sig}); the measurement or file in progress was not kept\n`);
     process.exit(SIGNAL_EXIT[sig] ?? 1);
   });
-  process.on('exit', runInterruptActions);
 }
 
 /** The `--db` the user gave, for naming it in an error. */

@@ -22,8 +22,18 @@ function attach(): void {
   attached = want;
 }
 
-/** Registers `undo`; call the returned function once the work finished normally. */
+let exitHook = false;
+
+/**
+ * Registers `undo`; call the returned function once the work finished
+ * normally. Whatever is still registered when the process exits normally is
+ * undone then too (a test or a library caller that never ran the CLI).
+ */
 export function onInterrupt(undo: () => void): () => void {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', runInterruptActions);
+  }
   pending.add(undo);
   attach();
   return () => {

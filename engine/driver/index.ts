@@ -112,8 +112,14 @@ function tail(text: string, lines = 4): string {
 
 /** Removes the callgrind output a run kept (and its private directory). */
 export function discardProfile(r: RunResult): void {
-  if (r.profilePath) rmSync(dirname(r.profilePath), { recursive: true, force: true });
+  if (!r.profilePath) return;
+  rmSync(dirname(r.profilePath), { recursive: true, force: true });
+  keptProfiles.get(r.profilePath)?.();
+  keptProfiles.delete(r.profilePath);
 }
+
+/** Profiles runReplay kept for the caller, with the undo that removes each (see traces/cleanup). */
+const keptProfiles = new Map<string, () => void>();
 
 /** Total instructions of the collected region in a callgrind output file. */
 export function callgrindTotal(path: string): number | undefined {
@@ -169,7 +175,6 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     child.on('close', (code, signal) => res({ code, signal }));
   });
   clearTimeout(timer);
-  undo();
 
   const out: RunResult = { status: 'failed', samples: [] };
   if (existsSync(statsFile)) out.allocatorStats = parseStats(readFileSync(statsFile, 'utf8'));
@@ -223,7 +228,11 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   } else {
     out.error = `driver exited with status ${exit.code}${stderr ? `: ${tail(stderr)}` : ''}`;
   }
-  if (!out.profilePath) rmSync(work, { recursive: true, force: true });
+  // A kept profile's folder stays registered (removed at exit if nobody discards it first).
+  if (!out.profilePath) {
+    rmSync(work, { recursive: true, force: true });
+    undo();
+  } else keptProfiles.set(out.profilePath, undo);
   return out;
 }
 
