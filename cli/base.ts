@@ -43,32 +43,30 @@ export abstract class BaseCommand extends Command {
     await super.init();
   }
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number }; code?: unknown }): Promise<unknown> {
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     const debug = process.argv.includes('--debug');
-    const stack = (): void => {
-      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-    };
     if (err instanceof AllocreplayError) {
       process.stderr.write(`allocreplay: ${err.oneLine()}\n`);
-      stack();
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exit(err.exitCode);
     }
     // oclif's own parse errors (unknown flag, missing argument) are usage errors.
     if (err instanceof Errors.CLIError && err.oclif?.exit !== 0) {
-      if (err.code === 'EEXIT') throw err;
+      if ((err as { code?: string }).code === 'EEXIT') throw err;
       process.stderr.write(`allocreplay: ${err.message.split('\n')[0]} (see --help)\n`);
-      stack();
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exit(2);
     }
     // SQLite refusing a file (not a database, damaged, locked) is about the user's file, not a bug here.
-    if (err.name === 'SqliteError' && typeof err.code === 'string') {
+    const sqliteCode = (err as { code?: unknown }).code;
+    if (err.name === 'SqliteError' && typeof sqliteCode === 'string') {
       const db = dbArgument();
-      process.stderr.write(`allocreplay: results database${db ? ` ${db}` : ''}: ${err.message.split('\n')[0]} (${err.code}; pass --db with a SQLite file written by allocreplay)\n`);
-      stack();
+      process.stderr.write(`allocreplay: results database${db ? ` ${db}` : ''}: ${err.message.split('\n')[0]} (${sqliteCode}; pass --db with a SQLite file written by allocreplay)\n`);
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exit(1);
     }
     process.stderr.write(`allocreplay: internal error: ${err.message.split('\n')[0]} (rerun with --debug and report it)\n`);
-    stack();
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exit(1);
   }
 
