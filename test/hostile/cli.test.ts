@@ -95,6 +95,23 @@ describe('db commands', () => {
   });
 });
 
+describe('flags never reach a shell', () => {
+  it('a shell payload as a flag name or value, from --set or a bisect spec, is exit 2 and runs nothing', () => {
+    const canary = join(dir, 'PWNED');
+    for (const args of [
+      ['replay', trace, '-t', 'tinyslab', '--set', `X$(touch ${canary})=1`],
+      ['replay', trace, '-t', 'tinyslab', '--set', `TS_POOL=1;touch ${canary}`],
+      ['bisect', 'flags', '--target', 'tinyslab', '--good', 'TS_POOL=1', '--bad', `TS_POOL=$(touch ${canary})`, '--trace', trace],
+      ['bisect', 'flags', '--target', 'tinyslab', '--good', 'TS_POOL=1', '--bad', `TS_POOL=2 A'$(touch ${canary})'=1`, '--trace', trace],
+    ]) {
+      const r = cli([...args, '--db', join(dir, 'flags.sqlite')]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).not.toMatch(/internal error/);
+    }
+    expect(existsSync(canary)).toBe(false);
+  });
+});
+
 describe('signals', () => {
   const hang = compileNative({ name: 'fixture-hang.so', sources: [join(ROOT, 'test/fixtures/allocators/hang.c')], shared: true });
 

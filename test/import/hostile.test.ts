@@ -88,6 +88,13 @@ describe('nothing kept is an error', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('-o naming the dump itself is refused before anything is written', async () => {
+    const { src } = dump('1: malloc 0x10 8\n');
+    const e = await importAosp(src, src).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AllocreplayError);
+    expect(readFileSync(src, 'utf8')).toBe('1: malloc 0x10 8\n');
+  });
+
   it('an empty dump is an error too', async () => {
     const { src, out } = dump('');
     expect((await refused(importAosp(src, out), out)).message).toMatch(/no allocation events/);

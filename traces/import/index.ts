@@ -1,5 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { onInterrupt } from '../cleanup.js';
 import { inputError, usageError } from '../errors.js';
 import type { TraceFooter } from '../format/index.js';
@@ -47,6 +47,7 @@ async function readDump(path: string, opts: ImportOptions): Promise<{ data: Buff
 type LineHandler = (c: Cursor, t: PointerTracker) => boolean;
 
 async function importLines(path: string, out: string, name: 'aosp' | 'mtrace', opts: ImportOptions, handle: LineHandler): Promise<ImportResult> {
+  if (resolve(out) === resolve(path)) throw usageError(`-o ${out}: that is the dump being imported`, 'write the trace to another file (e.g. dump.trace.msgpack)');
   const { data: buf, entry } = await readDump(path, opts);
   const where = entry === undefined ? path : `${path}:${entry}`;
   const tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' });
