@@ -59,6 +59,8 @@ describe('numbers are range-checked', () => {
   it('2^53 is refused, 2^53-1 imports into a trace that validates', async () => {
     const big = dump(`1: malloc 0x10 ${2 ** 53}\n`);
     await refused(importAosp(big.src, big.out), big.out);
+    const product = dump(`1: calloc 0x20 ${2 ** 30} ${2 ** 30}\n`);
+    expect((await refused(importAosp(product.src, product.out), product.out)).message).toMatch(/calloc of 1073741824 × 1073741824 bytes is above/);
     const max = dump(`1: malloc 0x10 ${2 ** 53 - 1}\n1: calloc 0x20 ${2 ** 53 - 1} 1\n1: free 0x10\n`);
     await importAosp(max.src, max.out);
     expect(validateTrace(max.out).footer?.events).toBe(3);

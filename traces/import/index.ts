@@ -5,7 +5,7 @@ import { inputError, usageError } from '../errors.js';
 import type { TraceFooter } from '../format/index.js';
 import { Op } from '../model.js';
 import { type ConversionCounts, PointerTracker } from '../record/pointers.js';
-import { Cursor, lines, type PointerKey } from './cursor.js';
+import { Cursor, lines, MAX_VALUE, type PointerKey } from './cursor.js';
 import { looksLikeZip, unzipDump, type ZipChoice } from './zip.js';
 
 export { ZIP_MAX_BYTES } from './zip.js';
@@ -132,6 +132,7 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
     const need = op === Op.malloc || op === Op.realloc ? 1 : op === Op.calloc || op === Op.memalign ? 2 : 0;
     if (count < need) return false;
     if (op === Op.memalign && !isPowerOfTwo(n0)) return c.fail(`alignment ${n0} is not a power of two`);
+    if (op === Op.calloc && n0 * n1 > MAX_VALUE && ptr !== 0) return c.fail(`calloc of ${n0} × ${n1} bytes is above the trace format's limit of 2^53-1`);
     const ns = count > need ? (need === 0 ? n0 : need === 1 ? n1 : n2) : 0;
     if (t0 < 0) t0 = ns;
     else if (ns - t0 > MAX_TIME_SPAN) return c.fail('timestamp more than 2^52 ns after the first');
