@@ -7,23 +7,26 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildSource, loadConfig, type SourceTarget } from '../../engine/index.js';
+import { buildSource, type SourceTarget } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
+import { PAYLOADS } from './configs.js';
 import { countsLine, runFuzz } from './run.js';
 
 const SEED = Number(process.env.ALLOCREPLAY_FUZZ_SEED ?? 11);
 const dir = tempDir('allocreplay-fuzz-config-');
 
 describe('fuzz: configs', () => {
-  it('the canary works: a build command that runs touch does create it', () => {
+  it('the canary works: the payloads do run when a build command hands them to sh', () => {
     const d = tempDir('allocreplay-fuzz-control-');
     mkdirSync(join(d, 'src'));
     writeFileSync(join(d, 'src', 'a.c'), 'int a;\n');
-    writeFileSync(join(d, 'allocreplay.yaml'), `targets:\n  t: { kind: source, repo: src, build: "touch ${join(d, 'CANARY')}; touch lib.so", artifact: lib.so }\n`);
     process.env.ALLOCREPLAY_CACHE ??= join(d, 'cache');
-    const t = loadConfig(d)!.targets.t as SourceTarget;
-    expect(buildSource(t, { force: true }).status).toBe('ok');
-    expect(existsSync(join(d, 'CANARY'))).toBe(true);
+    for (const [n, p] of [PAYLOADS[0]!, PAYLOADS[5]!, PAYLOADS[9]!].entries()) {
+      process.env.FUZZ_CANARY = join(d, `CANARY${n}`);
+      const t: SourceTarget = { name: 't', repo: join(d, 'src'), build: `echo ${p}; touch lib.so`, artifact: 'lib.so', flags: {} };
+      expect(buildSource(t, { force: true }).status).toBe('ok');
+      expect(existsSync(join(d, `CANARY${n}`)), p).toBe(true);
+    }
   });
 
   it('200 hostile configs: loaded or refused in one line, built for real, and no payload ever runs', async () => {

@@ -13,10 +13,13 @@ import { buildSource, cartesian, loadConfig, type SourceTarget } from '../../eng
 import { AllocreplayError, Prng } from '../../traces/index.js';
 import { mutateText, pick } from './mutate.js';
 
-/** Shell payloads that each create `canary` if a shell ever sees them unquoted (or wrongly quoted). */
-export function payloads(canary: string): string[] {
-  return [`$(touch ${canary})`, `\`touch ${canary}\``, `'; touch ${canary}; '`, `"; touch ${canary}; "`, `X'$(touch ${canary})'`, `1 && touch ${canary}`, `1;touch ${canary}`, `1|touch ${canary}`, `1\ntouch ${canary}`, `$(IFS=_;c=touch_${canary};$c)`];
-}
+/**
+ * Shell payloads that each create the canary file if a shell ever sees them
+ * unquoted (or wrongly quoted). The file is named by an environment variable
+ * the builds inherit, so the configs' text does not depend on the temp folder
+ * (the same seed makes the same files on every machine).
+ */
+export const PAYLOADS = ['$(touch "$FUZZ_CANARY")', '`touch "$FUZZ_CANARY"`', "'; touch \"$FUZZ_CANARY\"; '", '"; touch "$FUZZ_CANARY"; "', 'X\'$(touch "$FUZZ_CANARY")\'', '1 && touch "$FUZZ_CANARY"', '1;touch $FUZZ_CANARY', '1|touch $FUZZ_CANARY', '1\ntouch $FUZZ_CANARY', '$(IFS=_;c=touch_$FUZZ_CANARY;$c)'];
 
 /** The build command every fuzzed source target uses: every placeholder, as users write them. */
 export const FUZZ_BUILD = `echo {cflags} {make} '{cmake}' "{configure}" {P1} > build.out && cp build.out lib.so`;
@@ -26,8 +29,8 @@ export interface ConfigCase {
   bad?: { rule: string; detail: string; input: string };
 }
 
-function makeConfig(r: Prng, dir: string, canary: string): Record<string, unknown> {
-  const evil = payloads(canary);
+function makeConfig(r: Prng): Record<string, unknown> {
+  const evil = PAYLOADS;
   // Most hostile configs carry one payload, at one random spot, so that the rest of the config is fine and the
   // payload is what decides; some carry none (they must load and build), a few carry several.
   const spot = r.chance(0.3) ? -1 : r.below(14);
@@ -52,9 +55,9 @@ function makeConfig(r: Prng, dir: string, canary: string): Record<string, unknow
   const env: Record<string, string> = {};
   if (r.chance(0.4)) env[maybe('MALLOC_CONF')] = maybe('narenas:1');
   return {
-    db: join(dir, 'results.sqlite'),
+    db: '../results.sqlite',
     targets: {
-      src: { kind: 'source', repo: join(dir, 'src'), build: FUZZ_BUILD, artifact: 'lib.so', flags, ...(r.chance(0.3) ? { env } : {}) },
+      src: { kind: 'source', repo: '../src', build: FUZZ_BUILD, artifact: 'lib.so', flags, ...(r.chance(0.3) ? { env } : {}) },
       ...(r.chance(0.3) ? { pre: { kind: 'preload', library: '/nonexistent/lib.so', env } } : {}),
     },
     matrices: {
@@ -65,6 +68,7 @@ function makeConfig(r: Prng, dir: string, canary: string): Record<string, unknow
 
 export async function runConfigCase(i: number, r: Prng, dir: string): Promise<ConfigCase> {
   const canary = join(dir, 'CANARY');
+  process.env.FUZZ_CANARY = canary;
   const src = join(dir, 'src');
   if (!existsSync(src)) {
     mkdirSync(src, { recursive: true });
@@ -73,7 +77,7 @@ export async function runConfigCase(i: number, r: Prng, dir: string): Promise<Co
   const caseDir = join(dir, 'config-case');
   mkdirSync(caseDir, { recursive: true });
   const file = join(caseDir, 'allocreplay.yaml');
-  let text = stringify(makeConfig(r, dir, canary));
+  let text = stringify(makeConfig(r));
   const mutated = r.chance(0.15);
   if (mutated) text = mutateText(r, text);
   writeFileSync(file, text);

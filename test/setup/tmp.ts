@@ -1,6 +1,6 @@
 /**
- * vitest globalSetup: the whole run gets one private temp folder (TMPDIR, so
- * os.tmpdir() in every test worker, CLI child and driver points there),
+ * vitest globalSetup: the whole run gets one private temp folder (TMPDIR,
+ * so os.tmpdir() in every test worker, CLI child and driver points there),
  * removed when the run ends — tests and killed runs no longer leave
  * `allocreplay-*` directories in the system temp folder. Set
  * ALLOCREPLAY_KEEP_TEMP=1 to keep it (e.g. for a failing fuzz case's input).
