@@ -89,6 +89,15 @@ describe('db commands', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/some\.txt/);
     }
+    const merge = cli(['db', 'merge', join(dir, 'some.txt'), '--db', db]);
+    expect(merge.status).toBe(1);
+    expect(merge.stderr).toMatch(/some\.txt: not an allocreplay results database/);
+    const out = cli(['db', 'export', '-o', join(dir, 'no-such-dir', 'x.csv'), '--db', db]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/^allocreplay: cannot write .*x\.csv: ENOENT/);
+    const imp = cli(['import', 'aosp', join(dir, 'some.txt'), '-o', dir]);
+    expect(imp.status).toBe(2);
+    expect(imp.stderr).toMatch(/is a directory/);
     const b = cli(['bisect', 'show', 'abc', '--db', db]);
     expect(b.status).toBe(2);
     expect(b.stderr).not.toMatch(/internal error/);

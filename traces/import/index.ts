@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { onInterrupt } from '../cleanup.js';
 import { inputError, usageError } from '../errors.js';
@@ -48,6 +48,7 @@ type LineHandler = (c: Cursor, t: PointerTracker) => boolean;
 
 async function importLines(path: string, out: string, name: 'aosp' | 'mtrace', opts: ImportOptions, handle: LineHandler): Promise<ImportResult> {
   if (resolve(out) === resolve(path)) throw usageError(`-o ${out}: that is the dump being imported`, 'write the trace to another file (e.g. dump.trace.msgpack)');
+  if (statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`-o ${out}: is a directory`, 'give the path of the trace file to write');
   const { data: buf, entry } = await readDump(path, opts);
   const where = entry === undefined ? path : `${path}:${entry}`;
   const tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' });

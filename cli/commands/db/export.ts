@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { csv } from '../../../reports/index.js';
+import { failure } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 
@@ -32,7 +33,13 @@ export default class DbExport extends BaseCommand {
         const cols = rows.length ? Object.keys(rows[0]!) : [];
         text = csv(cols, rows.map((r) => cols.map((c) => cell(r[c]))));
       }
-      if (flags.output) writeFileSync(flags.output, text);
+      if (flags.output) {
+        try {
+          writeFileSync(flags.output, text);
+        } catch (e) {
+          throw failure(`cannot write ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+        }
+      }
       else process.stdout.write(text);
     } finally {
       store.close();
