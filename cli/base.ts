@@ -65,6 +65,13 @@ export abstract class BaseCommand extends Command {
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exit(1);
     }
+    // A file the user named that cannot be opened, written or moved into place (a folder, a missing directory, no permission).
+    const sys = err as NodeJS.ErrnoException & { dest?: string };
+    if (typeof sys.code === 'string' && typeof sys.syscall === 'string' && typeof sys.path === 'string') {
+      process.stderr.write(`allocreplay: cannot ${sys.syscall} ${sys.path}${sys.dest ? ` to ${sys.dest}` : ''}: ${sys.code} (check the path: its directory must exist, be writable, and the path must not be a directory)\n`);
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      process.exit(1);
+    }
     process.stderr.write(`allocreplay: internal error: ${err.message.split('\n')[0]} (rerun with --debug and report it)\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exit(1);

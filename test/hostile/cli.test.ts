@@ -98,6 +98,9 @@ describe('db commands', () => {
     const imp = cli(['import', 'aosp', join(dir, 'some.txt'), '-o', dir]);
     expect(imp.status).toBe(2);
     expect(imp.stderr).toMatch(/is a directory/);
+    const gen = cli(['generate', 'tiny-hot', '--ops', '10', '-o', dir]);
+    expect(gen.status).toBe(1);
+    expect(gen.stderr).toMatch(/^allocreplay: cannot rename .* EISDIR/);
     const b = cli(['bisect', 'show', 'abc', '--db', db]);
     expect(b.status).toBe(2);
     expect(b.stderr).not.toMatch(/internal error/);
