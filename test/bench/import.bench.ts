@@ -8,7 +8,7 @@
  * command ≤ 1.0 s; ≤ 500 MB; trace ≤ zipped dump.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { exportAosp, generate, packagePath } from '../../traces/index.js';
@@ -37,6 +37,14 @@ export function bestOf(n: number, args: string[]): { ms: number; cpuMs: number; 
 
 export default async function bench(): Promise<void> {
   const dir = tempDir('allocreplay-import-bench-');
+  try {
+    await measure(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(dir: string): Promise<void> {
   const src = join(dir, 'src.trace.msgpack');
   generate('larson', { threads: 8, ops: 2_450_000, slots: 2000 }, src);
   const dump = join(dir, 'dump.txt');
