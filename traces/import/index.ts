@@ -51,13 +51,20 @@ async function importLines(path: string, out: string, name: 'aosp' | 'mtrace', o
   if (statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`-o ${out}: is a directory`, 'give the path of the trace file to write');
   const { data: buf, entry } = await readDump(path, opts);
   const where = entry === undefined ? path : `${path}:${entry}`;
-  const tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' });
+  // Registered before the writer creates `out.tmp`, so no signal finds the file unaccounted for.
+  const dropPartial = (): void => rmSync(`${out}.tmp`, { force: true });
+  const done = onInterrupt(dropPartial);
+  let tracker: PointerTracker;
+  try {
+    tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' });
+  } catch (e) {
+    done();
+    throw e;
+  }
   const r = lines(buf);
   const c = new Cursor(buf);
   let skipped = 0;
   let kept = false;
-  const dropPartial = (): void => rmSync(`${out}.tmp`, { force: true });
-  const done = onInterrupt(dropPartial);
   try {
     let slice = 0;
     while (r.next()) {
