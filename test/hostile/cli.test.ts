@@ -127,12 +127,12 @@ describe('flags never reach a shell', () => {
 describe('signals', () => {
   const hang = compileNative({ name: 'fixture-hang.so', sources: [join(ROOT, 'test/fixtures/allocators/hang.c')], shared: true });
 
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${sig} during a measurement kills the driver's process group, removes temp dirs, stores nothing half-made`, async () => {
-      const tmp = join(dir, `tmp-${sig}`);
+  for (const [sig, metric] of [['SIGINT', 'time'], ['SIGTERM', 'time'], ['SIGINT', 'instructions']] as const) {
+    it(`${sig} during a measurement (${metric === 'time' ? 'driver' : 'valgrind'}) kills its process group, removes temp dirs, stores nothing half-made`, async () => {
+      const tmp = join(dir, `tmp-${sig}-${metric}`);
       mkdirSync(tmp);
-      const sigDb = join(dir, `${sig}.sqlite`);
-      const run = cliAsync(['replay', trace, '-t', hang, '--env', 'ALLOCREPLAY_HANG_AT=500', '--repeat', '1', '--timeout', '600', '--db', sigDb], { TMPDIR: tmp });
+      const sigDb = join(dir, `${sig}-${metric}.sqlite`);
+      const run = cliAsync(['replay', trace, '-t', hang, '--env', 'ALLOCREPLAY_HANG_AT=500', '--repeat', '1', '--metric', metric, '--timeout', '600', '--db', sigDb], { TMPDIR: tmp });
       // Wait for the driver: a child of the CLI with its work directory in our TMPDIR.
       let driver: number | undefined;
       for (let i = 0; i < 600 && driver === undefined; i++) {
@@ -140,7 +140,7 @@ describe('signals', () => {
         if (readdirSync(tmp).some((f) => f.startsWith('allocreplay-run-'))) driver = children(run.pid)[0];
       }
       expect(driver).toBeDefined();
-      await sleep(300); // let it reach the hang
+      await sleep(metric === 'time' ? 300 : 1500); // let it reach the hang (valgrind starts slower)
       process.kill(run.pid, sig);
       const r = await run.done;
       expect(r.status).toBe(sig === 'SIGINT' ? 130 : 143);
