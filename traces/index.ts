@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './cleanup.js';
 export * from './paths.js';
 export * from './native-build.js';
 export * from './model.js';

@@ -121,6 +121,7 @@ export function loadConfig(cwd = process.cwd(), explicit?: string): Config | und
     const o = c.obj(t, key, ['kind', 'library', 'env', 'repo', 'build', 'artifact', 'flags']);
     const kind = c.str(o.kind, `${key}.kind`);
     const env = c.strMap(o.env, `${key}.env`);
+    for (const n of Object.keys(env)) checkFlagName(n, `${file}: ${key}.env`);
     if (kind === 'system') config.targets[name] = { kind, env };
     else if (kind === 'preload') config.targets[name] = { kind, library: resolve(dir, c.str(o.library, `${key}.library`)), env };
     else if (kind === 'source') {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { compileNative, type NativeBuild, packagePath } from '../../traces/index.js';
+import { compileNative, type NativeBuild, onInterrupt, packagePath } from '../../traces/index.js';
 import { type Plan, SERIES_SAMPLES } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
@@ -137,8 +137,14 @@ function tail(text: string, lines = 4): string {
 
 /** Removes the callgrind output a run kept (and its private directory). */
 export function discardProfile(r: RunResult): void {
-  if (r.profilePath) rmSync(dirname(r.profilePath), { recursive: true, force: true });
+  if (!r.profilePath) return;
+  rmSync(dirname(r.profilePath), { recursive: true, force: true });
+  keptProfiles.get(r.profilePath)?.();
+  keptProfiles.delete(r.profilePath);
 }
+
+/** Profiles runReplay kept for the caller, with the undo that removes each (see traces/cleanup). */
+const keptProfiles = new Map<string, () => void>();
 
 /** Total instructions of the collected region in a callgrind output file. */
 export function callgrindTotal(path: string): number | undefined {
@@ -170,6 +176,11 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     args.unshift('--tool=callgrind', '--collect-atstart=no', `--callgrind-out-file=${profilePath}`, '--quiet', driver);
   }
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+  // The driver (or valgrind) runs in its own process group, which a Ctrl-C at the terminal does not reach: kill it ourselves.
+  const undo = onInterrupt(() => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  });
   const resultChunks: Buffer[] = [];
   let stderr = '';
   (child.stdio[3] as Readable).on('data', (d: Buffer) => resultChunks.push(d));
@@ -249,7 +260,11 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     const lines = stderrTail(stderr);
     if (lines.length) out.stderrTail = lines;
   }
-  if (!out.profilePath) rmSync(work, { recursive: true, force: true });
+  // A kept profile's folder stays registered (removed at exit if nobody discards it first).
+  if (!out.profilePath) {
+    rmSync(work, { recursive: true, force: true });
+    undo();
+  } else keptProfiles.set(out.profilePath, undo);
   return out;
 }
 

@@ -2,10 +2,8 @@
  * Chart specs (vega-lite) and their rendering to SVG in Node: vega-lite
  * compiles, vega lays out and draws with the headless 'none' renderer. The
  * SVG is inlined into the HTML page, so viewing it needs no script and no
- * network.
+ * network. vega and vega-lite are loaded on the first chart drawn.
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -13,6 +11,8 @@ const WIDTH = 560;
 
 /** Renders a vega-lite spec to an SVG string (no browser, no network: data is inline). */
 export async function svgOf(spec: TopLevelSpec): Promise<string> {
+  // Loaded here, not at the top: they take ~1 s to load and only `report … --format html` draws charts.
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   // Layout notes (conflicting legend properties and the like) are not the user's business: errors only.
   const compiled = vl.compile(spec, { logger: vega.logger(vega.Error) }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });

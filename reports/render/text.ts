@@ -56,10 +56,16 @@ export function markdownTable(head: string[], rows: string[][]): string {
   return [`| ${head.map(esc).join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
-/** RFC 4180 CSV with a header line; null and non-finite numbers are empty cells. */
+/**
+ * RFC 4180 CSV with a header line; null and non-finite numbers are empty
+ * cells. Text a spreadsheet would evaluate (starting with = + - @, a tab or
+ * a carriage return: trace and target names are anyone's) gets a leading
+ * `'`; numbers stay numbers, negative ones included.
+ */
 export function csv(head: string[], rows: (string | number | boolean | null)[][]): string {
   const cell = (v: string | number | boolean | null): string => {
-    const s = v === null || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
+    let s = v === null || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
+    if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [head.map(cell).join(','), ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';

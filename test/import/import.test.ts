@@ -23,11 +23,11 @@ const AOSP = `1000: malloc 0xb400007a8c0010 32
 `;
 
 describe('import aosp', () => {
-  it('maps pointers to dense ids, threads to indices; counts unknown frees and free(NULL) without replaying them', () => {
+  it('maps pointers to dense ids, threads to indices; counts unknown frees and free(NULL) without replaying them', async () => {
     const src = join(dir, 'a.txt');
     writeFileSync(src, AOSP);
     const out = join(dir, 'a.trace.msgpack');
-    const r = importAosp(src, out);
+    const r = await importAosp(src, out);
     expect(r.counts).toMatchObject({ nullFrees: 1, unknownFrees: 1 });
     expect(readEvents(out).map((e) => [e.op, e.thread, e.object, e.size, e.arg])).toEqual([
       [Op.malloc, 0, 1, 32, 0],
@@ -43,11 +43,11 @@ describe('import aosp', () => {
     ]);
   });
 
-  it('keeps trailing timestamps as event times', () => {
+  it('keeps trailing timestamps as event times', async () => {
     const src = join(dir, 't.txt');
     writeFileSync(src, '7: malloc 0x10 8 1000 1100\n7: free 0x10 2000 2050\n');
     const out = join(dir, 't.trace.msgpack');
-    importAosp(src, out);
+    await importAosp(src, out);
     expect(readEvents(out).map((e) => e.time)).toEqual([0, 1000]);
   });
 
@@ -63,20 +63,20 @@ describe('import aosp', () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ events: 2, skipped: 1 });
   });
 
-  it('reads a zip holding the dump directly', () => {
+  it('reads a zip holding the dump directly', async () => {
     const src = join(dir, 'z.txt');
     writeFileSync(src, AOSP);
     execFileSync('zip', ['-q', '-j', join(dir, 'z.zip'), src]);
-    importAosp(join(dir, 'z.zip'), join(dir, 'z.trace.msgpack'));
-    importAosp(src, join(dir, 'plain.trace.msgpack'));
+    await importAosp(join(dir, 'z.zip'), join(dir, 'z.trace.msgpack'));
+    await importAosp(src, join(dir, 'plain.trace.msgpack'));
     expect(readEvents(join(dir, 'z.trace.msgpack'))).toEqual(readEvents(join(dir, 'plain.trace.msgpack')));
   });
 
-  it('round-trips through trace export --format aosp', () => {
+  it('round-trips through trace export --format aosp', async () => {
     const src = join(dir, 'larson.trace.msgpack');
     generate('larson', { ops: 20_000, threads: 3 }, src);
     exportAosp(src, join(dir, 'larson.txt'));
-    importAosp(join(dir, 'larson.txt'), join(dir, 'back.trace.msgpack'));
+    await importAosp(join(dir, 'larson.txt'), join(dir, 'back.trace.msgpack'));
     const strip = (p: string): number[][] => readEvents(p).map((e) => [e.op, e.thread, e.object, e.size, e.arg]);
     // free(NULL) is counted by the importer, not replayed: the only difference.
     const nullFree = (e: number[]): boolean => e[0] === Op.free && e[2] === 0;
@@ -86,11 +86,11 @@ describe('import aosp', () => {
 });
 
 describe('import mtrace', () => {
-  it('reads glibc mtrace logs, realloc pairs included', () => {
+  it('reads glibc mtrace logs, realloc pairs included', async () => {
     const src = join(dir, 'm.log');
     writeFileSync(src, ['= Start', '@ ./prog:[0x4005d4] + 0x1bd4460 0x10', '@ ./prog:[0x4005e2] + 0x1bd4480 0x20', '@ /lib/libc.so.6:(realloc+0x2b)[0x7f] < 0x1bd4460', '@ /lib/libc.so.6:(realloc+0x2b)[0x7f] > 0x1bd44c0 0x40', '@ ./prog:[0x4005f0] - 0x1bd4480', '@ ./prog:[0x4005f9] - 0x99', '@ ./prog:[0x400600] - 0x1bd44c0', '= End', ''].join('\n'));
     const out = join(dir, 'm.trace.msgpack');
-    const r = importMtrace(src, out);
+    const r = await importMtrace(src, out);
     expect(r.counts.unknownFrees).toBe(1);
     expect(readEvents(out).map((e) => [e.op, e.object, e.size, e.arg])).toEqual([
       [Op.malloc, 1, 16, 0],

@@ -1,5 +1,6 @@
 import { type TraceFooter, type TraceHeaderInit, TraceWriter } from '../format/index.js';
 import { Op } from '../model.js';
+import { PointerMap } from './pointer-map.js';
 
 /** What converting pointer-level calls into a trace counted and left out. */
 export interface ConversionCounts {
@@ -22,7 +23,7 @@ export interface ConversionCounts {
  */
 export class PointerTracker {
   private readonly w: TraceWriter;
-  private readonly live = new Map<number | string, number>();
+  private readonly live = new PointerMap();
   private readonly threads = new Map<number, number>();
   private nextThread = 0;
   private nextId = 1;

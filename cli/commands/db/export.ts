@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
+import { csv } from '../../../reports/index.js';
+import { failure } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+/** A database value as a CSV cell value (blobs as hex). */
+const cell = (v: unknown): string | number | null => (v === null || v === undefined ? null : typeof v === 'number' ? v : Buffer.isBuffer(v) ? v.toString('hex') : String(v));
 
 function parsedObject(v: unknown): unknown {
   if (typeof v !== 'string') return v ?? null;
@@ -41,9 +41,15 @@ export default class DbExport extends BaseCommand {
       if (format === 'json') text = `${JSON.stringify(rows.map((r) => ({ ...r, flags: parsedObject(r.flags), env: parsedObject(r.env) })), null, 2)}\n`;
       else {
         const cols = rows.length ? Object.keys(rows[0]!) : [];
-        text = [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+        text = csv(cols, rows.map((r) => cols.map((c) => cell(r[c]))));
       }
-      if (flags.output) writeFileSync(flags.output, text);
+      if (flags.output) {
+        try {
+          writeFileSync(flags.output, text);
+        } catch (e) {
+          throw failure(`cannot write ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the directory exists and is writable');
+        }
+      }
       else process.stdout.write(text);
     } finally {
       store.close();

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { type MergeCounts, mergeStore } from '../../../reports/index.js';
-import { usageError } from '../../../traces/index.js';
+import { inputError, usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 
@@ -20,7 +20,14 @@ export default class DbMerge extends BaseCommand {
       const merged: { file: string; counts: MergeCounts }[] = [];
       // Each file is one transaction: a bad file stops the merge with the files before it kept whole.
       for (const file of files) {
-        const counts = mergeStore(store, file);
+        let counts: MergeCounts;
+        try {
+          counts = mergeStore(store, file);
+        } catch (e) {
+          // Our own database opened fine above: SQLite refusing a file here is refusing that one.
+          if ((e as Error).name === 'SqliteError') throw inputError(`${file}: not an allocreplay results database (${(e as Error).message})`, 'give the path of another allocreplay results.sqlite');
+          throw e;
+        }
         merged.push({ file, counts });
         if (!flags.json) this.log(`merged ${file}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
       }
