@@ -61,7 +61,7 @@ describe('numbers are range-checked', () => {
     await refused(importAosp(big.src, big.out), big.out);
     const product = dump(`1: calloc 0x20 ${2 ** 30} ${2 ** 30}\n`);
     expect((await refused(importAosp(product.src, product.out), product.out)).message).toMatch(/calloc of 1073741824 × 1073741824 bytes is above/);
-    const max = dump(`1: malloc 0x10 ${2 ** 53 - 1}\n1: calloc 0x20 ${2 ** 53 - 1} 1\n1: free 0x10\n`);
+    const max = dump(`1: malloc 0x10 ${2 ** 53 - 1}\n1: free 0x10\n1: calloc 0x20 ${2 ** 53 - 1} 1\n`);
     await importAosp(max.src, max.out);
     expect(validateTrace(max.out).footer?.events).toBe(3);
     expect(readEvents(max.out)[0]!.size).toBe(2 ** 53 - 1);

@@ -145,7 +145,7 @@ describe('thread ids reused after thread_exit', () => {
     const dump = join(dir, 'reuse.txt');
     writeFileSync(dump, ['100: malloc 0x10 8', '100: thread_done 0x0', '200: free 0x10', '100: malloc 0x20 16', '100: free 0x20', ''].join('\n'));
     const out = join(dir, 'reuse.trace.msgpack');
-    importAosp(dump, out, {});
+    await importAosp(dump, out, {});
     const r = validateTrace(out);
     expect(r.footer).toMatchObject({ events: 5, threads: 3 });
   });

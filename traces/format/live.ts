@@ -112,7 +112,7 @@ export class LiveSet {
 
   /** A successful allocation of `bytes` bytes creates object `id`. */
   private create(id: number, bytes: number, thread: number): void {
-    if (id !== this.nextId || id > MAX_OBJECT_ID || bytes > MAX_VALUE) this.badCreate(id, bytes);
+    if (id !== this.nextId || id > MAX_OBJECT_ID || bytes > MAX_VALUE || this.liveBytes + bytes > MAX_VALUE) this.badCreate(id, bytes);
     this.nextId++;
     this.table.set(id, bytes, thread);
     this.liveObjects++;
@@ -124,7 +124,8 @@ export class LiveSet {
   private badCreate(id: number, bytes: number): never {
     if (id !== this.nextId) this.fail(`allocation creates object ${id}, expected ${this.nextId} (ids are dense, in allocation order)`);
     if (id > MAX_OBJECT_ID) this.fail(`object ${id} is beyond the ${MAX_OBJECT_ID} objects a trace may make`);
-    this.fail(`allocation of ${bytes} bytes is larger than 2^53 − 1`);
+    if (bytes > MAX_VALUE) this.fail(`allocation of ${bytes} bytes is larger than 2^53 − 1`);
+    this.fail(`allocation of ${bytes} bytes brings the live bytes past 2^53 − 1 (the footer's peakLiveBytes could not hold them)`);
   }
 
   /** The slot of a live object an event names; fails when it is unknown or dead. */
