@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 /**
  * Work to undo if the process stops early: kill a child's process group,
  * remove a temp directory or a half-written file. Whoever starts such a
@@ -62,4 +63,23 @@ export function setInterruptHandler(h: (sig: NodeJS.Signals) => void): void {
   attached = false;
   handler = h;
   attach();
+}
+
+/** Kills a child started with `detached: true` and everything in its process group (a build's compilers, valgrind's tool). */
+export function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL'); // no group (already gone, or not detached)
+  }
+}
+
+/** Kills the child's process group after `ms`; `timedOut()` says whether it came to that, `cancel()` once it has ended. */
+export function killAfter(child: ChildProcess, ms: number): { timedOut: () => boolean; cancel: () => void } {
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    killGroup(child);
+  }, ms);
+  return { timedOut: () => fired, cancel: () => clearTimeout(timer) };
 }

@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
+import { killAfter } from '../../traces/cleanup.js';
 
 /** The phase a line of build output belongs to, if it says. */
 function phaseOf(line: string): 'configure' | 'compile' | 'link' | undefined {
@@ -72,18 +73,11 @@ function main(): void {
     say();
     draw();
   }, 500);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, Number(timeoutText));
+  const limit = killAfter(child, Number(timeoutText));
   child.on('close', (code, signal) => {
     clearInterval(tick);
-    clearTimeout(timer);
+    limit.cancel();
+    const timedOut = limit.timedOut();
     if (drawn) process.stderr.write('\r\u001b[K');
     if (timedOut) appendFileSync(log, `\nbuild timed out after ${seconds(Number(timeoutText))}\n`);
     if (said) process.stderr.write(`${label}: ${timedOut ? 'timed out' : code === 0 ? 'done' : 'failed'} (${seconds(Date.now() - started)})\n`);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { compileNative, type NativeBuild, onInterrupt, packagePath } from '../../traces/index.js';
+import { compileNative, killAfter, killGroup, type NativeBuild, onInterrupt, packagePath } from '../../traces/index.js';
 import { type Plan, SERIES_SAMPLES } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
@@ -113,6 +113,36 @@ interface DriverOutput {
   rss_base_kib?: number;
 }
 
+const REP_FIELDS = ['wall_ns', 'user_us', 'sys_us', 'maxrss_kib', 'peak_rss_kib', 'minflt', 'majflt', 'nvcsw', 'nivcsw', 'instructions', 'cycles'] as const;
+const CHECK_FIELDS = ['nulls', 'misaligned', 'short_usable', 'leaked', 'double_freed'] as const;
+
+/**
+ * The driver's last output line, checked at the boundary: every field an ok
+ * result needs is there with its type, so a malformed line is a `failed` run
+ * naming what is wrong, never a TypeError further on. A string is the reason.
+ */
+export function parseDriverOutput(line: string | undefined): DriverOutput | string {
+  if (!line) return 'the driver printed no result';
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return `the driver's result is not JSON: ${line.slice(0, 80)}`;
+  }
+  const o = v as Record<string, unknown>;
+  const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  if (typeof v !== 'object' || v === null || !['ok', 'crashed', 'failed'].includes(o.status as string)) return `the driver's result has no known status: ${line.slice(0, 80)}`;
+  if (o.status === 'crashed' && !(isNum(o.signal) && isNum(o.op))) return "the driver's crash report lacks its signal or op";
+  if (o.status === 'ok') {
+    if (!Array.isArray(o.reps) || !o.reps.every((r) => typeof r === 'object' && r !== null && REP_FIELDS.every((f) => isNum((r as Record<string, unknown>)[f])))) return "the driver's repetitions are malformed";
+    const c = o.checks as Record<string, unknown> | undefined;
+    if (typeof c !== 'object' || c === null || !CHECK_FIELDS.every((f) => isNum(c[f]))) return "the driver's checks are malformed";
+    if (o.series !== undefined && !(Array.isArray(o.series) && o.series.every((p) => Array.isArray(p) && p.length === 2 && p.every(isNum)))) return "the driver's RSS series is malformed";
+    if (o.rss_base_kib !== undefined && !isNum(o.rss_base_kib)) return "the driver's RSS baseline is malformed";
+  }
+  return v as DriverOutput;
+}
+
 function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }
@@ -178,7 +208,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
   // The driver (or valgrind) runs in its own process group, which a Ctrl-C at the terminal does not reach: kill it ourselves.
   const undo = onInterrupt(() => {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) killGroup(child);
     rmSync(work, { recursive: true, force: true });
   });
   const resultChunks: Buffer[] = [];
@@ -189,30 +219,19 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     stderr = (stderr + d).slice(-8192);
   });
   child.stdout!.resume();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-  }, opts.timeoutMs);
+  const limit = killAfter(child, opts.timeoutMs);
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((res) => {
     child.on('error', (error) => res({ code: null, signal: null, error }));
     child.on('close', (code, signal) => res({ code, signal }));
   });
-  clearTimeout(timer);
+  limit.cancel();
+  const timedOut = limit.timedOut();
 
   const out: RunResult = { status: 'failed', samples: [] };
   if (existsSync(statsFile)) out.allocatorStats = parseStats(readFileSync(statsFile, 'utf8'));
   const last = Buffer.concat(resultChunks).toString('utf8').trim().split('\n').at(-1);
-  let parsed: DriverOutput | undefined;
-  try {
-    parsed = last ? (JSON.parse(last) as DriverOutput) : undefined;
-  } catch {
-    parsed = undefined;
-  }
+  const checked = parseDriverOutput(last);
+  const parsed = typeof checked === 'string' ? undefined : checked;
   if (timedOut) {
     out.status = 'timeout';
     out.error = `killed after ${opts.timeoutMs / 1000} s`;
@@ -226,7 +245,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   } else if (parsed?.status === 'ok' && exit.code === 0) {
     out.status = 'ok';
     out.samples = (parsed.reps ?? []).map((r) => ({ ...toSample(r, plan.ops), ...(parsed.rss_base_kib !== undefined ? { rssBaseKiB: parsed.rss_base_kib } : {}) }));
-    const c = parsed.checks!;
+    const c = parsed.checks!; // present: parseDriverOutput checked it for an ok result
     out.checks = { nulls: c.nulls, misaligned: c.misaligned, shortUsable: c.short_usable, leaked: c.leaked, doubleFreed: c.double_freed };
     if (c.nulls > 0) {
       // The recording's allocations all succeeded (failed ones are not in the plan): NULL here is the allocator's.
@@ -254,7 +273,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
     out.signal = exit.signal;
     out.error = `${exit.signal}${stderr ? `: ${tail(stderr)}` : ''}`;
   } else {
-    out.error = `driver exited with status ${exit.code}${stderr ? `: ${tail(stderr)}` : ''}`;
+    out.error = `driver exited with status ${exit.code}${typeof checked === 'string' && last ? ` (${checked})` : ''}${stderr ? `: ${tail(stderr)}` : ''}`;
   }
   if (out.status !== 'ok') {
     const lines = stderrTail(stderr);

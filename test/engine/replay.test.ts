@@ -225,3 +225,17 @@ describe('allocreplay replay', () => {
     d.close();
   });
 });
+
+describe('driver output at the boundary', () => {
+  it('a malformed result line is a reason, never a TypeError later', async () => {
+    const { parseDriverOutput } = await import('../../engine/index.js');
+    expect(parseDriverOutput(undefined)).toBe('the driver printed no result');
+    expect(parseDriverOutput('{"status":"ok"')).toMatch(/not JSON/);
+    expect(parseDriverOutput('{"status":"fine"}')).toMatch(/no known status/);
+    expect(parseDriverOutput('{"status":"ok","reps":[]}')).toMatch(/checks are malformed/);
+    expect(parseDriverOutput('{"status":"ok","reps":[{"wall_ns":1}],"checks":{}}')).toMatch(/repetitions are malformed/);
+    expect(parseDriverOutput('{"status":"crashed","signal":11}')).toMatch(/lacks its signal or op/);
+    const ok = '{"status":"ok","reps":[],"checks":{"nulls":0,"misaligned":0,"short_usable":0,"leaked":0,"double_freed":0},"series":[[1,2]]}';
+    expect(parseDriverOutput(ok)).toMatchObject({ status: 'ok', series: [[1, 2]] });
+  });
+});
