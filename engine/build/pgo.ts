@@ -12,7 +12,7 @@ import { join, relative, sep } from 'node:path';
 import { cacheDir, usageError } from '../../traces/index.js';
 import { type ReplayOptions, runReplay } from '../driver/index.js';
 import type { Plan } from '../plan/index.js';
-import { type BuildOptions, type BuildResult, buildSource, type SourceTarget } from './index.js';
+import { type BuildOptions, type BuildResult, buildSource, type SourceTarget } from './build.js';
 import { fullAssignment } from './flags.js';
 import { resolveRevision } from './revision.js';
 

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { usageError } from '../../traces/index.js';
-import type { Store } from './index.js';
+import type { Store } from './store.js';
 
 export interface MergeCounts {
   machines: number;

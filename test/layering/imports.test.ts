@@ -6,7 +6,7 @@ import { ROOT } from '../helpers.js';
 /**
  * The code's shape, checked: the four rooms stack cli → engine → reports →
  * traces (a room imports only from itself and the rooms below it), no
- * runtime import cycle anywhere.
+ * runtime import cycle anywhere, and every index.ts only re-exports.
  */
 
 const ROOMS = ['traces', 'reports', 'engine', 'cli'] as const;
@@ -108,5 +108,19 @@ describe('layering', () => {
   it('rooms import only from themselves and the rooms below (cli → engine → reports → traces)', () => {
     const upward = [...graph].flatMap(([f, es]) => es.filter((e) => graph.has(e.to) && roomOf(e.to) > roomOf(f)).map((e) => `${name(f)} → ${name(e.to)}`));
     expect(upward).toEqual([]);
+  });
+
+  it('index.ts files only re-export', () => {
+    const defining = files
+      .filter((f) => f.endsWith('/index.ts'))
+      .filter((f) => {
+        const code = readFileSync(f, 'utf8')
+          .replace(/\/\*[\s\S]*?\*\//g, '')
+          .replace(/^\s*\/\/.*$/gm, '')
+          .replace(/^\s*export\s+(type\s+)?(\*|\{[^}]*\})(\s+as\s+\w+)?\s+from\s+['"][^'"]+['"];?\s*$/gm, '');
+        return code.trim() !== '';
+      })
+      .map(name);
+    expect(defining).toEqual([]);
   });
 });

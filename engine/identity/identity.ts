@@ -1,0 +1,47 @@
+/**
+ * The one function that says what a configuration is. Everything that
+ * stores, reuses, selects or labels results goes through `configurationOf`,
+ * so a default value and the same value given explicitly are one
+ * configuration, and two configurations that measure differently never share
+ * a hash.
+ */
+import { type Configuration, machineKey, type Store } from '../../reports/index.js';
+import { commitOf } from '../build/index.js';
+import type { ReplayOptions } from '../driver/index.js';
+import type { ReadyTarget } from '../runner/index.js';
+
+let machine: string | undefined;
+
+/** The canonical configuration of a ready target measured with `options` on this machine. */
+export function configurationOf(ready: ReadyTarget, options: Pick<ReplayOptions, 'mode' | 'touch' | 'warmup'>): Configuration {
+  machine ??= machineKey();
+  const sorted = (o: Record<string, string>): Record<string, string> => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
+  return {
+    name: ready.target.name,
+    target: ready.identity,
+    revision: ready.revision,
+    dirty: ready.dirty,
+    flags: sorted(ready.flags),
+    env: sorted(ready.target.env),
+    options: { mode: options.mode, touch: options.touch, warmup: options.warmup },
+    machine,
+    ...(ready.pgo ? { pgo: { training: [...ready.pgo.training] } } : {}),
+  };
+}
+
+/**
+ * Rewrites the `rev=` parts of a selector so that any git ref works: each is
+ * resolved in the given repositories and in every source repository the
+ * store's configurations name; the commits it names there replace it
+ * (`rev=a|b` when repositories disagree). A ref no repository knows stays a
+ * commit prefix.
+ */
+export function resolveSelectorRevisions(store: Store, text: string, repos: string[] = []): string {
+  if (!/(^|[\s,])rev=/.test(text)) return text;
+  const known = (store.db.prepare("SELECT DISTINCT json_extract(identity, '$.target.repo') AS repo FROM configurations WHERE json_extract(identity, '$.target.repo') IS NOT NULL").all() as { repo: string }[]).map((r) => r.repo);
+  const all = [...new Set([...repos, ...known])];
+  return text.replace(/(^|[\s,])rev=([^\s,]+)/g, (_whole, sep: string, ref: string) => {
+    const commits = [...new Set(all.map((r) => commitOf(r, ref)).filter((c): c is string => c !== undefined))];
+    return `${sep}rev=${commits.length ? commits.join('|') : ref}`;
+  });
+}

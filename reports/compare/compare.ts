@@ -1,0 +1,179 @@
+/**
+ * The reports: compare (baseline vs candidate per trace), matrix
+ * (configurations × traces), history (a metric over revisions), check
+ * (compare, reduced to pass/fail for CI), the replay series and the stored
+ * bisections. Each reads the store through selectors and returns plain
+ * rows keyed by configuration hash; rendering is reports/render's job.
+ */
+import { usageError } from '../../traces/index.js';
+import { measured, type Measured, parseSelector, type ReportMetric, type Selector, selectRuns } from '../select/index.js';
+import { type Comparison, compareSamples, mad, median, type Verdict } from '../stats/index.js';
+import type { RunRow, Store } from '../store/index.js';
+import { distinctLabels, rowKey, statusText } from './labels.js';
+import { machinesNote } from './machines.js';
+
+/** At most one configuration per trace may answer a compare selector. */
+function oneConfigPerTrace(list: Measured[], sel: Selector, role: string): Map<string, Measured> {
+  const byTrace = new Map<string, Measured>();
+  for (const m of list) {
+    const had = byTrace.get(m.trace);
+    if (had) {
+      throw usageError(
+        `${role} '${sel.text}' matches several configurations on trace ${m.trace} (${had.label} [${had.configHash.slice(0, 8)}]; ${m.label} [${m.configHash.slice(0, 8)}])`,
+        'narrow it with more NAME=value parts, config=HASH or machine=HOST',
+      );
+    }
+    byTrace.set(m.trace, m);
+  }
+  return byTrace;
+}
+
+/** One trace of a comparison. */
+export interface CompareRow extends Comparison {
+  trace: string;
+  metric: ReportMetric;
+  /** Configuration labels. */
+  baseline: string;
+  candidate: string;
+  baselineHash: string;
+  candidateHash: string;
+  baselineN: number;
+  candidateN: number;
+  /** MAD of each side (same unit as the medians). */
+  baselineMad: number;
+  candidateMad: number;
+  /** Set when the sides come from different machines: what was compared across them. */
+  machines?: string;
+  /** `ok`, or what happened to the side's newest run when none of its runs on this trace finished (`crashed: SIGSEGV`, `timeout`, …). */
+  baselineStatus: string;
+  candidateStatus: string;
+}
+
+/** Per trace, the newest not-ok run of a selector (runs come newest first). */
+function failuresPerTrace(store: Store, sel: Selector, metric: ReportMetric): Map<string, RunRow> {
+  const out = new Map<string, RunRow>();
+  for (const r of selectRuns(store, sel, { metric, status: 'any' }).runs) if (r.status !== 'ok' && !out.has(r.trace)) out.set(r.trace, r);
+  return out;
+}
+
+/** Options of compare and check. */
+export interface CompareOptions {
+  metric: ReportMetric;
+  /** Percent (2 = ±2%). */
+  thresholdPct: number;
+  /** Bootstrap seed; default 42. */
+  seed?: number;
+  /** Compare timings (or instruction counts of different toolchains) measured on different machines. */
+  acrossMachines?: boolean;
+}
+
+/**
+ * Per trace that both selectors measured: medians, delta %, 95% CI of the
+ * ratio, Mann–Whitney p and the verdict, traces in name order. A trace
+ * where a side has no finished run but a failed one gets a row that says
+ * what happened (no verdict). A selector that matches several
+ * configurations on one trace is a usage error (it names them); so is a
+ * selector with no runs, or two with no trace in common, and so are sides
+ * from different machines that may not be compared (reports/compare/machines).
+ */
+export function compare(store: Store, baseline: string, candidate: string, opts: CompareOptions): CompareRow[] {
+  if (!(opts.thresholdPct >= 0)) throw usageError(`threshold '${opts.thresholdPct}' is not a percentage`, 'pass --threshold 2 for ±2%');
+  const bs = parseSelector(baseline);
+  const cs = parseSelector(candidate);
+  const b = oneConfigPerTrace(measured(store, opts.metric, bs), bs, 'baseline');
+  const c = oneConfigPerTrace(measured(store, opts.metric, cs), cs, 'candidate');
+  const bf = failuresPerTrace(store, bs, opts.metric);
+  const cf = failuresPerTrace(store, cs, opts.metric);
+  if (b.size === 0 && bf.size === 0) throw usageError(`baseline '${baseline}' matches no ok ${opts.metric} runs`, '`allocreplay db runs` lists what is stored');
+  if (c.size === 0 && cf.size === 0) throw usageError(`candidate '${candidate}' matches no ok ${opts.metric} runs`, '`allocreplay db runs` lists what is stored');
+  const rows: CompareRow[] = [];
+  // Traces where a side never finished: the row says what happened instead of the trace vanishing.
+  for (const trace of new Set([...bf.keys(), ...cf.keys()])) {
+    const bo = b.get(trace);
+    const co = c.get(trace);
+    const bx = bo ? undefined : bf.get(trace);
+    const cx = co ? undefined : cf.get(trace);
+    if (!(bx || cx) || !(bo || bx) || !(co || cx)) continue;
+    const bSide = (bo ?? bx)!;
+    const cSide = (co ?? cx)!;
+    const labels = distinctLabels([bSide, cSide]);
+    const bStatus = bx ? statusText(bx) : 'ok';
+    const cStatus = cx ? statusText(cx) : 'ok';
+    const note = [bx ? `baseline ${bStatus}` : '', cx ? `candidate ${cStatus}` : ''].filter(Boolean).join(', ');
+    const bv = bo?.values ?? [];
+    const cv = co?.values ?? [];
+    rows.push({
+      baselineMedian: bv.length ? median(bv) : NaN,
+      candidateMedian: cv.length ? median(cv) : NaN,
+      deltaPct: NaN,
+      ci: [NaN, NaN],
+      p: 1,
+      verdict: 'no change',
+      exact: opts.metric === 'instructions',
+      note,
+      trace,
+      metric: opts.metric,
+      baseline: labels.get(rowKey(bSide))!,
+      candidate: labels.get(rowKey(cSide))!,
+      baselineHash: bSide.configHash,
+      candidateHash: cSide.configHash,
+      baselineN: bv.length,
+      candidateN: cv.length,
+      baselineMad: bv.length ? mad(bv) : NaN,
+      candidateMad: cv.length ? mad(cv) : NaN,
+      baselineStatus: bStatus,
+      candidateStatus: cStatus,
+    });
+  }
+  for (const [trace, bm] of b) {
+    const cm = c.get(trace);
+    if (!cm) continue;
+    const machines = machinesNote(store, bm, cm, opts.metric, opts.acrossMachines ?? false);
+    const cmp = compareSamples(bm.values, cm.values, { thresholdPct: opts.thresholdPct, exact: opts.metric === 'instructions', seed: opts.seed ?? 42 });
+    const note = [cmp.note, machines].filter(Boolean).join('; ');
+    // Two configurations that read the same stay two: the hash tells them apart.
+    const labels = distinctLabels([bm, cm]);
+    rows.push({
+      ...cmp,
+      ...(note ? { note } : {}),
+      ...(machines ? { machines } : {}),
+      trace,
+      metric: opts.metric,
+      baseline: labels.get(rowKey(bm))!,
+      candidate: labels.get(rowKey(cm))!,
+      baselineHash: bm.configHash,
+      candidateHash: cm.configHash,
+      baselineN: bm.values.length,
+      candidateN: cm.values.length,
+      baselineMad: mad(bm.values),
+      candidateMad: mad(cm.values),
+      baselineStatus: 'ok',
+      candidateStatus: 'ok',
+    });
+  }
+  if (rows.length === 0) {
+    throw usageError(`no trace has ${opts.metric} runs for both '${baseline}' (${[...b.keys()].join(', ')}) and '${candidate}' (${[...c.keys()].join(', ')})`, 'measure both on the same trace');
+  }
+  return rows.sort((x, y) => x.trace.localeCompare(y.trace));
+}
+
+/** True when any row is a regression. */
+export function anyRegression(rows: { verdict: Verdict }[]): boolean {
+  return rows.some((r) => r.verdict === 'regression');
+}
+
+/** What `report check` decides. */
+export interface CheckResult {
+  /** True when any trace regressed beyond the threshold: the CLI exits 1. */
+  regression: boolean;
+  /** Traces where the candidate crashed, timed out or failed (no run finished): the CLI exits 1 for these too. */
+  candidateFailed: string[];
+  thresholdPct: number;
+  rows: CompareRow[];
+}
+
+/** compare(), reduced to pass/fail for CI. */
+export function check(store: Store, baseline: string, candidate: string, opts: CompareOptions): CheckResult {
+  const rows = compare(store, baseline, candidate, opts);
+  return { regression: anyRegression(rows), candidateFailed: rows.filter((r) => r.candidateStatus !== 'ok').map((r) => r.trace), thresholdPct: opts.thresholdPct, rows };
+}
