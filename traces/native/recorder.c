@@ -1,32 +1,55 @@
 /* The recorder: an LD_PRELOAD shim that logs every call of the malloc
  * family with its result, then calls glibc's implementation.
  *
- * - Per-thread buffers of fixed-size records, appended without a lock and
- *   written with one write() when full, at thread exit and at process exit.
+ * - Each process image streams its calls to the converter (converter.c)
+ *   over a Unix socket (ALLOCREPLAY_RECORD_SOCK), in blocks of one thread's
+ *   records (raw_log.h). Nothing is kept on disk and the converter reads
+ *   while the program runs.
  * - A global atomic sequence number orders records across threads; the
- *   converter (traces/record) places each record at its sequence number.
+ *   converter puts them back in that order. It is taken *before* the call
+ *   for free and realloc (the address may be handed to another thread as
+ *   soon as it is released) and after it for allocations.
+ * - Per-thread buffers are appended under a per-buffer lock that only a
+ *   flusher ever contends for. A buffer is written when full, when its
+ *   oldest record is STALE sequence numbers old (the owner notices), or —
+ *   for a thread that sleeps with a half-full buffer — by whichever thread
+ *   flushes next (it steals stale buffers). So the converter's reorder
+ *   window stays bounded however the threads are scheduled.
+ * - One spin lock, owned by a thread id, serialises writes to the socket and
+ *   the registry of buffers. Exit, _exit and exec set `closing`, take it
+ *   and write every buffer once its owner is between appends; a thread that
+ *   finds `closing` gives up its own write instead of waiting, so there is
+ *   no deadlock and no record is written twice or torn. _exit uses no mutex
+ *   (async-signal-safe); a signal handler that interrupts this thread's own
+ *   write gives up rather than interleave.
+ * - Thread exit writes a thread_exit record and the rest of the buffer,
+ *   then unmaps it. Calls made later on that thread (other destructors) go
+ *   out as one-record blocks.
+ * - exec and _exit: recorder_exec.c.
  * - The real functions are glibc's __libc_* entry points, so there is no
  *   dlsym bootstrap to survive: the shim never allocates through itself.
- * - fork: with ALLOCREPLAY_RECORD_FORKS=1 a child starts its own log;
- *   otherwise a child records nothing. exec: buffers are flushed before the
- *   exec family runs; the new image, if it is the recorded process (same
- *   pid), starts a new log.
- * - A per-thread guard keeps calls made while recording (none expected)
- *   from being recorded twice.
+ * - fork: with ALLOCREPLAY_RECORD_FORKS=1 a child starts its own stream;
+ *   otherwise a child records nothing. exec (every exec function): buffers
+ *   are written first; the new image, if it is the recorded process, starts
+ *   a new stream.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "raw_log.h"
+#include "recorder.h"
 
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);
@@ -36,49 +59,35 @@ extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
-enum { R_MALLOC = 1, R_CALLOC, R_REALLOC, R_FREE, R_MEMALIGN, R_POSIX_MEMALIGN, R_ALIGNED_ALLOC, R_VALLOC, R_PVALLOC, R_THREAD_EXIT };
-
-/* One call, 40 bytes, little-endian; read by traces/record/index.ts. The
- * log is a sequence of blocks: a 32-byte header {magic "ARB2", tid, count,
- * 0, stamp, ns} and `count` records of that thread. Bytes written are the
- * recorder's main cost, so a record holds only what the converter needs.
- * Records carry a cheap stamp (the TSC on x86-64, else CLOCK_MONOTONIC ns);
- * every header pairs a stamp with CLOCK_MONOTONIC ns, from which the
- * converter maps stamps to ns. */
-struct rec_t {
-  uint64_t seq_op; /* global sequence number << 8 | op */
-  uint64_t ns;     /* stamp, see above */
-  uint64_t ptr;    /* the result (allocations, realloc), or the freed pointer */
-  uint64_t size;
-  uint64_t arg;    /* calloc nmemb, alignment, realloc's old pointer */
-};
-_Static_assert(sizeof(struct rec_t) == 40, "record is 40 bytes");
-
-struct block_header {
-  uint32_t magic, tid, count, zero;
-  uint64_t stamp, ns; /* a calibration point: the same instant on both clocks */
-};
-
 #define BUF_RECS 16384
+/* A buffered record older than this many sequence numbers gets written
+ * (the converter's window, WINDOW in converter.c, is 8× larger). */
+#define STALE (1u << 16)
+#define BUF_BYTES (128 + BUF_RECS * sizeof(struct rec_t))
 
 struct tbuf {
-  struct rec_t *recs;
-  unsigned n;
+  struct rec_t *recs; /* 128 bytes in: room for a block header just before */
+  unsigned n;         /* records held; under `lock` */
   uint32_t tid;
-  struct tbuf *next; /* registry of live buffers */
-  int dead;
+  uint64_t first;   /* sequence number of recs[0] */
+  atomic_int lock;  /* the owner while appending, a flusher while writing */
+  struct tbuf *next; /* registry; under the log lock */
 };
 
 static atomic_uint_fast64_t seq;
+static atomic_int enabled;
+static atomic_int closing;   /* exit or exec is writing everything out */
+static atomic_uint log_owner; /* thread id holding the log lock, or 0 */
 static int log_fd = -1;
-static int enabled;
 static int follow_forks;
-static char log_dir[512];
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t image_pid;
+static char sock_path[108];
 static struct tbuf *registry;
 static pthread_key_t key;
 static __thread struct tbuf *tl __attribute__((tls_model("initial-exec")));
 static __thread int in_hook __attribute__((tls_model("initial-exec")));
+static __thread int gone __attribute__((tls_model("initial-exec")));
+static __thread uint32_t self_tid __attribute__((tls_model("initial-exec")));
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -90,164 +99,251 @@ static uint64_t now_ns(void) {
 #include <x86intrin.h>
 /* A few cycles instead of a clock_gettime per call. */
 static inline uint64_t stamp(void) { return __rdtsc(); }
+static inline void relax(void) { _mm_pause(); }
 #else
 static inline uint64_t stamp(void) { return now_ns(); }
+static inline void relax(void) {}
 #endif
 
-static void fill_header(struct block_header *h, uint32_t tid, uint32_t count) {
-  h->magic = 0x32425241u; /* "ARB2" */
-  h->tid = tid;
-  h->count = count;
-  h->zero = 0;
-  h->stamp = stamp();
-  h->ns = now_ns();
+static uint32_t self(void) {
+  if (!self_tid) self_tid = (uint32_t)syscall(SYS_gettid);
+  return self_tid;
 }
 
-static void write_all(int fd, const void *p, size_t n) {
+/* The log lock. Returns 0 without it when this thread already holds it (a
+ * signal handler interrupted a write) or, unless `final`, when exit or exec
+ * is closing the log (that thread writes this one's buffer). */
+static int lock_log(int final) {
+  unsigned me = self();
+  for (unsigned spins = 0;; spins++) {
+    unsigned free_ = 0;
+    if (atomic_compare_exchange_weak_explicit(&log_owner, &free_, me, memory_order_acquire, memory_order_relaxed)) return 1;
+    if (free_ == me) return 0;
+    if (!final && atomic_load(&closing)) return 0;
+    if (spins > 64) sched_yield();
+    else relax();
+  }
+}
+
+static void unlock_log(void) { atomic_store_explicit(&log_owner, 0, memory_order_release); }
+
+static void fill_header(struct block_header *h, uint32_t tid, uint32_t count) {
+  *h = (struct block_header){BLOCK_MAGIC, tid, count, 0, stamp(), now_ns()};
+}
+
+/* With the log lock. A failed send (the converter is gone) stops recording. */
+static void send_all(const void *p, size_t n) {
   const char *c = p;
-  while (n) {
-    ssize_t w = write(fd, c, n);
+  while (n && log_fd >= 0) {
+    ssize_t w = send(log_fd, c, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
-      if (w < 0 && errno == EINTR) continue;
+      atomic_store(&enabled, 0);
       return;
     }
-    c += w;
-    n -= (size_t)w;
+    c += w, n -= (size_t)w;
   }
 }
 
-/* Writes a thread's buffer as one block: the header sits just before the
- * records (see tbuf_get), so a block is one write(). */
-static void flush(struct tbuf *b) {
-  if (b->n && log_fd >= 0) {
-    struct block_header *h = (struct block_header *)((char *)b->recs - sizeof(struct block_header));
-    fill_header(h, b->tid, b->n);
-    write_all(log_fd, h, sizeof *h + (size_t)b->n * sizeof(struct rec_t));
-  }
+/* Writes a buffer as one block (the header sits just before the records);
+ * with the log lock and the buffer's lock. */
+static void write_buffer(struct tbuf *b) {
+  if (!b->n) return;
+  struct block_header *h = (struct block_header *)((char *)b->recs - sizeof(struct block_header));
+  fill_header(h, b->tid, b->n);
+  send_all(h, sizeof *h + (size_t)b->n * sizeof(struct rec_t));
   b->n = 0;
 }
 
-static char *put_u64(char *p, uint64_t v) {
-  char t[24];
-  int k = 0;
-  do t[k++] = (char)('0' + v % 10), v /= 10;
-  while (v);
-  while (k) *p++ = t[--k];
-  return p;
-}
-
-/* Opens this process image's log: DIR/raw-<pid>-<ns>.bin */
-static void open_log(void) {
-  char path[600], *p = path;
-  size_t dl = strlen(log_dir);
-  memcpy(p, log_dir, dl), p += dl;
-  memcpy(p, "/raw-", 5), p += 5;
-  p = put_u64(p, (uint64_t)getpid());
-  *p++ = '-';
-  p = put_u64(p, now_ns());
-  memcpy(p, ".bin", 5);
-  log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd >= 0) {
-    /* An empty block: the first calibration point. */
-    struct block_header h;
-    fill_header(&h, 0, 0);
-    write_all(log_fd, &h, sizeof h);
+/* Writes the buffers of other threads whose oldest record is stale; skips
+ * any whose owner is appending (it is running, it will see to it). */
+static void steal_stale(struct tbuf *own, uint64_t now) {
+  for (struct tbuf *b = registry; b; b = b->next) {
+    if (b == own || atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) continue;
+    if (b->n && now - b->first > STALE) write_buffer(b);
+    atomic_store_explicit(&b->lock, 0, memory_order_release);
   }
 }
 
-static void thread_done(void *arg) {
-  struct tbuf *b = arg;
-  if (!enabled || !b) return;
-  struct rec_t *r = &b->recs[b->n++];
-  memset(r, 0, sizeof *r);
-  r->seq_op = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) << 8 | R_THREAD_EXIT;
-  r->ns = stamp();
-  pthread_mutex_lock(&reg_lock);
-  flush(b);
-  b->dead = 1;
-  pthread_mutex_unlock(&reg_lock);
-  tl = NULL;
+/* The owner's write of its own buffer (its lock held). */
+static void flush_own(struct tbuf *b, uint64_t now) {
+  if (!lock_log(0)) return;
+  write_buffer(b);
+  steal_stale(b, now);
+  unlock_log();
 }
+
+static void thread_done(void *arg);
 
 static struct tbuf *tbuf_get(void) {
   struct tbuf *b = tl;
-  if (b) return b;
-  b = mmap(NULL, 128 + BUF_RECS * sizeof(struct rec_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (b || gone) return b;
+  b = mmap(NULL, BUF_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (b == MAP_FAILED) return NULL;
   _Static_assert(sizeof(struct tbuf) + sizeof(struct block_header) <= 128, "buffer header fits");
   b->recs = (struct rec_t *)((char *)b + 128);
-  b->tid = (uint32_t)syscall(SYS_gettid);
-  pthread_mutex_lock(&reg_lock);
+  b->tid = self();
+  if (!lock_log(0)) {
+    munmap(b, BUF_BYTES);
+    return NULL;
+  }
   b->next = registry;
   registry = b;
-  pthread_mutex_unlock(&reg_lock);
+  unlock_log();
   tl = b;
   pthread_setspecific(key, b);
   return b;
 }
 
-/* `ptr` is the result of an allocation (the new block of a realloc) or the
- * freed pointer; `arg` is nmemb, the alignment, or realloc's old pointer. */
-static inline void record(int op, const void *ptr, size_t size, uint64_t arg) {
-  if (!enabled || in_hook) return;
-  in_hook = 1;
+static void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size, uint64_t arg) {
   struct tbuf *b = tbuf_get();
-  if (b) {
-    if (b->n == BUF_RECS) flush(b);
-    struct rec_t *r = &b->recs[b->n++];
-    r->seq_op = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) << 8 | (uint64_t)op;
-    r->ns = stamp();
-    r->ptr = (uint64_t)(uintptr_t)ptr;
-    r->size = size;
-    r->arg = arg;
+  if (!b) {
+    if (!gone || !lock_log(0)) return;
+    /* After this thread's exit was written: a block of one record. */
+    struct {
+      struct block_header h;
+      struct rec_t r;
+    } one = {.r = {s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg}};
+    fill_header(&one.h, self(), 1);
+    send_all(&one, sizeof one);
+    unlock_log();
+    return;
+  }
+  while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) relax();
+  if (b->n == BUF_RECS || (b->n && s - b->first > STALE)) flush_own(b, s);
+  if (b->n < BUF_RECS) {
+    b->recs[b->n] = (struct rec_t){s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg};
+    if (!b->n) b->first = s;
+    b->n++;
+  }
+  atomic_store_explicit(&b->lock, 0, memory_order_release);
+}
+
+static inline uint64_t take_seq(void) { return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed); }
+
+static inline int active(void) { return atomic_load_explicit(&enabled, memory_order_relaxed) && !in_hook; }
+
+/* `ptr` is the result of an allocation or the freed pointer; `arg` is
+ * nmemb, the alignment, or realloc's old pointer. */
+static inline void record(int op, const void *ptr, size_t size, uint64_t arg) {
+  if (!active()) return;
+  in_hook = 1;
+  append(take_seq(), stamp(), op, ptr, size, arg);
+  in_hook = 0;
+}
+
+static void thread_done(void *arg) {
+  struct tbuf *b = arg;
+  if (!b) return;
+  in_hook = 1;
+  uint64_t s = take_seq();
+  while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) relax();
+  if (b->n == BUF_RECS) flush_own(b, s);
+  if (b->n < BUF_RECS) {
+    b->recs[b->n] = (struct rec_t){s << 8 | R_THREAD_EXIT, stamp(), 0, 0, 0};
+    if (!b->n) b->first = s;
+    b->n++;
+  }
+  tl = NULL;
+  gone = 1;
+  if (lock_log(0)) {
+    struct tbuf **link = &registry;
+    while (*link && *link != b) link = &(*link)->next;
+    if (*link) *link = b->next;
+    write_buffer(b);
+    unlock_log();
+    munmap(b, BUF_BYTES);
+  } else {
+    /* Closing: the exiting thread writes it. */
+    atomic_store_explicit(&b->lock, 0, memory_order_release);
   }
   in_hook = 0;
 }
 
-static void flush_all(void) {
-  pthread_mutex_lock(&reg_lock);
-  for (struct tbuf *b = registry; b; b = b->next)
-    if (!b->dead) flush(b);
-  pthread_mutex_unlock(&reg_lock);
+/* Exit, _exit and exec: write every buffer, and no more after this. */
+void recorder_flush_final(void) {
+  if (!atomic_load(&enabled) || getpid() != image_pid) return; /* not ours, or a vfork child */
+  atomic_store(&closing, 1);
+  if (!lock_log(1)) return;
+  for (struct tbuf *b = registry; b; b = b->next) {
+    if (b == tl && in_hook) {
+      /* A signal handler interrupted this thread's own append: n counts whole records only. */
+      write_buffer(b);
+      continue;
+    }
+    while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) relax();
+    write_buffer(b);
+    atomic_store_explicit(&b->lock, 0, memory_order_release);
+  }
+  unlock_log();
 }
 
-static void at_fork_child(void) {
-  /* Other threads' buffers belong to the parent, which flushes them. */
-  registry = NULL;
-  pthread_mutex_init(&reg_lock, NULL);
-  if (tl) {
-    tl->n = 0;
-    tl->tid = (uint32_t)syscall(SYS_gettid);
-    tl->next = NULL;
-    registry = tl;
-  }
-  if (!follow_forks) {
-    enabled = 0;
+/* Connects this image's stream; the first block names the process. */
+static void open_log(void) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  memcpy(addr.sun_path, sock_path, sizeof sock_path);
+  log_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (log_fd < 0) return;
+  if (connect(log_fd, (struct sockaddr *)&addr, sizeof addr)) {
+    close(log_fd);
     log_fd = -1;
     return;
   }
-  atomic_store(&seq, 0);
-  open_log();
+  int sz = 4 << 20;
+  setsockopt(log_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+  struct block_header h;
+  fill_header(&h, (uint32_t)getpid(), 0);
+  send_all(&h, sizeof h);
 }
 
+static void at_fork_child(void) {
+  /* Other threads' buffers belong to the parent, which writes them. */
+  struct tbuf *keep = tl;
+  for (struct tbuf *b = registry, *next; b; b = next) {
+    next = b->next;
+    if (b != keep) munmap(b, BUF_BYTES);
+  }
+  registry = keep;
+  self_tid = 0;
+  if (keep) {
+    keep->n = 0;
+    keep->tid = self();
+    keep->next = NULL;
+    atomic_store(&keep->lock, 0);
+  }
+  atomic_store(&log_owner, 0);
+  atomic_store(&closing, 0);
+  image_pid = getpid();
+  if (log_fd >= 0) close(log_fd);
+  log_fd = -1;
+  atomic_store(&enabled, 0);
+  if (!follow_forks) return;
+  atomic_store(&seq, 0);
+  open_log();
+  atomic_store(&enabled, log_fd >= 0);
+}
+
+/* An exec failed: the image goes on, and so does recording. */
+void recorder_exec_failed(void) { atomic_store(&closing, 0); }
+
 __attribute__((constructor)) static void rec_init(void) {
-  const char *dir = getenv("ALLOCREPLAY_RECORD_DIR");
-  const char *pid = getenv("ALLOCREPLAY_RECORD_PID");
-  follow_forks = getenv("ALLOCREPLAY_RECORD_FORKS") && getenv("ALLOCREPLAY_RECORD_FORKS")[0] == '1';
-  if (!dir || strlen(dir) >= sizeof log_dir) return;
-  /* Record the launched process (and the images it execs); its children only when following forks. */
-  if (pid && !follow_forks && (uint64_t)atoll(pid) != (uint64_t)getpid()) return;
-  strcpy(log_dir, dir);
+  const char *sock = getenv("ALLOCREPLAY_RECORD_SOCK");
+  const char *parent = getenv("ALLOCREPLAY_RECORD_PPID");
+  const char *forks = getenv("ALLOCREPLAY_RECORD_FORKS");
+  follow_forks = forks && forks[0] == '1';
+  if (!sock || strlen(sock) >= sizeof sock_path) return;
+  /* The launched command (whose parent is the launcher), and the images it
+   * execs; other processes only when following forks. */
+  if (!follow_forks && (!parent || (uint64_t)atoll(parent) != (uint64_t)getppid())) return;
+  strcpy(sock_path, sock);
+  image_pid = getpid();
   pthread_key_create(&key, thread_done);
   pthread_atfork(NULL, NULL, at_fork_child);
   open_log();
-  enabled = log_fd >= 0;
+  atomic_store(&enabled, log_fd >= 0);
 }
 
-__attribute__((destructor)) static void rec_fini(void) {
-  if (!enabled) return;
-  flush_all();
-}
+__attribute__((destructor)) static void rec_fini(void) { recorder_flush_final(); }
 
 /* ---- the malloc family ---- */
 void *malloc(size_t n) {
@@ -268,8 +364,14 @@ void *calloc(size_t nmemb, size_t n) {
 }
 
 void *realloc(void *old, size_t n) {
+  if (!active()) return __libc_realloc(old, n);
+  /* The sequence number first: once the old block is released, another
+   * thread may be handed its address and must come after us. */
+  in_hook = 1;
+  uint64_t s = take_seq(), st = stamp();
   void *p = __libc_realloc(old, n);
-  record(R_REALLOC, p, n, (uint64_t)(uintptr_t)old);
+  append(s, st, R_REALLOC, p, n, (uint64_t)(uintptr_t)old);
+  in_hook = 0;
   return p;
 }
 
@@ -314,34 +416,3 @@ void *pvalloc(size_t n) {
   record(R_PVALLOC, p, n, 0);
   return p;
 }
-
-/* ---- exec: flush first, or the buffered events die with the image ---- */
-typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execvp_fn)(const char *, char *const[]);
-
-int execve(const char *path, char *const argv[], char *const envp[]) {
-  flush_all();
-  execve_fn real = (execve_fn)dlsym(RTLD_NEXT, "execve");
-  return real(path, argv, envp);
-}
-
-int execv(const char *path, char *const argv[]) {
-  flush_all();
-  execvp_fn real = (execvp_fn)dlsym(RTLD_NEXT, "execv");
-  return real(path, argv);
-}
-
-int execvp(const char *file, char *const argv[]) {
-  flush_all();
-  execvp_fn real = (execvp_fn)dlsym(RTLD_NEXT, "execvp");
-  return real(file, argv);
-}
-
-/* ---- _exit skips destructors: flush first (a forked child often ends so) ---- */
-void _exit(int status) {
-  if (enabled) flush_all();
-  syscall(SYS_exit_group, status);
-  __builtin_unreachable();
-}
-
-void _Exit(int status) { _exit(status); }

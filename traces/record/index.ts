@@ -1,22 +1,37 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, hostname, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { failure } from '../errors.js';
-import type { TraceFooter } from '../format/index.js';
-import { Op } from '../model.js';
+import { encodeHeader, type TraceFooter } from '../format/index.js';
 import { compileNative } from '../native-build.js';
 import { packagePath } from '../paths.js';
-import { type ConversionCounts, PointerTracker } from './pointers.js';
+import type { ConversionCounts } from './pointers.js';
 
 export { PointerTracker, type ConversionCounts } from './pointers.js';
 
-const REC = 40;
-const BLOCK = 32;
+const native = (f: string): string => packagePath('traces', 'native', f);
 
 /** The recorder shim, compiled on first use and cached. */
 export function recorderPath(): string {
-  return compileNative({ name: 'librecorder.so', sources: [packagePath('traces', 'native', 'recorder.c')], shared: true, ldflags: ['-ldl', '-lpthread'] });
+  return compileNative({
+    name: 'librecorder.so',
+    sources: [native('recorder.c'), native('recorder_exec.c')],
+    deps: [native('raw_log.h'), native('recorder.h')],
+    shared: true,
+    ldflags: ['-ldl', '-lpthread'],
+  });
+}
+
+/** The converter that turns the recorder's streams into traces as the program runs. */
+export function converterPath(): string {
+  return compileNative({
+    name: 'record-converter',
+    sources: [native('converter.c'), native('trace_out.c'), native('sha256.c')],
+    deps: [native('raw_log.h'), native('trace_out.h'), native('u64map.h'), native('sha256.h')],
+    ldflags: ['-lz'],
+  });
 }
 
 export interface RecordedTrace {
@@ -25,6 +40,8 @@ export interface RecordedTrace {
   footer: TraceFooter;
   counts: ConversionCounts;
   threads: number;
+  /** Calls recorded but not converted: written after the converter's reorder window gave up on them, or cut off at exit. */
+  lostRecords: number;
 }
 
 export interface RecordResult {
@@ -32,114 +49,123 @@ export interface RecordResult {
   status: number;
   wallMs: number;
   traces: RecordedTrace[];
-  /** Images whose logs were not kept (a shell that exec'd the command). */
+  /** Images whose streams were not kept (an image that exec'd another). */
   droppedImages: number;
+  /** The converter's peak resident memory, KiB. */
+  converterPeakRssKiB: number;
+}
+
+/** One finished process image, as the converter reports it. */
+interface ImageLine extends Omit<TraceFooter, 'checksum'>, ConversionCounts {
+  image: number;
+  pid: number;
+  startNs: number;
+  checksum: string;
+  lost: number;
+  writeError: string;
+}
+
+function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? 128 + (signal ? (constants.signals[signal] ?? 15) : 0);
+}
+
+function ended(child: ChildProcess, what: string): Promise<number> {
+  return new Promise((res, rej) => {
+    child.once('error', (e) => rej(failure(`cannot run ${what}: ${e.message}`, 'check the command exists and is executable')));
+    child.once('close', (code, signal) => res(exitStatus(code, signal)));
+  });
 }
 
 /**
- * Converts one raw log (one process image) into a v1 trace. Records are
- * placed by sequence number, so threads' buffers interleave as they ran.
+ * Runs a command under the recorder. The command's arguments pass through
+ * untouched (no shell). Its calls stream to the native converter, which
+ * writes one trace per recorded process image while the program runs; the
+ * last image of each process is its program, the others are dropped.
  */
-export function convertRawLog(raw: string, out: string, command: string[]): RecordedTrace & { events: number } {
-  const buf = readFileSync(raw);
-  const u64 = (off: number): number => buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 4294967296;
-  // Blocks of one thread's records: find every record and its thread.
-  const at: number[] = [];
-  const tidOf: number[] = [];
-  // Calibration points (stamp, ns) from the block headers.
-  const cal: [number, number][] = [];
-  for (let off = 0; off + BLOCK <= buf.length; ) {
-    if (buf.readUInt32LE(off) !== 0x32425241) break; // a torn tail (killed mid-write) ends the log
-    const tid = buf.readUInt32LE(off + 4);
-    const count = buf.readUInt32LE(off + 8);
-    cal.push([u64(off + 16), u64(off + 24)]);
-    off += BLOCK;
-    for (let k = 0; k < count && off + REC <= buf.length; k++, off += REC) {
-      at.push(off);
-      tidOf.push(tid);
-    }
-  }
-  // Stamps to ns: a line through the first and last calibration points.
-  const [s0, n0] = cal[0] ?? [0, 0];
-  const [s1, n1] = cal.at(-1) ?? [0, 0];
-  const perStamp = s1 > s0 && n1 > n0 ? (n1 - n0) / (s1 - s0) : 1;
-  const toNs = (st: number): number => Math.round(n0 + (st - s0) * perStamp);
-  // seq_op = seq * 256 + op: records go back into the order they happened.
-  let minSeq = Number.MAX_SAFE_INTEGER;
-  let maxSeq = 0;
-  const seqs = at.map((o) => Math.floor(u64(o) / 256));
-  for (const s of seqs) {
-    if (s < minSeq) minSeq = s;
-    if (s > maxSeq) maxSeq = s;
-  }
-  const slot = new Int32Array(at.length ? maxSeq - minSeq + 1 : 0).fill(-1);
-  seqs.forEach((s, i) => (slot[s - minSeq] = i));
-  const tracker = new PointerTracker(out, { producer: { kind: 'record', name: 'record', command }, hasTime: true, created: new Date().toISOString(), host: hostname() });
-  const tids = new Set<number>();
-  try {
-    for (const i of slot) {
-      if (i < 0) continue;
-      const o = at[i]!;
-      const op = buf[o]!;
-      const ns = toNs(u64(o + 8));
-      const ptr = u64(o + 16);
-      const size = u64(o + 24);
-      const arg = u64(o + 32);
-      const tid = tidOf[i]!;
-      tids.add(tid);
-      if (op === Op.free) tracker.free(tid, ptr, ptr === 0, ns);
-      else if (op === Op.realloc) tracker.realloc(tid, arg, arg === 0, ptr, ptr === 0, size, ns);
-      else if (op === Op.thread_exit) tracker.threadExit(tid, ns);
-      else tracker.alloc(op, tid, ptr, ptr === 0, size, arg, ns);
-    }
-    const footer = tracker.close();
-    return { pid: 0, path: out, footer, counts: tracker.counts, threads: tids.size, events: footer.events };
-  } catch (e) {
-    tracker.abort();
-    throw e;
-  }
-}
-
-/** Runs a command under the recorder and turns its logs into traces. */
 export async function record(cmd: string, args: string[], opts: { out: string; followForks?: boolean; onConvert?: (what: string) => void }): Promise<RecordResult> {
   const lib = recorderPath();
+  const converter = converterPath();
   const dir = mkdtempSync(join(tmpdir(), 'allocreplay-rec-'));
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    ALLOCREPLAY_RECORD_DIR: dir,
-    ALLOCREPLAY_RECORD_FORKS: opts.followForks ? '1' : '0',
-    LD_PRELOAD: [lib, process.env.LD_PRELOAD].filter(Boolean).join(' '),
+  const out = resolve(opts.out);
+  // Parts are written beside the output so that moving them into place is a rename.
+  const prefix = join(dirname(out), `.${basename(out)}.rec${process.pid}`);
+  const removeParts = (): void => {
+    for (const f of readdirSync(dirname(out))) if (f.startsWith(basename(prefix))) rmSync(join(dirname(out), f), { force: true });
   };
-  const started = Date.now();
-  // The shell learns the command's pid ($$, kept by exec) so that only that
-  // process (and, with --follow-forks, its children) records.
-  const child = spawn('/bin/sh', ['-c', 'ALLOCREPLAY_RECORD_PID=$$ exec "$@"', 'allocreplay-record', cmd, ...args], { env, stdio: 'inherit' });
-  const status = await new Promise<number>((res, rej) => {
-    child.on('error', (e) => rej(failure(`cannot run ${cmd}: ${e.message}`, 'check the command')));
-    child.on('close', (code, signal) => res(code ?? 128 + (signal ? 15 : 0)));
+  const headerPath = join(dir, 'header');
+  writeFileSync(headerPath, encodeHeader({ producer: { kind: 'record', name: 'record', command: [cmd, ...args] }, hasTime: true, created: new Date().toISOString(), host: hostname() }));
+  const sock = join(dir, 'sock');
+  const conv = spawn(converter, [sock, headerPath, prefix], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const convEnded = ended(conv, 'the record converter');
+  const images: ImageLine[] = [];
+  let peakKiB = 0;
+  const lines = createInterface({ input: conv.stdout! });
+  const ready = new Promise<void>((res) => {
+    lines.on('line', (l) => {
+      if (l === 'ready') return res();
+      const o = JSON.parse(l) as ImageLine & { done?: boolean; maxRssKiB?: number };
+      if (o.done) peakKiB = o.maxRssKiB ?? 0;
+      else images.push(o);
+    });
   });
+  let status: number;
+  let rootPid = 0;
+  const started = Date.now();
+  try {
+    await Promise.race([ready, convEnded.then((s) => Promise.reject(failure(`the record converter exited (${s}) before it was ready`, 'see the message above')))]);
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ALLOCREPLAY_RECORD_SOCK: sock,
+      ALLOCREPLAY_RECORD_PPID: String(process.pid),
+      ALLOCREPLAY_RECORD_FORKS: opts.followForks ? '1' : '0',
+      LD_PRELOAD: [lib, process.env.LD_PRELOAD].filter(Boolean).join(' '),
+    };
+    const child = spawn(cmd, args, { env, stdio: 'inherit' });
+    rootPid = child.pid ?? 0;
+    status = await ended(child, cmd);
+  } catch (e) {
+    conv.kill();
+    await convEnded.catch(() => 0);
+    removeParts();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  } finally {
+    conv.stdin!.end();
+  }
   const wallMs = Date.now() - started;
-  const rootPid = child.pid!;
-  // raw-<pid>-<ns>.bin: one per process image; the last image of each process is its program.
-  const logs = readdirSync(dir)
-    .map((f) => /^raw-(\d+)-(\d+)\.bin$/.exec(f))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ file: join(dir, m[0]), pid: Number(m[1]), ns: BigInt(m[2]!) }));
-  const byPid = new Map<number, typeof logs>();
-  for (const l of logs) byPid.set(l.pid, [...(byPid.get(l.pid) ?? []), l]);
+  opts.onConvert?.('finishing the traces');
+  const convStatus = await convEnded;
+  rmSync(dir, { recursive: true, force: true });
+  if (convStatus !== 0) {
+    removeParts();
+    throw failure(`the record converter failed (exit ${convStatus})`, 'see the message above; the recorded command itself finished');
+  }
+  const failedWrite = images.find((i) => i.writeError);
+  if (failedWrite) {
+    removeParts();
+    throw failure(`cannot write the trace beside ${opts.out}: ${failedWrite.writeError}`, 'check the disk has room and the directory is writable');
+  }
+  return { status, wallMs, converterPeakRssKiB: peakKiB, ...placeImages(images, prefix, out, rootPid, opts.followForks ?? false, removeParts) };
+}
+
+/** Keeps the last image of each recorded process under its trace name. */
+function placeImages(images: ImageLine[], prefix: string, out: string, rootPid: number, followForks: boolean, removeParts: () => void): { traces: RecordedTrace[]; droppedImages: number } {
+  const byPid = new Map<number, ImageLine[]>();
+  for (const i of images) byPid.set(i.pid, [...(byPid.get(i.pid) ?? []), i]);
   const traces: RecordedTrace[] = [];
   let droppedImages = 0;
   const pids = [...byPid.keys()].sort((a, b) => (a === rootPid ? -1 : b === rootPid ? 1 : a - b));
   for (const pid of pids) {
-    if (pid !== rootPid && !opts.followForks) continue;
-    const images = byPid.get(pid)!.sort((a, b) => (a.ns < b.ns ? -1 : 1));
-    droppedImages += images.length - 1;
-    const last = images.at(-1)!;
-    const out = pid === rootPid ? opts.out : opts.out.replace(/(\.trace\.msgpack)?$/, `.${pid}.trace.msgpack`);
-    opts.onConvert?.(`converting pid ${pid}`);
-    const t = convertRawLog(last.file, out, [cmd, ...args]);
-    traces.push({ ...t, pid });
+    if (pid !== rootPid && !followForks) continue;
+    const imgs = byPid.get(pid)!.sort((a, b) => a.startNs - b.startNs);
+    droppedImages += imgs.length - 1;
+    const last = imgs.at(-1)!;
+    const path = pid === rootPid ? out : out.replace(/(\.trace\.msgpack)?$/, `.${pid}.trace.msgpack`);
+    renameSync(`${prefix}.img${last.image}.part`, path);
+    const footer: TraceFooter = { events: last.events, objects: last.objects, threads: last.threads, peakLiveObjects: last.peakLiveObjects, peakLiveBytes: last.peakLiveBytes, checksum: last.checksum };
+    const counts: ConversionCounts = { events: last.events, nullFrees: last.nullFrees, unknownFrees: last.unknownFrees, lostFrees: last.lostFrees, failedAllocations: last.failedAllocations };
+    traces.push({ pid, path, footer, counts, threads: last.threads, lostRecords: last.lost });
   }
-  rmSync(dir, { recursive: true, force: true });
-  return { status, wallMs, traces, droppedImages };
+  removeParts();
+  return { traces, droppedImages };
 }

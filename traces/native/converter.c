@@ -1,0 +1,385 @@
+/* The record converter: turns the recorder's streams (raw_log.h) into v1
+ * traces while the recorded program runs, so that a trace is nearly done
+ * when the program exits and no raw log is ever kept.
+ *
+ *   converter SOCKET HEADER PREFIX
+ *
+ * Listens on the Unix socket SOCKET; every process image that records
+ * connects once and its stream becomes PREFIX.img<N>.part (N counts
+ * connections from 0): HEADER's bytes (the msgpack header, made by the
+ * TypeScript side), then chunks and the footer (trace_out.c). Prints
+ * "ready" once listening, one JSON line per finished image, and a last line
+ * with its own peak RSS. Standard input reaching EOF means the recorded
+ * command has exited: whatever the open streams hold is converted, then it
+ * exits.
+ *
+ * Memory is bounded by the live set (u64map.h: ~24 bytes per live object)
+ * and the reorder window (WINDOW records per image), never by the length
+ * of the run.
+ *
+ * Records come in blocks of one thread; their sequence numbers say the
+ * order they happened in. Each record is put in a ring at its sequence
+ * number and records leave the ring in sequence order as soon as the next
+ * one is present. The recorder bounds how long a record may sit in a
+ * thread's buffer (its watermark, STALE in recorder.c), so the ring only
+ * fills when a thread was descheduled mid-call for a long time; then the
+ * oldest missing numbers are given up on (counted in "lost") rather than
+ * holding memory without bound.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "raw_log.h"
+#include "trace_out.h"
+#include "u64map.h"
+
+#define WINDOW (1u << 19) /* records; 24 MiB of ring, touched as used */
+#define READ_BUF (1u << 20)
+/* A live object's map value: its id above SIZE_BITS, its size below; sizes
+ * from SIZE_BIG up are kept exactly in a second (small) map keyed by id. */
+#define SIZE_BITS 24
+#define SIZE_BIG ((1ull << SIZE_BITS) - 1)
+
+struct slot {
+  uint64_t seq1; /* sequence number + 1; 0 = empty */
+  uint64_t stamp, ptr, size, arg;
+  uint32_t tid, op;
+};
+
+struct image {
+  int fd;
+  unsigned serial;
+  int started, broken;
+  uint32_t pid;
+  uint64_t stamp0, ns0, cal_stamp, cal_ns;
+  int t0_set;
+  double t0;
+  uint8_t *rbuf;
+  size_t rlen;
+  uint32_t blk_tid, blk_left;
+  struct slot *ring;
+  uint64_t next, max_seq;
+  int any;
+  struct u64map live, big, threads;
+  uint64_t next_id, live_objects, live_bytes, peak_objects, peak_bytes, nthreads;
+  uint64_t null_frees, unknown_frees, lost_frees, failed, lost;
+  struct trace_out out;
+};
+
+static const char *prefix;
+static uint8_t *header;
+static size_t header_len;
+
+static void die(const char *what) {
+  fprintf(stderr, "allocreplay converter: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+/* Stamp → ns since the image's first event, through the latest calibration. */
+static uint64_t to_ns(void *ctx, uint64_t stamp) {
+  struct image *m = ctx;
+  double rate = 1.0;
+  if (m->cal_stamp > m->stamp0 && m->cal_ns > m->ns0) rate = (double)(m->cal_ns - m->ns0) / (double)(m->cal_stamp - m->stamp0);
+  double rel = (double)(int64_t)(stamp - m->stamp0) * rate;
+  if (!m->t0_set) m->t0 = rel, m->t0_set = 1;
+  return rel > m->t0 ? (uint64_t)(rel - m->t0) : 0;
+}
+
+static void emit(struct image *m, unsigned op, uint64_t th, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp) {
+  trace_out_event(&m->out, op, th, object, size, arg, stamp);
+}
+
+/* Dense thread index: in order of first appearance, and a new one for a
+ * kernel thread id reused after its thread_exit. */
+static uint64_t thread_of(struct image *m, uint32_t tid) {
+  uint32_t i = u64map_find(&m->threads, (uint64_t)tid + 1);
+  if (i) return m->threads.val[i];
+  if (!u64map_add(&m->threads, (uint64_t)tid + 1, m->nthreads)) die("out of memory");
+  return m->nthreads++;
+}
+
+static void create(struct image *m, uint64_t ptr, uint64_t bytes) {
+  uint64_t id = m->next_id++;
+  uint64_t code = bytes < SIZE_BIG ? bytes : SIZE_BIG;
+  if (code == SIZE_BIG && !u64map_add(&m->big, id, bytes)) die("out of memory");
+  if (!u64map_add(&m->live, ptr, id << SIZE_BITS | code)) die("out of memory");
+  m->live_bytes += bytes;
+  if (++m->live_objects > m->peak_objects) m->peak_objects = m->live_objects;
+  if (m->live_bytes > m->peak_bytes) m->peak_bytes = m->live_bytes;
+}
+
+/* Ends the object whose map value is `val`; returns its id. */
+static uint64_t end(struct image *m, uint64_t val) {
+  uint64_t id = val >> SIZE_BITS, bytes = val & SIZE_BIG;
+  if (bytes == SIZE_BIG) u64map_take(&m->big, id, &bytes);
+  m->live_objects--;
+  m->live_bytes -= bytes;
+  return id;
+}
+
+/* An address handed out again while we thought it live: its free was not
+ * seen (made before recording started, or lost); synthesise it. */
+static void forget(struct image *m, uint64_t ptr, uint64_t th, uint64_t stamp) {
+  uint64_t v;
+  if (!u64map_take(&m->live, ptr, &v)) return;
+  m->lost_frees++;
+  uint64_t id = end(m, v);
+  emit(m, R_FREE, th, m->next_id - id, 0, 0, stamp);
+}
+
+static void convert(struct image *m, const struct slot *s) {
+  uint64_t th = thread_of(m, s->tid), v;
+  switch (s->op) {
+  case R_FREE:
+    if (!s->ptr) {
+      /* Kept: free(NULL) is a call the program made; replay makes it too. */
+      m->null_frees++;
+      emit(m, R_FREE, th, 0, 0, 0, s->stamp);
+    } else if (u64map_take(&m->live, s->ptr, &v)) {
+      uint64_t id = end(m, v);
+      emit(m, R_FREE, th, m->next_id - id, 0, 0, s->stamp);
+    } else {
+      m->unknown_frees++;
+    }
+    return;
+  case R_THREAD_EXIT:
+    emit(m, R_THREAD_EXIT, th, 0, 0, 0, s->stamp);
+    u64map_take(&m->threads, (uint64_t)s->tid + 1, &v);
+    return;
+  case R_REALLOC: {
+    uint32_t e = s->arg ? u64map_find(&m->live, s->arg) : 0;
+    if (s->arg && !e) m->unknown_frees++;
+    if (!s->ptr && s->size) {
+      /* Failed: the old block lives on. */
+      m->failed++;
+      emit(m, R_REALLOC, th, 1, s->size, e ? m->next_id - (m->live.val[e] >> SIZE_BITS) : 0, s->stamp);
+      return;
+    }
+    uint64_t old_id = 0;
+    if (e && u64map_take(&m->live, s->arg, &v)) old_id = end(m, v);
+    if (!s->ptr) {
+      if (old_id) emit(m, R_REALLOC, th, 1, 0, m->next_id - old_id, s->stamp);
+      return;
+    }
+    forget(m, s->ptr, th, s->stamp);
+    uint64_t rel = old_id ? m->next_id - old_id : 0;
+    create(m, s->ptr, s->size);
+    emit(m, R_REALLOC, th, 0, s->size, rel, s->stamp);
+    return;
+  }
+  case R_MALLOC: case R_CALLOC: case R_MEMALIGN: case R_POSIX_MEMALIGN: case R_ALIGNED_ALLOC: case R_VALLOC: case R_PVALLOC:
+    if (!s->ptr) {
+      m->failed++;
+      emit(m, s->op, th, 1, s->size, s->arg, s->stamp);
+      return;
+    }
+    forget(m, s->ptr, th, s->stamp);
+    create(m, s->ptr, s->op == R_CALLOC ? s->size * s->arg : s->size);
+    emit(m, s->op, th, 0, s->size, s->arg, s->stamp);
+    return;
+  default:
+    m->lost++; /* not an op the recorder writes: a corrupt record */
+  }
+}
+
+/* Converts the record at `next` (or counts it lost) and moves on. */
+static void advance(struct image *m) {
+  struct slot *s = &m->ring[m->next & (WINDOW - 1)];
+  if (s->seq1 == m->next + 1) {
+    convert(m, s);
+    s->seq1 = 0;
+  } else {
+    m->lost++;
+  }
+  m->next++;
+}
+
+static void place(struct image *m, const struct rec_t *r, uint32_t tid) {
+  uint64_t seq = r->seq_op >> 8;
+  if (seq < m->next || seq - m->next >= (1ull << 40)) {
+    m->lost++; /* given up on already, or corrupt */
+    return;
+  }
+  while (seq >= m->next + WINDOW) advance(m);
+  struct slot *s = &m->ring[seq & (WINDOW - 1)];
+  *s = (struct slot){seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
+  if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
+  while (m->ring[m->next & (WINDOW - 1)].seq1 == m->next + 1) advance(m);
+}
+
+static void parse(struct image *m) {
+  size_t off = 0;
+  while (!m->broken) {
+    if (!m->blk_left) {
+      if (m->rlen - off < sizeof(struct block_header)) break;
+      struct block_header h;
+      memcpy(&h, m->rbuf + off, sizeof h);
+      off += sizeof h;
+      if (h.magic != BLOCK_MAGIC) {
+        m->broken = 1; /* not a stream from our recorder */
+        break;
+      }
+      if (!m->started) m->started = 1, m->pid = h.tid, m->stamp0 = h.stamp, m->ns0 = h.ns;
+      else m->blk_tid = h.tid, m->blk_left = h.count;
+      m->cal_stamp = h.stamp, m->cal_ns = h.ns;
+      continue;
+    }
+    size_t k = (m->rlen - off) / sizeof(struct rec_t);
+    if (k > m->blk_left) k = m->blk_left;
+    if (!k) break;
+    for (size_t i = 0; i < k; i++, off += sizeof(struct rec_t)) {
+      struct rec_t r;
+      memcpy(&r, m->rbuf + off, sizeof r);
+      place(m, &r, m->blk_tid);
+    }
+    m->blk_left -= (uint32_t)k;
+  }
+  memmove(m->rbuf, m->rbuf + off, m->rlen - off);
+  m->rlen -= off;
+}
+
+/* Reads what the socket holds: 1 more may come, 0 end of stream. */
+static int pump(struct image *m, int rounds) {
+  while (rounds--) {
+    ssize_t n = read(m->fd, m->rbuf + m->rlen, READ_BUF - m->rlen);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+    if (n <= 0) return 0;
+    m->rlen += (size_t)n;
+    parse(m);
+  }
+  return 1;
+}
+
+static char *part_path(unsigned serial) {
+  static char path[4200];
+  snprintf(path, sizeof path, "%s.img%u.part", prefix, serial);
+  return path;
+}
+
+static struct image *image_open(int fd, unsigned serial) {
+  struct image *m = calloc(1, sizeof *m);
+  if (!m) die("out of memory");
+  m->fd = fd;
+  m->serial = serial;
+  m->next_id = 1;
+  m->rbuf = malloc(READ_BUF);
+  m->ring = calloc(WINDOW, sizeof(struct slot));
+  if (!m->rbuf || !m->ring || u64map_init(&m->live) || u64map_init(&m->big) || u64map_init(&m->threads)) die("out of memory");
+  if (trace_out_open(&m->out, part_path(serial), header, header_len, to_ns, m)) die(part_path(serial));
+  return m;
+}
+
+/* Converts what is left in the ring, writes the footer, reports the image. */
+static void image_close(struct image *m) {
+  parse(m);
+  while (m->any && m->next <= m->max_seq) advance(m);
+  struct trace_totals t = {m->next_id - 1, m->nthreads, m->peak_objects, m->peak_bytes};
+  char sum[65];
+  int rc = trace_out_close(&m->out, &t, sum);
+  if (!m->started) {
+    unlink(part_path(m->serial)); /* connected, then died before a word */
+  } else {
+    printf("{\"image\":%u,\"pid\":%u,\"startNs\":%llu,\"events\":%llu,\"objects\":%llu,\"threads\":%llu,\"peakLiveObjects\":%llu,"
+           "\"peakLiveBytes\":%llu,\"checksum\":\"%s\",\"nullFrees\":%llu,\"unknownFrees\":%llu,\"lostFrees\":%llu,"
+           "\"failedAllocations\":%llu,\"lost\":%llu,\"writeError\":\"%s\"}\n",
+           m->serial, m->pid, (unsigned long long)m->ns0, (unsigned long long)m->out.events, (unsigned long long)t.objects,
+           (unsigned long long)t.threads, (unsigned long long)t.peak_live_objects, (unsigned long long)t.peak_live_bytes, sum,
+           (unsigned long long)m->null_frees, (unsigned long long)m->unknown_frees, (unsigned long long)m->lost_frees,
+           (unsigned long long)m->failed, (unsigned long long)m->lost, rc ? strerror(m->out.err) : "");
+    fflush(stdout);
+  }
+  close(m->fd);
+  u64map_free(&m->live), u64map_free(&m->big), u64map_free(&m->threads);
+  free(m->rbuf), free(m->ring), free(m);
+}
+
+static void read_header(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) die(path);
+  header = malloc(1 << 20);
+  if (!header) die("out of memory");
+  header_len = fread(header, 1, 1 << 20, f);
+  fclose(f);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: converter SOCKET HEADER PREFIX\n");
+    return 2;
+  }
+  prefix = argv[3];
+  read_header(argv[2]);
+  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(argv[1]) >= sizeof addr.sun_path) {
+    errno = ENAMETOOLONG;
+    die(argv[1]);
+  }
+  strcpy(addr.sun_path, argv[1]);
+  if (ls < 0 || bind(ls, (struct sockaddr *)&addr, sizeof addr) || listen(ls, 128)) die(argv[1]);
+  printf("ready\n");
+  fflush(stdout);
+
+  struct image **imgs = NULL;
+  size_t n = 0, cap = 0;
+  unsigned serial = 0;
+  int stop = 0;
+  struct pollfd *pf = NULL;
+  while (!stop) {
+    pf = realloc(pf, (n + 2) * sizeof *pf);
+    if (!pf) die("out of memory");
+    pf[0] = (struct pollfd){.fd = 0, .events = POLLIN};
+    pf[1] = (struct pollfd){.fd = ls, .events = POLLIN};
+    for (size_t i = 0; i < n; i++) pf[i + 2] = (struct pollfd){.fd = imgs[i]->fd, .events = POLLIN};
+    if (poll(pf, n + 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll");
+    }
+    if (pf[0].revents) {
+      char b[64];
+      ssize_t r = read(0, b, sizeof b);
+      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) stop = 1;
+    }
+    /* Streams first, then new connections (pf indexes the images as they were). */
+    for (size_t i = n; i-- > 0;) {
+      if (!pf[i + 2].revents) continue;
+      if (!pump(imgs[i], 8)) {
+        image_close(imgs[i]);
+        imgs[i] = imgs[--n];
+      }
+    }
+    for (int fd; (fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0;) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 16;
+        imgs = realloc(imgs, cap * sizeof *imgs);
+        if (!imgs) die("out of memory");
+      }
+      imgs[n++] = image_open(fd, serial++);
+    }
+  }
+  /* The command has exited: convert what every stream still holds. */
+  for (int fd; (fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0;) {
+    struct image *m = image_open(fd, serial++);
+    pump(m, 1 << 30);
+    image_close(m);
+  }
+  for (size_t i = 0; i < n; i++) {
+    pump(imgs[i], 1 << 30);
+    image_close(imgs[i]);
+  }
+  unlink(argv[1]);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  printf("{\"done\":true,\"maxRssKiB\":%ld}\n", ru.ru_maxrss);
+  return 0;
+}

@@ -1,0 +1,31 @@
+/* The recorder's stream (traces/native/recorder.c → converter.c), one per
+ * process image, little-endian, over a Unix socket: a sequence of blocks,
+ * each a header and `count` records of one thread. The first block of a
+ * stream has count 0 and carries the process id in `tid`. */
+#ifndef ALLOCREPLAY_RAW_LOG_H
+#define ALLOCREPLAY_RAW_LOG_H
+#include <stdint.h>
+
+#define BLOCK_MAGIC 0x32425241u /* "ARB2" */
+
+enum { R_MALLOC = 1, R_CALLOC, R_REALLOC, R_FREE, R_MEMALIGN, R_POSIX_MEMALIGN, R_ALIGNED_ALLOC, R_VALLOC, R_PVALLOC, R_THREAD_EXIT };
+
+/* One call, 40 bytes. Records carry a cheap stamp (the TSC on x86-64, else
+ * CLOCK_MONOTONIC ns); every block header pairs a stamp with CLOCK_MONOTONIC
+ * ns, from which the converter maps stamps to ns. */
+struct rec_t {
+  uint64_t seq_op; /* global sequence number << 8 | op */
+  uint64_t stamp;
+  uint64_t ptr;  /* the result (allocations, realloc), or the freed pointer */
+  uint64_t size; /* calloc: bytes per element */
+  uint64_t arg;  /* calloc nmemb, alignment, realloc's old pointer */
+};
+_Static_assert(sizeof(struct rec_t) == 40, "record is 40 bytes");
+
+struct block_header {
+  uint32_t magic, tid, count, zero;
+  uint64_t stamp, ns; /* a calibration point: the same instant on both clocks */
+};
+_Static_assert(sizeof(struct block_header) == 32, "block header is 32 bytes");
+
+#endif
