@@ -34,7 +34,7 @@ export default class Record extends BaseCommand {
       threads: t.footer.threads,
       peakLiveBytes: t.footer.peakLiveBytes,
     }));
-    if (flags.json) this.printJson({ status: r.status, wallMs: r.wallMs, converterPeakRssKiB: r.converterPeakRssKiB, traces: summary });
+    if (flags.json) this.printJson({ status: r.status, wallMs: r.wallMs, converterPeakRssKiB: r.converterPeakRssKiB, traces: summary, images: r.images });
     else {
       for (const t of summary) {
         process.stderr.write(

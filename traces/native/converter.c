@@ -5,7 +5,8 @@
  *   converter SOCKET HEADER PREFIX
  *
  * Listens on the Unix socket SOCKET; every process image that records
- * connects once and its stream becomes PREFIX.img<N>.part (N counts
+ * connects once (raw_log.h: its stream comes through a shared ring, or the
+ * socket) and becomes PREFIX.img<N>.part (N counts
  * connections from 0): HEADER's bytes (the msgpack header, made by the
  * TypeScript side), then chunks and the footer (trace_out.c). Prints
  * "ready" once listening, one JSON line per finished image, and a last line
@@ -14,17 +15,17 @@
  * exits.
  *
  * Memory is bounded by the live set (u64map.h: ~24 bytes per live object)
- * and the reorder window (WINDOW records per image), never by the length
- * of the run.
+ * the reorder window (WINDOW records per image) and each image's ring
+ * (RING_BYTES, shared with it), never by the length of the run.
  *
  * Records come in blocks of one thread; their sequence numbers say the
- * order they happened in. Each record is put in a ring at its sequence
- * number and records leave the ring in sequence order as soon as the next
+ * order they happened in. Each record is put in a window at its sequence
+ * number and records leave the window in sequence order as soon as the next
  * one is present. The recorder bounds how long a record may sit in a
- * thread's buffer (its watermark, STALE in recorder.c), so the ring only
- * fills when a thread was descheduled mid-call for a long time; then the
- * oldest missing numbers are given up on (counted in "lost") rather than
- * holding memory without bound.
+ * thread's buffer (its watermark, STALE in recorder.c), so the window only
+ * fills when a thread was descheduled mid-call for a long time; it grows,
+ * and past WINDOW_MAX the oldest missing numbers are given up on (counted
+ * in "lost") rather than holding memory without bound.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -42,7 +44,11 @@
 #include "trace_out.h"
 #include "u64map.h"
 
-#define WINDOW (1u << 19) /* records; 24 MiB of ring, touched as used */
+/* The reorder window starts at WINDOW records (24 MiB, touched as used) and
+ * doubles up to WINDOW_MAX (192 MiB) while a record is missing for long: a
+ * thread descheduled in the middle of a call, or of writing its buffer. */
+#define WINDOW (1u << 19)
+#define WINDOW_MAX (1u << 22)
 #define READ_BUF (1u << 20)
 /* A live object's map value: its id above SIZE_BITS, its size below; sizes
  * from SIZE_BIG up are kept exactly in a second (small) map keyed by id. */
@@ -59,6 +65,9 @@ struct image {
   int fd;
   unsigned serial;
   int started, broken;
+  int eof;               /* the socket closed: the image is gone */
+  struct ring_ctl *ring; /* shared with the image (raw_log.h), or NULL */
+  uint8_t *ring_data;
   uint32_t pid;
   uint64_t stamp0, ns0, cal_stamp, cal_ns;
   int t0_set;
@@ -66,7 +75,8 @@ struct image {
   uint8_t *rbuf;
   size_t rlen;
   uint32_t blk_tid, blk_left;
-  struct slot *ring;
+  struct slot *window; /* reorder window, indexed by sequence number mod wcap */
+  uint64_t wcap;
   uint64_t next, max_seq;
   int any;
   struct u64map live, big, threads;
@@ -193,7 +203,7 @@ static void convert(struct image *m, const struct slot *s) {
 
 /* Converts the record at `next` (or counts it lost) and moves on. */
 static void advance(struct image *m) {
-  struct slot *s = &m->ring[m->next & (WINDOW - 1)];
+  struct slot *s = &m->window[m->next & (m->wcap - 1)];
   if (s->seq1 == m->next + 1) {
     convert(m, s);
     s->seq1 = 0;
@@ -203,17 +213,32 @@ static void advance(struct image *m) {
   m->next++;
 }
 
+/* Doubles the window; every waiting record keeps its sequence number. */
+static void grow_window(struct image *m) {
+  uint64_t cap = m->wcap * 2;
+  struct slot *w = calloc(cap, sizeof *w);
+  if (!w) die("out of memory");
+  for (uint64_t k = 0; k < m->wcap; k++) {
+    struct slot *s = &m->window[k];
+    if (s->seq1) w[(s->seq1 - 1) & (cap - 1)] = *s;
+  }
+  free(m->window);
+  m->window = w;
+  m->wcap = cap;
+}
+
 static void place(struct image *m, const struct rec_t *r, uint32_t tid) {
   uint64_t seq = r->seq_op >> 8;
   if (seq < m->next || seq - m->next >= (1ull << 40)) {
     m->lost++; /* given up on already, or corrupt */
     return;
   }
-  while (seq >= m->next + WINDOW) advance(m);
-  struct slot *s = &m->ring[seq & (WINDOW - 1)];
+  while (seq >= m->next + m->wcap && m->wcap < WINDOW_MAX) grow_window(m);
+  while (seq >= m->next + m->wcap) advance(m);
+  struct slot *s = &m->window[seq & (m->wcap - 1)];
   *s = (struct slot){seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
   if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
-  while (m->ring[m->next & (WINDOW - 1)].seq1 == m->next + 1) advance(m);
+  while (m->window[m->next & (m->wcap - 1)].seq1 == m->next + 1) advance(m);
 }
 
 static void parse(struct image *m) {
@@ -247,16 +272,67 @@ static void parse(struct image *m) {
   m->rlen -= off;
 }
 
-/* Reads what the socket holds: 1 more may come, 0 end of stream. */
+/* The first read: the first block, with the ring's memfd when there is one. */
+static void first_read(struct image *m) {
+  union {
+    struct cmsghdr c;
+    char b[CMSG_SPACE(sizeof(int))];
+  } u;
+  struct iovec iov = {m->rbuf, sizeof(struct block_header)};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+  ssize_t n = recvmsg(m->fd, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {
+    m->eof = 1;
+    return;
+  }
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+    int rfd;
+    memcpy(&rfd, CMSG_DATA(c), sizeof rfd);
+    void *p = mmap(NULL, RING_CTL_BYTES + RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+    close(rfd);
+    if (p != MAP_FAILED) m->ring = p, m->ring_data = (uint8_t *)p + RING_CTL_BYTES;
+  }
+  m->rlen = (size_t)n;
+  parse(m);
+}
+
+/* Reads what the socket holds (the stream, or wake-up bytes when there is
+ * a ring): 1 more may come, 0 end of stream. */
 static int pump(struct image *m, int rounds) {
+  if (!m->started && !m->rlen) {
+    first_read(m);
+    if (m->eof) return 0;
+    if (!m->started && m->rlen < sizeof(struct block_header)) return 1;
+  }
   while (rounds--) {
-    ssize_t n = read(m->fd, m->rbuf + m->rlen, READ_BUF - m->rlen);
+    uint8_t sink[256];
+    ssize_t n = m->ring ? read(m->fd, sink, sizeof sink) : read(m->fd, m->rbuf + m->rlen, READ_BUF - m->rlen);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
     if (n <= 0) return 0;
+    if (m->ring) continue;
     m->rlen += (size_t)n;
     parse(m);
   }
+  return 1;
+}
+
+/* Moves what the ring holds into the read buffer and converts it; returns
+ * whether there was any. */
+static int pump_ring(struct image *m) {
+  if (!m->ring) return 0;
+  uint64_t t = atomic_load_explicit(&m->ring->tail, memory_order_relaxed);
+  uint64_t avail = atomic_load_explicit(&m->ring->head, memory_order_acquire) - t;
+  if (!avail) return 0;
+  size_t n = READ_BUF - m->rlen < avail ? READ_BUF - m->rlen : (size_t)avail;
+  size_t off = t % RING_BYTES, first = RING_BYTES - off < n ? RING_BYTES - off : n;
+  memcpy(m->rbuf + m->rlen, m->ring_data + off, first);
+  memcpy(m->rbuf + m->rlen + first, m->ring_data, n - first);
+  atomic_store_explicit(&m->ring->tail, t + n, memory_order_release);
+  m->rlen += n;
+  parse(m);
   return 1;
 }
 
@@ -273,15 +349,17 @@ static struct image *image_open(int fd, unsigned serial) {
   m->serial = serial;
   m->next_id = 1;
   m->rbuf = malloc(READ_BUF);
-  m->ring = calloc(WINDOW, sizeof(struct slot));
-  if (!m->rbuf || !m->ring || u64map_init(&m->live) || u64map_init(&m->big) || u64map_init(&m->threads)) die("out of memory");
+  m->wcap = WINDOW;
+  m->window = calloc(WINDOW, sizeof(struct slot));
+  if (!m->rbuf || !m->window || u64map_init(&m->live) || u64map_init(&m->big) || u64map_init(&m->threads)) die("out of memory");
   if (trace_out_open(&m->out, part_path(serial), header, header_len, to_ns, m)) die(part_path(serial));
   return m;
 }
 
-/* Converts what is left in the ring, writes the footer, reports the image. */
+/* Converts what is left in the window, writes the footer, reports the image. */
 static void image_close(struct image *m) {
-  parse(m);
+  while (pump_ring(m)) {
+  }
   while (m->any && m->next <= m->max_seq) advance(m);
   struct trace_totals t = {m->next_id - 1, m->nthreads, m->peak_objects, m->peak_bytes};
   char sum[65];
@@ -299,8 +377,9 @@ static void image_close(struct image *m) {
     fflush(stdout);
   }
   close(m->fd);
+  if (m->ring) munmap(m->ring, RING_CTL_BYTES + RING_BYTES);
   u64map_free(&m->live), u64map_free(&m->big), u64map_free(&m->threads);
-  free(m->rbuf), free(m->ring), free(m);
+  free(m->rbuf), free(m->window), free(m);
 }
 
 static void read_header(const char *path) {
@@ -336,21 +415,35 @@ int main(int argc, char **argv) {
   int stop = 0;
   struct pollfd *pf = NULL;
   while (!stop) {
+    /* Rings first: no system call while data flows. */
+    int busy = 0;
+    for (size_t i = 0; i < n; i++)
+      for (int k = 0; k < 16 && pump_ring(imgs[i]); k++) busy = 1;
+    if (!busy) {
+      /* About to sleep: say so on every ring, then look once more (see log_put in recorder.c). */
+      for (size_t i = 0; i < n; i++)
+        if (imgs[i]->ring) {
+          atomic_store(&imgs[i]->ring->waiting, 1);
+          if (atomic_load(&imgs[i]->ring->head) != atomic_load(&imgs[i]->ring->tail)) busy = 1;
+        }
+    }
     pf = realloc(pf, (n + 2) * sizeof *pf);
     if (!pf) die("out of memory");
     pf[0] = (struct pollfd){.fd = 0, .events = POLLIN};
     pf[1] = (struct pollfd){.fd = ls, .events = POLLIN};
     for (size_t i = 0; i < n; i++) pf[i + 2] = (struct pollfd){.fd = imgs[i]->fd, .events = POLLIN};
-    if (poll(pf, n + 2, -1) < 0) {
+    if (poll(pf, n + 2, busy ? 0 : 250) < 0) {
       if (errno == EINTR) continue;
       die("poll");
     }
+    for (size_t i = 0; i < n; i++)
+      if (imgs[i]->ring) atomic_store(&imgs[i]->ring->waiting, 0);
     if (pf[0].revents) {
       char b[64];
       ssize_t r = read(0, b, sizeof b);
       if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) stop = 1;
     }
-    /* Streams first, then new connections (pf indexes the images as they were). */
+    /* Sockets, then new connections (pf indexes the images as they were). */
     for (size_t i = n; i-- > 0;) {
       if (!pf[i + 2].revents) continue;
       if (!pump(imgs[i], 8)) {

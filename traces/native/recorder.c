@@ -61,7 +61,7 @@ extern void *__libc_pvalloc(size_t);
 
 #define BUF_RECS 16384
 /* A buffered record older than this many sequence numbers gets written
- * (the converter's window, WINDOW in converter.c, is 8× larger). */
+ * (the converter's window, WINDOW in converter.c, is 8× larger and grows). */
 #define STALE (1u << 16)
 #define BUF_BYTES (128 + BUF_RECS * sizeof(struct rec_t))
 
@@ -79,6 +79,8 @@ static atomic_int enabled;
 static atomic_int closing;   /* exit or exec is writing everything out */
 static atomic_uint log_owner; /* thread id holding the log lock, or 0 */
 static int log_fd = -1;
+static struct ring_ctl *ring; /* shared with the converter; NULL: the socket carries the stream */
+static uint8_t *ring_data;
 static int follow_forks;
 static pid_t image_pid;
 static char sock_path[108];
@@ -131,7 +133,7 @@ static void fill_header(struct block_header *h, uint32_t tid, uint32_t count) {
   *h = (struct block_header){BLOCK_MAGIC, tid, count, 0, stamp(), now_ns()};
 }
 
-/* With the log lock. A failed send (the converter is gone) stops recording. */
+/* Through the socket (no ring). A failed send (the converter is gone) stops recording. */
 static void send_all(const void *p, size_t n) {
   const char *c = p;
   while (n && log_fd >= 0) {
@@ -145,13 +147,48 @@ static void send_all(const void *p, size_t n) {
   }
 }
 
+/* Waits until the ring has `n` bytes free; 0 when the converter is gone. */
+static int ring_room(uint64_t head, size_t n) {
+  for (unsigned i = 0; RING_BYTES - (head - atomic_load_explicit(&ring->tail, memory_order_acquire)) < n; i++) {
+    if (i < 128) {
+      relax();
+      continue;
+    }
+    struct timespec ts = {0, 50000};
+    nanosleep(&ts, NULL);
+    char c;
+    if ((i & 63) == 0 && recv(log_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0) {
+      atomic_store(&enabled, 0);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Appends to the stream; with the log lock. Async-signal-safe. */
+static void log_put(const void *p, size_t n) {
+  if (!ring) {
+    send_all(p, n);
+    return;
+  }
+  uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+  if (!ring_room(head, n)) return;
+  size_t off = head % RING_BYTES, first = RING_BYTES - off < n ? RING_BYTES - off : n;
+  memcpy(ring_data + off, p, first);
+  memcpy(ring_data, (const char *)p + first, n - first);
+  atomic_store(&ring->head, head + n);
+  /* Seen after the head moved (both sequentially consistent): a reader that
+   * announced its sleep either sees the new head or gets the byte. */
+  if (atomic_load(&ring->waiting) && atomic_exchange(&ring->waiting, 0)) send(log_fd, "", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* Writes a buffer as one block (the header sits just before the records);
  * with the log lock and the buffer's lock. */
 static void write_buffer(struct tbuf *b) {
   if (!b->n) return;
   struct block_header *h = (struct block_header *)((char *)b->recs - sizeof(struct block_header));
   fill_header(h, b->tid, b->n);
-  send_all(h, sizeof *h + (size_t)b->n * sizeof(struct rec_t));
+  log_put(h, sizeof *h + (size_t)b->n * sizeof(struct rec_t));
   b->n = 0;
 }
 
@@ -205,7 +242,7 @@ static void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size
       struct rec_t r;
     } one = {.r = {s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg}};
     fill_header(&one.h, self(), 1);
-    send_all(&one, sizeof one);
+    log_put(&one, sizeof one);
     unlock_log();
     return;
   }
@@ -278,7 +315,23 @@ void recorder_flush_final(void) {
   unlock_log();
 }
 
-/* Connects this image's stream; the first block names the process. */
+/* The shared ring, or NULL (then the socket carries the stream). */
+static int make_ring(void) {
+  int fd = memfd_create("allocreplay-ring", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  void *m = MAP_FAILED;
+  if (!ftruncate(fd, RING_CTL_BYTES + RING_BYTES)) m = mmap(NULL, RING_CTL_BYTES + RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) {
+    close(fd);
+    return -1;
+  }
+  ring = m;
+  ring_data = (uint8_t *)m + RING_CTL_BYTES;
+  return fd;
+}
+
+/* Connects this image's stream; the first block names the process and
+ * carries the ring. */
 static void open_log(void) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   memcpy(addr.sun_path, sock_path, sizeof sock_path);
@@ -289,11 +342,29 @@ static void open_log(void) {
     log_fd = -1;
     return;
   }
-  int sz = 4 << 20;
-  setsockopt(log_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
   struct block_header h;
   fill_header(&h, (uint32_t)getpid(), 0);
-  send_all(&h, sizeof h);
+  struct iovec iov = {&h, sizeof h};
+  union {
+    struct cmsghdr c;
+    char b[CMSG_SPACE(sizeof(int))];
+  } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  int rfd = make_ring();
+  if (rfd >= 0) {
+    msg.msg_control = u.b;
+    msg.msg_controllen = sizeof u.b;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &rfd, sizeof rfd);
+  }
+  if (sendmsg(log_fd, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof h) {
+    close(log_fd);
+    log_fd = -1;
+  }
+  if (rfd >= 0) close(rfd); /* the mapping stays */
 }
 
 static void at_fork_child(void) {
@@ -316,6 +387,8 @@ static void at_fork_child(void) {
   image_pid = getpid();
   if (log_fd >= 0) close(log_fd);
   log_fd = -1;
+  if (ring) munmap(ring, RING_CTL_BYTES + RING_BYTES); /* the parent's */
+  ring = NULL;
   atomic_store(&enabled, 0);
   if (!follow_forks) return;
   atomic_store(&seq, 0);
@@ -353,6 +426,9 @@ void *malloc(size_t n) {
 }
 
 void free(void *p) {
+  /* free(NULL) after this thread's exit was written (glibc's thread
+   * teardown makes some) changes nothing and would start a thread of its own. */
+  if (!p && gone) return;
   record(R_FREE, p, 0, 0);
   __libc_free(p);
 }

@@ -51,8 +51,16 @@ export interface RecordResult {
   traces: RecordedTrace[];
   /** Images whose streams were not kept (an image that exec'd another). */
   droppedImages: number;
+  /** Every recorded process image in the order they started, and whether its trace was kept. */
+  images: RecordedImage[];
   /** The converter's peak resident memory, KiB. */
   converterPeakRssKiB: number;
+}
+
+export interface RecordedImage {
+  pid: number;
+  events: number;
+  kept: boolean;
 }
 
 /** One finished process image, as the converter reports it. */
@@ -149,10 +157,11 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
 }
 
 /** Keeps the last image of each recorded process under its trace name. */
-function placeImages(images: ImageLine[], prefix: string, out: string, rootPid: number, followForks: boolean, removeParts: () => void): { traces: RecordedTrace[]; droppedImages: number } {
+function placeImages(images: ImageLine[], prefix: string, out: string, rootPid: number, followForks: boolean, removeParts: () => void): { traces: RecordedTrace[]; droppedImages: number; images: RecordedImage[] } {
   const byPid = new Map<number, ImageLine[]>();
   for (const i of images) byPid.set(i.pid, [...(byPid.get(i.pid) ?? []), i]);
   const traces: RecordedTrace[] = [];
+  const kept = new Set<number>();
   let droppedImages = 0;
   const pids = [...byPid.keys()].sort((a, b) => (a === rootPid ? -1 : b === rootPid ? 1 : a - b));
   for (const pid of pids) {
@@ -162,10 +171,12 @@ function placeImages(images: ImageLine[], prefix: string, out: string, rootPid: 
     const last = imgs.at(-1)!;
     const path = pid === rootPid ? out : out.replace(/(\.trace\.msgpack)?$/, `.${pid}.trace.msgpack`);
     renameSync(`${prefix}.img${last.image}.part`, path);
+    kept.add(last.image);
     const footer: TraceFooter = { events: last.events, objects: last.objects, threads: last.threads, peakLiveObjects: last.peakLiveObjects, peakLiveBytes: last.peakLiveBytes, checksum: last.checksum };
     const counts: ConversionCounts = { events: last.events, nullFrees: last.nullFrees, unknownFrees: last.unknownFrees, lostFrees: last.lostFrees, failedAllocations: last.failedAllocations };
     traces.push({ pid, path, footer, counts, threads: last.threads, lostRecords: last.lost });
   }
   removeParts();
-  return { traces, droppedImages };
+  const all = [...images].sort((a, b) => a.startNs - b.startNs).map((i) => ({ pid: i.pid, events: i.events, kept: kept.has(i.image) }));
+  return { traces, droppedImages, images: all };
 }
