@@ -94,14 +94,16 @@ static void die(const char *what) {
   exit(1);
 }
 
-/* Stamp → ns since the image's first event, through the latest calibration. */
-static uint64_t to_ns(void *ctx, uint64_t stamp) {
+/* Stamps → ns since the image's first event, through the latest calibration. */
+static void to_ns(void *ctx, uint64_t *stamps, unsigned n) {
   struct image *m = ctx;
   double rate = 1.0;
   if (m->cal_stamp > m->stamp0 && m->cal_ns > m->ns0) rate = (double)(m->cal_ns - m->ns0) / (double)(m->cal_stamp - m->stamp0);
-  double rel = (double)(int64_t)(stamp - m->stamp0) * rate;
-  if (!m->t0_set) m->t0 = rel, m->t0_set = 1;
-  return rel > m->t0 ? (uint64_t)(rel - m->t0) : 0;
+  for (unsigned i = 0; i < n; i++) {
+    double rel = (double)(int64_t)(stamps[i] - m->stamp0) * rate;
+    if (!m->t0_set) m->t0 = rel, m->t0_set = 1;
+    stamps[i] = rel > m->t0 ? (uint64_t)(rel - m->t0) : 0;
+  }
 }
 
 static void emit(struct image *m, unsigned op, uint64_t th, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp) {

@@ -93,8 +93,9 @@ static void flush_chunk(struct trace_out *o) {
   if (!o->n) return;
   /* Times: ns since the trace started, never running backwards (stamps of
    * different cores, and calibration that improves as the run goes on). */
+  o->to_ns(o->ctx, o->stamps, o->n);
   for (unsigned i = 0; i < o->n; i++) {
-    uint64_t t = o->to_ns(o->ctx, o->stamps[i]);
+    uint64_t t = o->stamps[i];
     if (t < o->prev_time) t = o->prev_time;
     uvarint(&o->time, (t - o->prev_time) * 2); /* zigzag of a non-negative delta */
     o->prev_time = t;

@@ -19,9 +19,9 @@ struct col {
   size_t len;
 };
 
-/* Maps a recorder stamp to ns since the trace started; called once per
- * chunk, so the latest calibration applies to the whole chunk. */
-typedef uint64_t (*stamp_to_ns)(void *ctx, uint64_t stamp);
+/* Maps a chunk's recorder stamps to ns since the trace started, in place;
+ * called once per chunk, so the latest calibration applies to all of it. */
+typedef void (*stamp_to_ns)(void *ctx, uint64_t *stamps, unsigned n);
 
 struct trace_out {
   int fd;
