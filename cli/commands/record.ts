@@ -28,6 +28,7 @@ export default class Record extends BaseCommand {
     const summary = r.traces.map((t) => ({
       ...t.counts,
       lostRecords: t.lostRecords,
+      lateRecords: t.lateRecords,
       pid: t.pid,
       path: t.path,
       events: t.footer.events,

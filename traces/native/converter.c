@@ -82,6 +82,7 @@ struct image {
   struct u64map live, big, threads;
   uint64_t next_id, live_objects, live_bytes, peak_objects, peak_bytes, nthreads;
   uint64_t null_frees, unknown_frees, lost_frees, failed, lost;
+  uint64_t late; /* of `lost`: arrived after their number was passed (written twice, or given up on) */
   struct trace_out out;
 };
 
@@ -232,7 +233,7 @@ static void grow_window(struct image *m) {
 static void place(struct image *m, const struct rec_t *r, uint32_t tid) {
   uint64_t seq = r->seq_op >> 8;
   if (seq < m->next || seq - m->next >= (1ull << 40)) {
-    m->lost++; /* given up on already, or corrupt */
+    m->lost++, m->late++; /* given up on already, written twice, or corrupt */
     return;
   }
   while (seq >= m->next + m->wcap && m->wcap < WINDOW_MAX) grow_window(m);
@@ -371,11 +372,11 @@ static void image_close(struct image *m) {
   } else {
     printf("{\"image\":%u,\"pid\":%u,\"startNs\":%llu,\"events\":%llu,\"objects\":%llu,\"threads\":%llu,\"peakLiveObjects\":%llu,"
            "\"peakLiveBytes\":%llu,\"checksum\":\"%s\",\"nullFrees\":%llu,\"unknownFrees\":%llu,\"lostFrees\":%llu,"
-           "\"failedAllocations\":%llu,\"lost\":%llu,\"writeError\":\"%s\"}\n",
+           "\"failedAllocations\":%llu,\"lost\":%llu,\"late\":%llu,\"writeError\":\"%s\"}\n",
            m->serial, m->pid, (unsigned long long)m->ns0, (unsigned long long)m->out.events, (unsigned long long)t.objects,
            (unsigned long long)t.threads, (unsigned long long)t.peak_live_objects, (unsigned long long)t.peak_live_bytes, sum,
            (unsigned long long)m->null_frees, (unsigned long long)m->unknown_frees, (unsigned long long)m->lost_frees,
-           (unsigned long long)m->failed, (unsigned long long)m->lost, rc ? strerror(m->out.err) : "");
+           (unsigned long long)m->failed, (unsigned long long)m->lost, (unsigned long long)m->late, rc ? strerror(m->out.err) : "");
     fflush(stdout);
   }
   close(m->fd);

@@ -118,10 +118,12 @@ static uint32_t self(void) {
 static int lock_log(int final) {
   unsigned me = self();
   for (unsigned spins = 0;; spins++) {
+    /* Checked first: once the final write is done nothing may follow it (a
+     * block written later could hold a free whose allocation was dropped). */
+    if (!final && atomic_load(&closing)) return 0;
     unsigned free_ = 0;
     if (atomic_compare_exchange_weak_explicit(&log_owner, &free_, me, memory_order_acquire, memory_order_relaxed)) return 1;
     if (free_ == me) return 0;
-    if (!final && atomic_load(&closing)) return 0;
     if (spins > 64) sched_yield();
     else relax();
   }

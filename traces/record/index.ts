@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -40,8 +40,10 @@ export interface RecordedTrace {
   footer: TraceFooter;
   counts: ConversionCounts;
   threads: number;
-  /** Calls recorded but not converted: written after the converter's reorder window gave up on them, or cut off at exit. */
+  /** Calls recorded but not converted: made while the program was exiting, or given up on by the converter's reorder window. */
   lostRecords: number;
+  /** Of those, records that arrived after their place had passed (given up on, or written twice). */
+  lateRecords: number;
 }
 
 export interface RecordResult {
@@ -70,6 +72,7 @@ interface ImageLine extends Omit<TraceFooter, 'checksum'>, ConversionCounts {
   startNs: number;
   checksum: string;
   lost: number;
+  late: number;
   writeError: string;
 }
 
@@ -91,10 +94,15 @@ function ended(child: ChildProcess, what: string): Promise<number> {
  * last image of each process is its program, the others are dropped.
  */
 export async function record(cmd: string, args: string[], opts: { out: string; followForks?: boolean; onConvert?: (what: string) => void }): Promise<RecordResult> {
+  const out = resolve(opts.out);
+  try {
+    accessSync(dirname(out), fsConstants.W_OK);
+  } catch (e) {
+    throw failure(`cannot write ${opts.out}: ${(e as Error).message}`, 'check the directory exists and is writable');
+  }
   const lib = recorderPath();
   const converter = converterPath();
   const dir = mkdtempSync(join(tmpdir(), 'allocreplay-rec-'));
-  const out = resolve(opts.out);
   // Parts are written beside the output so that moving them into place is a rename.
   const prefix = join(dirname(out), `.${basename(out)}.rec${process.pid}`);
   const removeParts = (): void => {
@@ -174,7 +182,7 @@ function placeImages(images: ImageLine[], prefix: string, out: string, rootPid: 
     kept.add(last.image);
     const footer: TraceFooter = { events: last.events, objects: last.objects, threads: last.threads, peakLiveObjects: last.peakLiveObjects, peakLiveBytes: last.peakLiveBytes, checksum: last.checksum };
     const counts: ConversionCounts = { events: last.events, nullFrees: last.nullFrees, unknownFrees: last.unknownFrees, lostFrees: last.lostFrees, failedAllocations: last.failedAllocations };
-    traces.push({ pid, path, footer, counts, threads: last.threads, lostRecords: last.lost });
+    traces.push({ pid, path, footer, counts, threads: last.threads, lostRecords: last.lost, lateRecords: last.late });
   }
   removeParts();
   const all = [...images].sort((a, b) => a.startNs - b.startNs).map((i) => ({ pid: i.pid, events: i.events, kept: kept.has(i.image) }));
