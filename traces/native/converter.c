@@ -72,6 +72,7 @@ struct image {
   uint64_t stamp0, ns0, cal_stamp, cal_ns;
   int t0_set;
   double t0;
+  uint64_t last_time; /* ns of the last stamped record */
   uint8_t *rbuf;
   size_t rlen;
   uint32_t blk_tid, blk_left;
@@ -95,15 +96,20 @@ static void die(const char *what) {
   exit(1);
 }
 
-/* Stamps → ns since the image's first event, through the latest calibration. */
+/* Stamps → ns since the image's first event, through the latest
+ * calibration; a record without a stamp takes the time of the one before. */
 static void to_ns(void *ctx, uint64_t *stamps, unsigned n) {
   struct image *m = ctx;
   double rate = 1.0;
   if (m->cal_stamp > m->stamp0 && m->cal_ns > m->ns0) rate = (double)(m->cal_ns - m->ns0) / (double)(m->cal_stamp - m->stamp0);
   for (unsigned i = 0; i < n; i++) {
+    if (!stamps[i]) {
+      stamps[i] = m->last_time;
+      continue;
+    }
     double rel = (double)(int64_t)(stamps[i] - m->stamp0) * rate;
     if (!m->t0_set) m->t0 = rel, m->t0_set = 1;
-    stamps[i] = rel > m->t0 ? (uint64_t)(rel - m->t0) : 0;
+    stamps[i] = m->last_time = rel > m->t0 ? (uint64_t)(rel - m->t0) : 0;
   }
 }
 

@@ -20,11 +20,12 @@
 enum { R_MALLOC = 1, R_CALLOC, R_REALLOC, R_FREE, R_MEMALIGN, R_POSIX_MEMALIGN, R_ALIGNED_ALLOC, R_VALLOC, R_PVALLOC, R_THREAD_EXIT };
 
 /* One call, 40 bytes. Records carry a cheap stamp (the TSC on x86-64, else
- * CLOCK_MONOTONIC ns); every block header pairs a stamp with CLOCK_MONOTONIC
+ * CLOCK_MONOTONIC ns), or 0 when none was taken (the call gets the time of
+ * the one before it); every block header pairs a stamp with CLOCK_MONOTONIC
  * ns, from which the converter maps stamps to ns. */
 struct rec_t {
   uint64_t seq_op; /* global sequence number << 8 | op */
-  uint64_t stamp;
+  uint64_t stamp; /* 0: not taken */
   uint64_t ptr;  /* the result (allocations, realloc), or the freed pointer */
   uint64_t size; /* calloc: bytes per element */
   uint64_t arg;  /* calloc nmemb, alignment, realloc's old pointer */

@@ -9,19 +9,22 @@
  *   converter puts them back in that order. It is taken *before* the call
  *   for free and realloc (the address may be handed to another thread as
  *   soon as it is released) and after it for allocations.
- * - Per-thread buffers are appended under a per-buffer lock that only a
- *   flusher ever contends for. A buffer is written when full, when its
+ * - Per-thread buffers are circular: only the owner appends (at `w`, then
+ *   publishes w + 1 with a release store: no atomic read-modify-write
+ *   besides the sequence number), and whoever holds the log lock writes
+ *   out [r, w) and advances `r`. A buffer is written when full, when its
  *   oldest record is STALE sequence numbers old (the owner notices), or —
- *   for a thread that sleeps with a half-full buffer — by whichever thread
- *   flushes next (it steals stale buffers). So the converter's reorder
+ *   for a thread that sleeps with a part-full buffer — by whichever thread
+ *   writes next (it takes stale buffers too). So the converter's reorder
  *   window stays bounded however the threads are scheduled.
- * - One spin lock, owned by a thread id, serialises writes to the socket and
- *   the registry of buffers. Exit, _exit and exec set `closing`, take it
- *   and write every buffer once its owner is between appends; a thread that
- *   finds `closing` gives up its own write instead of waiting, so there is
- *   no deadlock and no record is written twice or torn. _exit uses no mutex
- *   (async-signal-safe); a signal handler that interrupts this thread's own
- *   write gives up rather than interleave.
+ * - One spin lock, owned by a thread id, serialises writes to the stream and
+ *   the registry of buffers. Exit, _exit and exec set `closing`, take it and
+ *   write every buffer's published records; nothing is written after that,
+ *   and a thread that finds `closing` drops a call rather than wait. So no
+ *   record is written twice or torn, and what is written of each thread is
+ *   a prefix of its calls. _exit uses no mutex (async-signal-safe); a signal
+ *   handler that interrupts this thread's own write gives up rather than
+ *   interleave.
  * - Thread exit writes a thread_exit record and the rest of the buffer,
  *   then unmaps it. Calls made later on that thread (other destructors) go
  *   out as one-record blocks.
@@ -64,14 +67,14 @@ extern void *__libc_pvalloc(size_t);
  * (the converter's window, WINDOW in converter.c, is 8× larger and grows). */
 #define STALE (1u << 16)
 #define BUF_BYTES (128 + BUF_RECS * sizeof(struct rec_t))
+#define STAMP_EVERY 16
 
 struct tbuf {
-  struct rec_t *recs; /* 128 bytes in: room for a block header just before */
-  unsigned n;         /* records held; under `lock` */
+  struct rec_t *recs; /* BUF_RECS records, used circularly */
   uint32_t tid;
-  uint64_t first;   /* sequence number of recs[0] */
-  atomic_int lock;  /* the owner while appending, a flusher while writing */
-  struct tbuf *next; /* registry; under the log lock */
+  _Atomic uint64_t w; /* records appended; only the owner stores it */
+  _Atomic uint64_t r; /* records written out; stored under the log lock */
+  struct tbuf *next;  /* registry; under the log lock */
 };
 
 static atomic_uint_fast64_t seq;
@@ -184,27 +187,36 @@ static void log_put(const void *p, size_t n) {
   if (atomic_load(&ring->waiting) && atomic_exchange(&ring->waiting, 0)) send(log_fd, "", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* Writes a buffer as one block (the header sits just before the records);
- * with the log lock and the buffer's lock. */
+/* Sequence number of a published record. */
+static inline uint64_t seq_at(const struct tbuf *b, uint64_t i) { return b->recs[i % BUF_RECS].seq_op >> 8; }
+
+/* Writes out a buffer's published records (one block, two where they wrap);
+ * with the log lock. */
 static void write_buffer(struct tbuf *b) {
-  if (!b->n) return;
-  struct block_header *h = (struct block_header *)((char *)b->recs - sizeof(struct block_header));
-  fill_header(h, b->tid, b->n);
-  log_put(h, sizeof *h + (size_t)b->n * sizeof(struct rec_t));
-  b->n = 0;
+  uint64_t w = atomic_load_explicit(&b->w, memory_order_acquire);
+  uint64_t r = atomic_load_explicit(&b->r, memory_order_relaxed);
+  while (r != w) {
+    uint64_t from = r % BUF_RECS, k = w - r < BUF_RECS - from ? w - r : BUF_RECS - from;
+    struct block_header h;
+    fill_header(&h, b->tid, (uint32_t)k);
+    log_put(&h, sizeof h);
+    log_put(&b->recs[from], (size_t)k * sizeof(struct rec_t));
+    r += k;
+  }
+  /* Release: the owner reuses these slots only after it sees the new r. */
+  atomic_store_explicit(&b->r, r, memory_order_release);
 }
 
-/* Writes the buffers of other threads whose oldest record is stale; skips
- * any whose owner is appending (it is running, it will see to it). */
+/* Writes the buffers of other threads whose oldest record is stale. */
 static void steal_stale(struct tbuf *own, uint64_t now) {
   for (struct tbuf *b = registry; b; b = b->next) {
-    if (b == own || atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) continue;
-    if (b->n && now - b->first > STALE) write_buffer(b);
-    atomic_store_explicit(&b->lock, 0, memory_order_release);
+    if (b == own) continue;
+    uint64_t r = atomic_load_explicit(&b->r, memory_order_relaxed);
+    if (atomic_load_explicit(&b->w, memory_order_acquire) != r && now - seq_at(b, r) > STALE) write_buffer(b);
   }
 }
 
-/* The owner's write of its own buffer (its lock held). */
+/* The owner's write of its own buffer, and of stale ones. */
 static void flush_own(struct tbuf *b, uint64_t now) {
   if (!lock_log(0)) return;
   write_buffer(b);
@@ -219,9 +231,9 @@ static struct tbuf *tbuf_get(void) {
   if (b || gone) return b;
   b = mmap(NULL, BUF_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (b == MAP_FAILED) return NULL;
-  _Static_assert(sizeof(struct tbuf) + sizeof(struct block_header) <= 128, "buffer header fits");
+  _Static_assert(sizeof(struct tbuf) <= 128, "buffer header fits");
   b->recs = (struct rec_t *)((char *)b + 128);
-  b->tid = self();
+  b->tid = self(); /* w = r = 0: the mapping is zeroed */
   if (!lock_log(0)) {
     munmap(b, BUF_BYTES);
     return NULL;
@@ -234,6 +246,8 @@ static struct tbuf *tbuf_get(void) {
   return b;
 }
 
+/* Appends one call with sequence number `s`; `st` is its stamp, or 0 to
+ * take one when due. */
 static void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size, uint64_t arg) {
   struct tbuf *b = tbuf_get();
   if (!b) {
@@ -248,14 +262,19 @@ static void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size
     unlock_log();
     return;
   }
-  while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) relax();
-  if (b->n == BUF_RECS || (b->n && s - b->first > STALE)) flush_own(b, s);
-  if (b->n < BUF_RECS) {
-    b->recs[b->n] = (struct rec_t){s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg};
-    if (!b->n) b->first = s;
-    b->n++;
+  uint64_t w = atomic_load_explicit(&b->w, memory_order_relaxed);
+  uint64_t r = atomic_load_explicit(&b->r, memory_order_acquire);
+  /* Full, or (looked at every 256 calls) holding a stale record. */
+  if (w - r == BUF_RECS || ((w & 255) == 0 && w != r && s - seq_at(b, r) > STALE)) {
+    flush_own(b, s);
+    if (w - atomic_load_explicit(&b->r, memory_order_acquire) == BUF_RECS) return; /* closing: dropped */
   }
-  atomic_store_explicit(&b->lock, 0, memory_order_release);
+  /* The clock costs as much as the rest of a call here: every STAMP_EVERY-th
+   * call of a thread takes it, the others carry 0 (the converter gives
+   * them the time of the call before). */
+  if (!st && w % STAMP_EVERY == 0) st = stamp();
+  b->recs[w % BUF_RECS] = (struct rec_t){s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg};
+  atomic_store_explicit(&b->w, w + 1, memory_order_release);
 }
 
 static inline uint64_t take_seq(void) { return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed); }
@@ -267,7 +286,7 @@ static inline int active(void) { return atomic_load_explicit(&enabled, memory_or
 static inline void record(int op, const void *ptr, size_t size, uint64_t arg) {
   if (!active()) return;
   in_hook = 1;
-  append(take_seq(), stamp(), op, ptr, size, arg);
+  append(take_seq(), 0, op, ptr, size, arg);
   in_hook = 0;
 }
 
@@ -275,14 +294,7 @@ static void thread_done(void *arg) {
   struct tbuf *b = arg;
   if (!b) return;
   in_hook = 1;
-  uint64_t s = take_seq();
-  while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) relax();
-  if (b->n == BUF_RECS) flush_own(b, s);
-  if (b->n < BUF_RECS) {
-    b->recs[b->n] = (struct rec_t){s << 8 | R_THREAD_EXIT, stamp(), 0, 0, 0};
-    if (!b->n) b->first = s;
-    b->n++;
-  }
+  append(take_seq(), stamp(), R_THREAD_EXIT, NULL, 0, 0);
   tl = NULL;
   gone = 1;
   if (lock_log(0)) {
@@ -292,10 +304,8 @@ static void thread_done(void *arg) {
     write_buffer(b);
     unlock_log();
     munmap(b, BUF_BYTES);
-  } else {
-    /* Closing: the exiting thread writes it. */
-    atomic_store_explicit(&b->lock, 0, memory_order_release);
   }
+  /* Else closing: the buffer stays for the final write. */
   in_hook = 0;
 }
 
@@ -304,16 +314,9 @@ void recorder_flush_final(void) {
   if (!atomic_load(&enabled) || getpid() != image_pid) return; /* not ours, or a vfork child */
   atomic_store(&closing, 1);
   if (!lock_log(1)) return;
-  for (struct tbuf *b = registry; b; b = b->next) {
-    if (b == tl && in_hook) {
-      /* A signal handler interrupted this thread's own append: n counts whole records only. */
-      write_buffer(b);
-      continue;
-    }
-    while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) relax();
-    write_buffer(b);
-    atomic_store_explicit(&b->lock, 0, memory_order_release);
-  }
+  /* Published records only: one an owner is writing now (or that a signal
+   * handler interrupted on this thread) is not, and is not written. */
+  for (struct tbuf *b = registry; b; b = b->next) write_buffer(b);
   unlock_log();
 }
 
@@ -379,10 +382,10 @@ static void at_fork_child(void) {
   registry = keep;
   self_tid = 0;
   if (keep) {
-    keep->n = 0;
+    atomic_store(&keep->w, 0);
+    atomic_store(&keep->r, 0);
     keep->tid = self();
     keep->next = NULL;
-    atomic_store(&keep->lock, 0);
   }
   atomic_store(&log_owner, 0);
   atomic_store(&closing, 0);
