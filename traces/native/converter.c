@@ -81,6 +81,7 @@ struct image {
   uint64_t next, max_seq;
   int any;
   struct u64map live, big, threads;
+  uint64_t last_tid, last_th; /* thread_of's last answer (tid + 1; 0 = none) */
   uint64_t next_id, live_objects, live_bytes, peak_objects, peak_bytes, nthreads;
   uint64_t null_frees, unknown_frees, lost_frees, failed, lost;
   uint64_t late; /* of `lost`: arrived after their number was passed (written twice, or given up on) */
@@ -120,10 +121,16 @@ static void emit(struct image *m, unsigned op, uint64_t th, uint64_t object, uin
 /* Dense thread index: in order of first appearance, and a new one for a
  * kernel thread id reused after its thread_exit. */
 static uint64_t thread_of(struct image *m, uint32_t tid) {
+  if (tid + 1ull == m->last_tid) return m->last_th;
   uint32_t i = u64map_find(&m->threads, (uint64_t)tid + 1);
-  if (i) return m->threads.val[i];
-  if (!u64map_add(&m->threads, (uint64_t)tid + 1, m->nthreads)) die("out of memory");
-  return m->nthreads++;
+  if (i) {
+    m->last_th = m->threads.val[i];
+  } else {
+    if (!u64map_add(&m->threads, (uint64_t)tid + 1, m->nthreads)) die("out of memory");
+    m->last_th = m->nthreads++;
+  }
+  m->last_tid = tid + 1ull;
+  return m->last_th;
 }
 
 static void create(struct image *m, uint64_t ptr, uint64_t bytes) {
@@ -173,6 +180,7 @@ static void convert(struct image *m, const struct slot *s) {
   case R_THREAD_EXIT:
     emit(m, R_THREAD_EXIT, th, 0, 0, 0, s->stamp);
     u64map_take(&m->threads, (uint64_t)s->tid + 1, &v);
+    m->last_tid = 0;
     return;
   case R_REALLOC: {
     uint32_t e = s->arg ? u64map_find(&m->live, s->arg) : 0;
@@ -240,6 +248,15 @@ static void place(struct image *m, const struct rec_t *r, uint32_t tid) {
   uint64_t seq = r->seq_op >> 8;
   if (seq < m->next || seq - m->next >= (1ull << 40)) {
     m->lost++, m->late++; /* given up on already, written twice, or corrupt */
+    return;
+  }
+  if (seq == m->next) {
+    /* In order (one thread, or threads taking turns): no trip through the window. */
+    struct slot now = {seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
+    convert(m, &now);
+    m->next++;
+    if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
+    while (m->window[m->next & (m->wcap - 1)].seq1 == m->next + 1) advance(m);
     return;
   }
   while (seq >= m->next + m->wcap && m->wcap < WINDOW_MAX) grow_window(m);
