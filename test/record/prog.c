@@ -20,7 +20,11 @@
  *                   after its thread_exit was recorded (a pthread key made
  *                   after the recorder's) allocates a block (8000) that
  *                   main frees: the same kernel thread id after its
- *                   thread_exit, as when a tid is reused. */
+ *                   thread_exit, as when a tid is reused.
+ *   prog many N   : N threads one after another: the first makes 16384
+ *                   calls (9000 bytes; its buffer is full when its
+ *                   thread_exit comes), the others one malloc/free pair;
+ *                   prints "vm KiB" (VmSize at the end). */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <pthread.h>
@@ -138,6 +142,14 @@ static void *late_thread(void *arg) {
   return NULL;
 }
 
+static void *fill_buffer(void *arg) {
+  for (long i = 0; i < (long)arg; i++) {
+    void *volatile p = malloc(9000);
+    free(p);
+  }
+  return NULL;
+}
+
 static int scenario(int argc, char **argv) {
   if (!strcmp(argv[1], "idle")) {
     long n = argc > 2 ? atol(argv[2]) : 300000;
@@ -182,6 +194,20 @@ static int scenario(int argc, char **argv) {
     pthread_create(&t, NULL, late_thread, NULL);
     pthread_join(t, NULL);
     free(atomic_load(&late_block));
+    return 0;
+  }
+  if (!strcmp(argv[1], "many")) {
+    long n = argc > 2 ? atol(argv[2]) : 1000;
+    for (long i = 0; i < n; i++) {
+      pthread_t t;
+      pthread_create(&t, NULL, fill_buffer, (void *)(i ? 1L : 8192L));
+      pthread_join(t, NULL);
+    }
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+      if (!strncmp(line, "VmSize:", 7)) printf("vm %ld\n", atol(line + 7));
+    if (f) fclose(f);
     return 0;
   }
   return -1;

@@ -167,6 +167,18 @@ describe('record', () => {
     expect(JSON.parse(rep.stdout)[0].status).toBe('ok');
   });
 
+  it('1000 threads one after another (the first ending with a full buffer): every call kept, buffers unmapped', async () => {
+    const out = join(dir, 'many.trace.msgpack');
+    const r = await cli(['record', '--json', '-o', out, '--', prog, 'many', '1000']);
+    expect(r.status, r.stderr).toBe(0);
+    const vmKiB = Number(/^vm (\d+)$/m.exec(r.stdout)![1]);
+    // Buffers kept after their threads would be 1000 × 640 KiB.
+    expect(vmKiB).toBeLessThan(400 * 1024);
+    expect(await countMarked(out, 9000, 9001)).toEqual([8192 + 999, 8192 + 999]);
+    const summary = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+    expect(summary.traces[0].threads).toBe(1001);
+  });
+
   it('passes everything after -- untouched, even flags named like its own', async () => {
     const input = join(dir, 'in.txt');
     const sorted = join(dir, 'out.txt');
