@@ -24,10 +24,12 @@
  *   prog many N   : N threads one after another: the first makes 16384
  *                   calls (9000 bytes; its buffer is full when its
  *                   thread_exit comes), the others one malloc/free pair;
- *                   prints "vm KiB" (VmSize at the end). */
+ *                   prints "vm KiB" (VmSize at the end).
+ *   prog killed   : 1000 allocations (10000..10999), then SIGTERM to itself. */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +196,14 @@ static int scenario(int argc, char **argv) {
     pthread_create(&t, NULL, late_thread, NULL);
     pthread_join(t, NULL);
     free(atomic_load(&late_block));
+    return 0;
+  }
+  if (!strcmp(argv[1], "killed")) {
+    static void *keep[1000];
+    for (int i = 0; i < 1000; i++) keep[i] = malloc(10000 + (size_t)i);
+    sink = keep;
+    kill(getpid(), SIGTERM);
+    pause();
     return 0;
   }
   if (!strcmp(argv[1], "many")) {

@@ -179,6 +179,13 @@ describe('record', () => {
     expect(summary.traces[0].threads).toBe(1001);
   });
 
+  it('a program killed by SIGTERM: its calls are written, and it still dies of the signal', async () => {
+    const out = join(dir, 'killed.trace.msgpack');
+    const r = await cli(['record', '-o', out, '--', prog, 'killed']);
+    expect(r.status).toBe(128 + 15);
+    expect(marked(readEvents(out), 10000, 11000).filter((e) => e.op === Op.malloc)).toHaveLength(1000);
+  });
+
   it('passes everything after -- untouched, even flags named like its own', async () => {
     const input = join(dir, 'in.txt');
     const sorted = join(dir, 'out.txt');

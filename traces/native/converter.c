@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +424,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   prefix = argv[3];
+  /* Ctrl-C stops the recorded program, not the trace: this process ends
+   * when its standard input does (the launcher is done or gone). */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
   read_header(argv[2]);
   int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};

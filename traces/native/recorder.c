@@ -28,7 +28,9 @@
  * - Thread exit writes a thread_exit record and the rest of the buffer,
  *   then unmaps it. Calls made later on that thread (other destructors) go
  *   out as one-record blocks.
- * - exec and _exit: recorder_exec.c.
+ * - exec and _exit: recorder_exec.c. SIGINT, SIGTERM and SIGHUP, when the
+ *   program leaves them at their default action, write everything first and
+ *   then end the process by the same signal.
  * - The real functions are glibc's __libc_* entry points, so there is no
  *   dlsym bootstrap to survive: the shim never allocates through itself.
  * - fork: with ALLOCREPLAY_RECORD_FORKS=1 a child starts its own stream;
@@ -40,6 +42,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -401,6 +404,25 @@ static void at_fork_child(void) {
   atomic_store(&enabled, log_fd >= 0);
 }
 
+/* A terminating signal whose action was the default (Ctrl-C, kill): write
+ * everything, then die of it as the program would have. */
+static void on_fatal(int sig) {
+  recorder_flush_final();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void catch_fatal(void) {
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    struct sigaction old;
+    if (sigaction(sigs[i], NULL, &old) || old.sa_handler != SIG_DFL) continue; /* ignored or handled: the program's */
+    struct sigaction sa = {.sa_handler = on_fatal, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    sigaction(sigs[i], &sa, NULL);
+  }
+}
+
 /* An exec failed: the image goes on, and so does recording. */
 void recorder_exec_failed(void) { atomic_store(&closing, 0); }
 
@@ -419,6 +441,7 @@ __attribute__((constructor)) static void rec_init(void) {
   pthread_atfork(NULL, NULL, at_fork_child);
   open_log();
   atomic_store(&enabled, log_fd >= 0);
+  if (log_fd >= 0) catch_fatal();
 }
 
 __attribute__((destructor)) static void rec_fini(void) { recorder_flush_final(); }

@@ -138,7 +138,16 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
     };
     const child = spawn(cmd, args, { env, stdio: 'inherit' });
     rootPid = child.pid ?? 0;
-    status = await ended(child, cmd);
+    // Ctrl-C reaches the program from the terminal; SIGTERM sent to us is
+    // passed on. Either way the program ends and its trace is still written.
+    const onInt = (): void => {};
+    const onTerm = (): void => void child.kill('SIGTERM');
+    process.on('SIGINT', onInt).on('SIGTERM', onTerm);
+    try {
+      status = await ended(child, cmd);
+    } finally {
+      process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+    }
   } catch (e) {
     conv.kill();
     await convEnded.catch(() => 0);
