@@ -125,7 +125,7 @@ static uint64_t thread_of(struct image *m, uint32_t tid) {
   if (tid + 1ull == m->last_tid) return m->last_th;
   uint32_t i = u64map_find(&m->threads, (uint64_t)tid + 1);
   if (i) {
-    m->last_th = m->threads.val[i];
+    m->last_th = u64map_val(&m->threads, i);
   } else {
     if (!u64map_add(&m->threads, (uint64_t)tid + 1, m->nthreads)) die("out of memory");
     m->last_th = m->nthreads++;
@@ -189,7 +189,7 @@ static void convert(struct image *m, const struct slot *s) {
     if (!s->ptr && s->size) {
       /* Failed: the old block lives on. */
       m->failed++;
-      emit(m, R_REALLOC, th, 1, s->size, e ? m->next_id - (m->live.val[e] >> SIZE_BITS) : 0, s->stamp);
+      emit(m, R_REALLOC, th, 1, s->size, e ? m->next_id - (u64map_val(&m->live, e) >> SIZE_BITS) : 0, s->stamp);
       return;
     }
     uint64_t old_id = 0;
@@ -268,6 +268,13 @@ static void place(struct image *m, const struct rec_t *r, uint32_t tid) {
   while (m->window[m->next & (m->wcap - 1)].seq1 == m->next + 1) advance(m);
 }
 
+/* The pointer a raw record looks up: realloc's old block, else its own. */
+static inline uint64_t rec_ptr(const uint8_t *p) {
+  struct rec_t r;
+  memcpy(&r, p, sizeof r);
+  return (r.seq_op & 0xff) == R_REALLOC && r.arg ? r.arg : r.ptr;
+}
+
 static void parse(struct image *m) {
   size_t off = 0;
   while (!m->broken) {
@@ -289,6 +296,10 @@ static void parse(struct image *m) {
     if (k > m->blk_left) k = m->blk_left;
     if (!k) break;
     for (size_t i = 0; i < k; i++, off += sizeof(struct rec_t)) {
+      /* Large live sets miss the cache on every lookup: ask for the
+       * bucket 16 records ahead and for its entry 8 ahead. */
+      if (i + 16 < k) u64map_prefetch(&m->live, rec_ptr(m->rbuf + off + 16 * sizeof(struct rec_t)), 0);
+      if (i + 8 < k) u64map_prefetch(&m->live, rec_ptr(m->rbuf + off + 8 * sizeof(struct rec_t)), 1);
       struct rec_t r;
       memcpy(&r, m->rbuf + off, sizeof r);
       place(m, &r, m->blk_tid);

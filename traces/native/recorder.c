@@ -158,11 +158,12 @@ static void send_all(const void *p, size_t n) {
 /* Waits until the ring has `n` bytes free; 0 when the converter is gone. */
 static int ring_room(uint64_t head, size_t n) {
   for (unsigned i = 0; RING_BYTES - (head - atomic_load_explicit(&ring->tail, memory_order_acquire)) < n; i++) {
-    if (i < 128) {
+    if (i < 32) {
       relax();
       continue;
     }
-    struct timespec ts = {0, 50000};
+    /* The converter is behind: sleep, so that it gets the CPU if it shares ours. */
+    struct timespec ts = {0, 100000};
     nanosleep(&ts, NULL);
     char c;
     if ((i & 63) == 0 && recv(log_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0) {
