@@ -16,6 +16,7 @@
  * ALLOCREPLAY_BENCH_RECORD_RUNS (3: medians of alternating runs).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileNative, Op, openTrace, packagePath } from '../../traces/index.js';
 import { tempDir } from '../helpers.js';
@@ -36,29 +37,53 @@ interface Summary {
   traces: { events: number; lostRecords: number }[];
 }
 
-function timed(cmd: string, args: string[]): { ms: number; stdout: string } {
+/** CPU ms (user + system) of the children this process has waited for, with all their descendants (/proc/self/stat). */
+function childrenCpuMs(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  // cutime and cstime are fields 16 and 17 of stat (13 and 14 after the command name), in clock ticks (100 Hz on Linux).
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** Wall ms and CPU ms of a command (CPU: every process it ran, so the converter too). */
+function timed(cmd: string, args: string[]): { ms: number; cpuMs: number; stdout: string } {
   const t = process.hrtime.bigint();
+  const c = childrenCpuMs();
   const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')}… failed (${r.status}): ${r.stderr.slice(-400)}`);
-  return { ms: Number(process.hrtime.bigint() - t) / 1e6, stdout: r.stdout };
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, cpuMs: childrenCpuMs() - c, stdout: r.stdout };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const goal = (ok: boolean): string => (ok ? 'met' : 'MISSED');
 
-/** Plain and recorded runs alternate; returns medians and the last summary. */
-function overhead(dir: string, name: string, cmd: string, args: string[]): { plain: number; recorded: number; summary: Summary } {
-  const plain: number[] = [];
-  const recorded: number[] = [];
-  let summary: Summary | undefined;
-  for (let i = 0; i < RUNS; i++) {
-    plain.push(timed(cmd, args).ms);
-    const r = timed(process.execPath, [CLI, 'record', '--json', '-o', join(dir, `${name}.trace.msgpack`), '--', cmd, ...args]);
-    recorded.push(r.ms);
-    summary = JSON.parse(r.stdout) as Summary;
-  }
-  return { plain: median(plain), recorded: median(recorded), summary: summary! };
+interface Overhead {
+  plain: number;
+  recorded: number;
+  plainCpu: number;
+  recordedCpu: number;
+  summary: Summary;
 }
+
+/** Plain and recorded runs alternate; returns medians (wall and CPU ms) and the last summary. */
+function overhead(dir: string, name: string, cmd: string, args: string[]): Overhead {
+  const plain: ReturnType<typeof timed>[] = [];
+  const recorded: ReturnType<typeof timed>[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    plain.push(timed(cmd, args));
+    recorded.push(timed(process.execPath, [CLI, 'record', '--json', '-o', join(dir, `${name}.trace.msgpack`), '--', cmd, ...args]));
+  }
+  return {
+    plain: median(plain.map((r) => r.ms)),
+    recorded: median(recorded.map((r) => r.ms)),
+    plainCpu: median(plain.map((r) => r.cpuMs)),
+    recordedCpu: median(recorded.map((r) => r.cpuMs)),
+    summary: JSON.parse(recorded.at(-1)!.stdout) as Summary,
+  };
+}
+
+/** CPU beside wall: on a busy machine the wall ratio mostly measures the other load. */
+const cpu = (o: Overhead): string => `CPU ${o.plainCpu.toFixed(0)} → ${o.recordedCpu.toFixed(0)} ms (${(o.recordedCpu / o.plainCpu).toFixed(2)}×, recorder + converter + CLI start-up)`;
 
 /** The Python that `python3` runs (not a version manager's shim script). */
 function python(): string | undefined {
@@ -78,7 +103,7 @@ function loopBench(dir: string): number {
   const ratio = o.recorded / o.plain;
   console.log(
     `python loop, ${t.events.toLocaleString('en-US')} events: plain ${o.plain.toFixed(0)} ms, whole record command ${o.recorded.toFixed(0)} ms: ` +
-      `ratio ${ratio.toFixed(2)} (goal ≤ 1.3: ${goal(ratio <= 1.3)}); converter peak RSS ${(o.summary.converterPeakRssKiB / 1024).toFixed(0)} MiB; lost ${t.lostRecords}`,
+      `ratio ${ratio.toFixed(2)} (goal ≤ 1.3: ${goal(ratio <= 1.3)}); ${cpu(o)}; converter peak RSS ${(o.summary.converterPeakRssKiB / 1024).toFixed(0)} MiB; lost ${t.lostRecords}`,
   );
   return o.summary.converterPeakRssKiB;
 }
@@ -97,7 +122,7 @@ function perlBench(dir: string): number {
   }
   console.log(
     `perl ${PERL_ENTRIES.toLocaleString('en-US')}-entry hash, ${t.events.toLocaleString('en-US')} events: plain ${o.plain.toFixed(0)} ms, whole record command ${o.recorded.toFixed(0)} ms: ` +
-      `ratio ${ratio.toFixed(2)}; ${beside}; converter peak RSS ${(o.summary.converterPeakRssKiB / 1024).toFixed(0)} MiB`,
+      `ratio ${ratio.toFixed(2)}; ${beside}; ${cpu(o)}; converter peak RSS ${(o.summary.converterPeakRssKiB / 1024).toFixed(0)} MiB`,
   );
   return o.summary.converterPeakRssKiB;
 }

@@ -41,231 +41,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "raw_log.h"
-#include "trace_out.h"
-#include "u64map.h"
-
-/* The reorder window starts at WINDOW records (24 MiB, touched as used) and
- * doubles up to WINDOW_MAX (192 MiB) while a record is missing for long: a
- * thread descheduled in the middle of a call, or of writing its buffer. */
-#define WINDOW (1u << 19)
-#define WINDOW_MAX (1u << 22)
-#define READ_BUF (1u << 20)
-/* A live object's map value: its id above SIZE_BITS, its size below; sizes
- * from SIZE_BIG up are kept exactly in a second (small) map keyed by id. */
-#define SIZE_BITS 24
-#define SIZE_BIG ((1ull << SIZE_BITS) - 1)
-
-struct slot {
-  uint64_t seq1; /* sequence number + 1; 0 = empty */
-  uint64_t stamp, ptr, size, arg;
-  uint32_t tid, op;
-};
-
-struct image {
-  int fd;
-  unsigned serial;
-  int started, broken;
-  int eof;               /* the socket closed: the image is gone */
-  struct ring_ctl *ring; /* shared with the image (raw_log.h), or NULL */
-  uint8_t *ring_data;
-  uint32_t pid;
-  uint64_t stamp0, ns0, cal_stamp, cal_ns;
-  int t0_set;
-  double t0;
-  uint64_t last_time; /* ns of the last stamped record */
-  uint8_t *rbuf;
-  size_t rlen;
-  uint32_t blk_tid, blk_left;
-  struct slot *window; /* reorder window, indexed by sequence number mod wcap */
-  uint64_t wcap;
-  uint64_t next, max_seq;
-  int any;
-  struct u64map live, big, threads;
-  uint64_t last_tid, last_th; /* thread_of's last answer (tid + 1; 0 = none) */
-  uint64_t next_id, live_objects, live_bytes, peak_objects, peak_bytes, nthreads;
-  uint64_t null_frees, unknown_frees, lost_frees, failed, lost;
-  uint64_t late; /* of `lost`: arrived after their number was passed (written twice, or given up on) */
-  struct trace_out out;
-};
+#include "convert.h"
 
 static const char *prefix;
 static uint8_t *header;
 static size_t header_len;
 
-static void die(const char *what) {
+void converter_die(const char *what) {
   fprintf(stderr, "allocreplay converter: %s: %s\n", what, strerror(errno));
   exit(1);
-}
-
-/* Stamps → ns since the image's first event, through the latest
- * calibration; a record without a stamp takes the time of the one before. */
-static void to_ns(void *ctx, uint64_t *stamps, unsigned n) {
-  struct image *m = ctx;
-  double rate = 1.0;
-  if (m->cal_stamp > m->stamp0 && m->cal_ns > m->ns0) rate = (double)(m->cal_ns - m->ns0) / (double)(m->cal_stamp - m->stamp0);
-  for (unsigned i = 0; i < n; i++) {
-    if (!stamps[i]) {
-      stamps[i] = m->last_time;
-      continue;
-    }
-    double rel = (double)(int64_t)(stamps[i] - m->stamp0) * rate;
-    if (!m->t0_set) m->t0 = rel, m->t0_set = 1;
-    stamps[i] = m->last_time = rel > m->t0 ? (uint64_t)(rel - m->t0) : 0;
-  }
-}
-
-static void emit(struct image *m, unsigned op, uint64_t th, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp) {
-  trace_out_event(&m->out, op, th, object, size, arg, stamp);
-}
-
-/* Dense thread index: in order of first appearance, and a new one for a
- * kernel thread id reused after its thread_exit. */
-static uint64_t thread_of(struct image *m, uint32_t tid) {
-  if (tid + 1ull == m->last_tid) return m->last_th;
-  uint32_t i = u64map_find(&m->threads, (uint64_t)tid + 1);
-  if (i) {
-    m->last_th = u64map_val(&m->threads, i);
-  } else {
-    if (!u64map_add(&m->threads, (uint64_t)tid + 1, m->nthreads)) die("out of memory");
-    m->last_th = m->nthreads++;
-  }
-  m->last_tid = tid + 1ull;
-  return m->last_th;
-}
-
-static void create(struct image *m, uint64_t ptr, uint64_t bytes) {
-  uint64_t id = m->next_id++;
-  uint64_t code = bytes < SIZE_BIG ? bytes : SIZE_BIG;
-  if (code == SIZE_BIG && !u64map_add(&m->big, id, bytes)) die("out of memory");
-  if (!u64map_add(&m->live, ptr, id << SIZE_BITS | code)) die("out of memory");
-  m->live_bytes += bytes;
-  if (++m->live_objects > m->peak_objects) m->peak_objects = m->live_objects;
-  if (m->live_bytes > m->peak_bytes) m->peak_bytes = m->live_bytes;
-}
-
-/* Ends the object whose map value is `val`; returns its id. */
-static uint64_t end(struct image *m, uint64_t val) {
-  uint64_t id = val >> SIZE_BITS, bytes = val & SIZE_BIG;
-  if (bytes == SIZE_BIG) u64map_take(&m->big, id, &bytes);
-  m->live_objects--;
-  m->live_bytes -= bytes;
-  return id;
-}
-
-/* An address handed out again while we thought it live: its free was not
- * seen (made before recording started, or lost); synthesise it. */
-static void forget(struct image *m, uint64_t ptr, uint64_t th, uint64_t stamp) {
-  uint64_t v;
-  if (!u64map_take(&m->live, ptr, &v)) return;
-  m->lost_frees++;
-  uint64_t id = end(m, v);
-  emit(m, R_FREE, th, m->next_id - id, 0, 0, stamp);
-}
-
-static void convert(struct image *m, const struct slot *s) {
-  uint64_t th = thread_of(m, s->tid), v;
-  switch (s->op) {
-  case R_FREE:
-    if (!s->ptr) {
-      /* Kept: free(NULL) is a call the program made; replay makes it too. */
-      m->null_frees++;
-      emit(m, R_FREE, th, 0, 0, 0, s->stamp);
-    } else if (u64map_take(&m->live, s->ptr, &v)) {
-      uint64_t id = end(m, v);
-      emit(m, R_FREE, th, m->next_id - id, 0, 0, s->stamp);
-    } else {
-      m->unknown_frees++;
-    }
-    return;
-  case R_THREAD_EXIT:
-    emit(m, R_THREAD_EXIT, th, 0, 0, 0, s->stamp);
-    u64map_take(&m->threads, (uint64_t)s->tid + 1, &v);
-    m->last_tid = 0;
-    return;
-  case R_REALLOC: {
-    uint32_t e = s->arg ? u64map_find(&m->live, s->arg) : 0;
-    if (s->arg && !e) m->unknown_frees++;
-    if (!s->ptr && s->size) {
-      /* Failed: the old block lives on. */
-      m->failed++;
-      emit(m, R_REALLOC, th, 1, s->size, e ? m->next_id - (u64map_val(&m->live, e) >> SIZE_BITS) : 0, s->stamp);
-      return;
-    }
-    uint64_t old_id = 0;
-    if (e && u64map_take(&m->live, s->arg, &v)) old_id = end(m, v);
-    if (!s->ptr) {
-      if (old_id) emit(m, R_REALLOC, th, 1, 0, m->next_id - old_id, s->stamp);
-      return;
-    }
-    forget(m, s->ptr, th, s->stamp);
-    uint64_t rel = old_id ? m->next_id - old_id : 0;
-    create(m, s->ptr, s->size);
-    emit(m, R_REALLOC, th, 0, s->size, rel, s->stamp);
-    return;
-  }
-  case R_MALLOC: case R_CALLOC: case R_MEMALIGN: case R_POSIX_MEMALIGN: case R_ALIGNED_ALLOC: case R_VALLOC: case R_PVALLOC:
-    if (!s->ptr) {
-      m->failed++;
-      emit(m, s->op, th, 1, s->size, s->arg, s->stamp);
-      return;
-    }
-    forget(m, s->ptr, th, s->stamp);
-    create(m, s->ptr, s->op == R_CALLOC ? s->size * s->arg : s->size);
-    emit(m, s->op, th, 0, s->size, s->arg, s->stamp);
-    return;
-  default:
-    m->lost++; /* not an op the recorder writes: a corrupt record */
-  }
-}
-
-/* Converts the record at `next` (or counts it lost) and moves on. */
-static void advance(struct image *m) {
-  struct slot *s = &m->window[m->next & (m->wcap - 1)];
-  if (s->seq1 == m->next + 1) {
-    convert(m, s);
-    s->seq1 = 0;
-  } else {
-    m->lost++;
-  }
-  m->next++;
-}
-
-/* Doubles the window; every waiting record keeps its sequence number. */
-static void grow_window(struct image *m) {
-  uint64_t cap = m->wcap * 2;
-  struct slot *w = calloc(cap, sizeof *w);
-  if (!w) die("out of memory");
-  for (uint64_t k = 0; k < m->wcap; k++) {
-    struct slot *s = &m->window[k];
-    if (s->seq1) w[(s->seq1 - 1) & (cap - 1)] = *s;
-  }
-  free(m->window);
-  m->window = w;
-  m->wcap = cap;
-}
-
-static void place(struct image *m, const struct rec_t *r, uint32_t tid) {
-  uint64_t seq = r->seq_op >> 8;
-  if (seq < m->next || seq - m->next >= (1ull << 40)) {
-    m->lost++, m->late++; /* given up on already, written twice, or corrupt */
-    return;
-  }
-  if (seq == m->next) {
-    /* In order (one thread, or threads taking turns): no trip through the window. */
-    struct slot now = {seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
-    convert(m, &now);
-    m->next++;
-    if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
-    while (m->window[m->next & (m->wcap - 1)].seq1 == m->next + 1) advance(m);
-    return;
-  }
-  while (seq >= m->next + m->wcap && m->wcap < WINDOW_MAX) grow_window(m);
-  while (seq >= m->next + m->wcap) advance(m);
-  struct slot *s = &m->window[seq & (m->wcap - 1)];
-  *s = (struct slot){seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
-  if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
-  while (m->window[m->next & (m->wcap - 1)].seq1 == m->next + 1) advance(m);
 }
 
 /* The pointer a raw record looks up: realloc's old block, else its own. */
@@ -302,7 +86,7 @@ static void parse(struct image *m) {
       if (i + 8 < k) u64map_prefetch(&m->live, rec_ptr(m->rbuf + off + 8 * sizeof(struct rec_t)), 1);
       struct rec_t r;
       memcpy(&r, m->rbuf + off, sizeof r);
-      place(m, &r, m->blk_tid);
+      image_place(m, &r, m->blk_tid);
     }
     m->blk_left -= (uint32_t)k;
   }
@@ -382,15 +166,15 @@ static char *part_path(unsigned serial) {
 
 static struct image *image_open(int fd, unsigned serial) {
   struct image *m = calloc(1, sizeof *m);
-  if (!m) die("out of memory");
+  if (!m) converter_die("out of memory");
   m->fd = fd;
   m->serial = serial;
   m->next_id = 1;
   m->rbuf = malloc(READ_BUF);
   m->wcap = WINDOW;
   m->window = calloc(WINDOW, sizeof(struct slot));
-  if (!m->rbuf || !m->window || u64map_init(&m->live) || u64map_init(&m->big) || u64map_init(&m->threads)) die("out of memory");
-  if (trace_out_open(&m->out, part_path(serial), header, header_len, to_ns, m)) die(part_path(serial));
+  if (!m->rbuf || !m->window || u64map_init(&m->live) || u64map_init(&m->big) || u64map_init(&m->threads)) converter_die("out of memory");
+  if (trace_out_open(&m->out, part_path(serial), header, header_len, image_to_ns, m)) converter_die(part_path(serial));
   return m;
 }
 
@@ -398,7 +182,7 @@ static struct image *image_open(int fd, unsigned serial) {
 static void image_close(struct image *m) {
   while (pump_ring(m)) {
   }
-  while (m->any && m->next <= m->max_seq) advance(m);
+  image_drain(m);
   struct trace_totals t = {m->next_id - 1, m->nthreads, m->peak_objects, m->peak_bytes};
   char sum[65];
   int rc = trace_out_close(&m->out, &t, sum);
@@ -422,9 +206,9 @@ static void image_close(struct image *m) {
 
 static void read_header(const char *path) {
   FILE *f = fopen(path, "rb");
-  if (!f) die(path);
+  if (!f) converter_die(path);
   header = malloc(1 << 20);
-  if (!header) die("out of memory");
+  if (!header) converter_die("out of memory");
   header_len = fread(header, 1, 1 << 20, f);
   fclose(f);
 }
@@ -444,10 +228,10 @@ int main(int argc, char **argv) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(argv[1]) >= sizeof addr.sun_path) {
     errno = ENAMETOOLONG;
-    die(argv[1]);
+    converter_die(argv[1]);
   }
   strcpy(addr.sun_path, argv[1]);
-  if (ls < 0 || bind(ls, (struct sockaddr *)&addr, sizeof addr) || listen(ls, 128)) die(argv[1]);
+  if (ls < 0 || bind(ls, (struct sockaddr *)&addr, sizeof addr) || listen(ls, 128)) converter_die(argv[1]);
   printf("ready\n");
   fflush(stdout);
 
@@ -470,13 +254,13 @@ int main(int argc, char **argv) {
         }
     }
     pf = realloc(pf, (n + 2) * sizeof *pf);
-    if (!pf) die("out of memory");
+    if (!pf) converter_die("out of memory");
     pf[0] = (struct pollfd){.fd = 0, .events = POLLIN};
     pf[1] = (struct pollfd){.fd = ls, .events = POLLIN};
     for (size_t i = 0; i < n; i++) pf[i + 2] = (struct pollfd){.fd = imgs[i]->fd, .events = POLLIN};
     if (poll(pf, n + 2, busy ? 0 : 250) < 0) {
       if (errno == EINTR) continue;
-      die("poll");
+      converter_die("poll");
     }
     for (size_t i = 0; i < n; i++)
       if (imgs[i]->ring) atomic_store(&imgs[i]->ring->waiting, 0);
@@ -497,7 +281,7 @@ int main(int argc, char **argv) {
       if (n == cap) {
         cap = cap ? cap * 2 : 16;
         imgs = realloc(imgs, cap * sizeof *imgs);
-        if (!imgs) die("out of memory");
+        if (!imgs) converter_die("out of memory");
       }
       imgs[n++] = image_open(fd, serial++);
     }

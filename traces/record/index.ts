@@ -28,8 +28,8 @@ export function recorderPath(): string {
 export function converterPath(): string {
   return compileNative({
     name: 'record-converter',
-    sources: [native('converter.c'), native('trace_out.c'), native('sha256.c')],
-    deps: [native('raw_log.h'), native('trace_out.h'), native('u64map.h'), native('sha256.h')],
+    sources: [native('converter.c'), native('convert.c'), native('trace_out.c'), native('sha256.c')],
+    deps: [native('raw_log.h'), native('convert.h'), native('trace_out.h'), native('u64map.h'), native('sha256.h')],
     ldflags: ['-lz'],
   });
 }
