@@ -71,6 +71,16 @@ static void forget(struct image *m, uint64_t ptr, uint64_t th, uint64_t stamp) {
   emit(m, R_FREE, th, m->next_id - id, 0, 0, stamp);
 }
 
+/* A successful aligned allocation's alignment as the trace must hold it, a
+ * power of two (FORMAT.md): glibc's memalign accepts any and rounds it up
+ * so, which is what the program got. Other ops' arg passes unchanged. */
+static uint64_t aligned_arg(unsigned op, uint64_t a) {
+  if (op != R_MEMALIGN && op != R_POSIX_MEMALIGN && op != R_ALIGNED_ALLOC) return a;
+  uint64_t p = 1;
+  while (p < a && p < (1ull << 52)) p <<= 1;
+  return p;
+}
+
 static void convert(struct image *m, const struct slot *s) {
   uint64_t th = thread_of(m, s->tid), v;
   switch (s->op) {
@@ -120,7 +130,7 @@ static void convert(struct image *m, const struct slot *s) {
     }
     forget(m, s->ptr, th, s->stamp);
     create(m, s->ptr, s->op == R_CALLOC ? s->size * s->arg : s->size);
-    emit(m, s->op, th, 0, s->size, s->arg, s->stamp);
+    emit(m, s->op, th, 0, s->size, aligned_arg(s->op, s->arg), s->stamp);
     return;
   default:
     m->lost++; /* not an op the recorder writes: a corrupt record */
