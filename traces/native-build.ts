@@ -20,10 +20,17 @@ export interface NativeBuild {
   shared?: boolean;
 }
 
+/** `cc --version` once per compiler and process: every native part asks on every use. */
+const versions = new Map<string, string>();
+
 /** The first line of `CC --version`: which compiler (and version) builds native code. */
 export function compilerVersion(cc: string): string {
+  const known = versions.get(cc);
+  if (known !== undefined) return known;
   try {
-    return execFileSync(cc, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? cc;
+    const v = execFileSync(cc, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? cc;
+    versions.set(cc, v);
+    return v;
   } catch {
     throw failure(`no C compiler: '${cc} --version' failed`, 'install gcc (apt-get install gcc) or set CC');
   }

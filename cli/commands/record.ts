@@ -15,19 +15,33 @@ export default class Record extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const { argv, flags } = await this.parse(Record);
-    const [cmd, ...args] = argv as string[];
+    // Everything after `--` is the command, untouched: its own flags (`sort -o x`) are not ours.
+    const dash = this.argv.indexOf('--');
+    const own = dash < 0 ? this.argv : this.argv.slice(0, dash);
+    const command = dash < 0 ? [] : this.argv.slice(dash + 1); // parse() replaces this.argv
+    const { argv, flags } = await this.parse(Record, own);
+    const [cmd, ...args] = [...(argv as string[]), ...command];
     if (!cmd) throw usageError('no command to record', 'give it after --, e.g. allocreplay record -o app.trace.msgpack -- ./app');
     const progress = new Progress('record', 0);
     const r = await record(cmd, args, { out: flags.output, followForks: flags['follow-forks'], onConvert: (w) => progress.doing(w) });
     progress.stop();
-    const summary = r.traces.map((t) => ({ ...t.counts, pid: t.pid, path: t.path, events: t.footer.events, threads: t.footer.threads, peakLiveBytes: t.footer.peakLiveBytes }));
-    if (flags.json) this.printJson({ status: r.status, wallMs: r.wallMs, traces: summary });
+    const summary = r.traces.map((t) => ({
+      ...t.counts,
+      lostRecords: t.lostRecords,
+      lateRecords: t.lateRecords,
+      pid: t.pid,
+      path: t.path,
+      events: t.footer.events,
+      threads: t.footer.threads,
+      peakLiveBytes: t.footer.peakLiveBytes,
+    }));
+    if (flags.json) this.printJson({ status: r.status, wallMs: r.wallMs, converterPeakRssKiB: r.converterPeakRssKiB, traces: summary, images: r.images });
     else {
       for (const t of summary) {
         process.stderr.write(
-          `allocreplay: recorded ${t.path}: ${t.events.toLocaleString('en-US')} events, ${t.threads} thread${t.threads === 1 ? '' : 's'}, peak live ${formatBytes(t.peakLiveBytes)}` +
-            `; not replayed: ${t.unknownFrees} frees of unknown pointers, ${t.nullFrees} free(NULL)${t.lostFrees ? `, ${t.lostFrees} missed frees synthesised` : ''}; ${r.wallMs} ms wall\n`,
+          `allocreplay: recorded ${t.path}: ${t.events.toLocaleString('en-US')} events (${t.nullFrees} of them free(NULL)), ${t.threads} thread${t.threads === 1 ? '' : 's'}, peak live ${formatBytes(t.peakLiveBytes)}` +
+            `; not replayed: ${t.unknownFrees} frees of unknown pointers${t.lostFrees ? `; ${t.lostFrees} missed frees synthesised` : ''}` +
+            `${t.lostRecords ? `; ${t.lostRecords} calls lost (made while the program was exiting)` : ''}; ${r.wallMs} ms wall\n`,
         );
       }
       if (r.traces.length === 0) process.stderr.write('allocreplay: the command made no recorded allocations\n');

@@ -6,10 +6,30 @@
  *   prog stress T N: T threads × N operations with cross-thread frees, then
  *                   a fork whose child allocates too; prints its own counts:
  *                   "parent M F" and "child M F" (mallocs, frees), sizes
- *                   3000..3999. */
+ *                   3000..3999.
+ *   prog idle N   : a thread makes 100 allocations (5000..5099 bytes) and
+ *                   sleeps with its buffer part full while 4 threads make N
+ *                   malloc/free pairs each (4000..4999); then it frees its
+ *                   blocks and ends.
+ *   prog exit T   : T threads allocate and free (4000..4999) without end;
+ *                   main makes 1000 allocations (5000..5999) and calls
+ *                   exit(0) while they run.
+ *   prog exec     : 1000 malloc/free pairs (6000..6999), then execvpe of
+ *                   itself as "prog after", which makes 10 (7000..7009).
+ *   prog late     : a thread allocates and ends; a destructor that runs
+ *                   after its thread_exit was recorded (a pthread key made
+ *                   after the recorder's) allocates a block (8000) that
+ *                   main frees: the same kernel thread id after its
+ *                   thread_exit, as when a tid is reused.
+ *   prog many N   : N threads one after another: the first makes 16384
+ *                   calls (9000 bytes; its buffer is full when its
+ *                   thread_exit comes), the others one malloc/free pair;
+ *                   prints "vm KiB" (VmSize at the end).
+ *   prog killed   : 1000 allocations (10000..10999), then SIGTERM to itself. */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +94,140 @@ static void *stress(void *arg) {
   return NULL;
 }
 
+static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;
+static int workers_done;
+
+static void *idle_thread(void *arg) {
+  (void)arg;
+  void *mine[100];
+  for (int i = 0; i < 100; i++) mine[i] = malloc(5000 + (size_t)i);
+  pthread_mutex_lock(&idle_lock);
+  while (!workers_done) pthread_cond_wait(&idle_cond, &idle_lock);
+  pthread_mutex_unlock(&idle_lock);
+  for (int i = 0; i < 100; i++) free(mine[i]);
+  return NULL;
+}
+
+static void *pairs(void *arg) {
+  long n = (long)arg;
+  for (long i = 0; i < n; i++) {
+    void *volatile p = malloc(4000 + (size_t)(i % 1000));
+    free(p);
+  }
+  return NULL;
+}
+
+static void *forever(void *arg) {
+  (void)arg;
+  for (long i = 0;; i++) {
+    void *p = malloc(4000 + (size_t)(i % 1000));
+    sink = p;
+    free(p);
+  }
+  return NULL;
+}
+
+static pthread_key_t late_key;
+static void *_Atomic late_block;
+
+static void late_destructor(void *arg) {
+  (void)arg;
+  atomic_store(&late_block, malloc(8000));
+}
+
+static void *late_thread(void *arg) {
+  (void)arg;
+  pthread_setspecific(late_key, (void *)1);
+  sink = malloc(8001);
+  free(sink);
+  return NULL;
+}
+
+static void *fill_buffer(void *arg) {
+  for (long i = 0; i < (long)arg; i++) {
+    void *volatile p = malloc(9000);
+    free(p);
+  }
+  return NULL;
+}
+
+static int scenario(int argc, char **argv) {
+  if (!strcmp(argv[1], "idle")) {
+    long n = argc > 2 ? atol(argv[2]) : 300000;
+    pthread_t idle, w[4];
+    pthread_create(&idle, NULL, idle_thread, NULL);
+    for (int i = 0; i < 4; i++) pthread_create(&w[i], NULL, pairs, (void *)n);
+    for (int i = 0; i < 4; i++) pthread_join(w[i], NULL);
+    pthread_mutex_lock(&idle_lock);
+    workers_done = 1;
+    pthread_cond_signal(&idle_cond);
+    pthread_mutex_unlock(&idle_lock);
+    pthread_join(idle, NULL);
+    return 0;
+  }
+  if (!strcmp(argv[1], "exit")) {
+    int t = argc > 2 ? atoi(argv[2]) : 4;
+    pthread_t th;
+    for (int i = 0; i < t; i++) pthread_create(&th, NULL, forever, NULL);
+    static void *keep[1000];
+    for (int i = 0; i < 1000; i++) keep[i] = malloc(5000 + (size_t)i);
+    sink = keep;
+    usleep(20000);
+    exit(0);
+  }
+  if (!strcmp(argv[1], "exec")) {
+    for (int i = 0; i < 1000; i++) {
+      sink = malloc(6000 + (size_t)i);
+      free(sink);
+    }
+    char *args[] = {argv[0], "after", NULL};
+    extern char **environ;
+    execvpe(argv[0], args, environ);
+    return 127;
+  }
+  if (!strcmp(argv[1], "after")) {
+    for (int i = 0; i < 10; i++) sink = malloc(7000 + (size_t)i);
+    return 0;
+  }
+  if (!strcmp(argv[1], "late")) {
+    pthread_key_create(&late_key, late_destructor);
+    pthread_t t;
+    pthread_create(&t, NULL, late_thread, NULL);
+    pthread_join(t, NULL);
+    free(atomic_load(&late_block));
+    return 0;
+  }
+  if (!strcmp(argv[1], "killed")) {
+    static void *keep[1000];
+    for (int i = 0; i < 1000; i++) keep[i] = malloc(10000 + (size_t)i);
+    sink = keep;
+    kill(getpid(), SIGTERM);
+    pause();
+    return 0;
+  }
+  if (!strcmp(argv[1], "many")) {
+    long n = argc > 2 ? atol(argv[2]) : 1000;
+    for (long i = 0; i < n; i++) {
+      pthread_t t;
+      pthread_create(&t, NULL, fill_buffer, (void *)(i ? 1L : 8192L));
+      pthread_join(t, NULL);
+    }
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+      if (!strncmp(line, "VmSize:", 7)) printf("vm %ld\n", atol(line + 7));
+    if (f) fclose(f);
+    return 0;
+  }
+  return -1;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1) {
+    int r = scenario(argc, argv);
+    if (r >= 0) return r;
+  }
   if (argc > 1 && !strcmp(argv[1], "sequence")) {
     pthread_t t;
     pthread_create(&t, NULL, first, NULL);

@@ -18,6 +18,24 @@ import {
 
 export const packr = new Packr({ useRecords: false, variableMapSize: true });
 
+/** The msgpack bytes of the v1 header for `init` (the record converter copies them in front of its chunks). */
+export function encodeHeader(init: TraceHeaderInit): Uint8Array {
+  const hasTime = init.hasTime ?? false;
+  const header: TraceHeader = {
+    magic: MAGIC,
+    version: FORMAT_VERSION,
+    producer: init.producer,
+    created: init.created ?? null,
+    host: init.host ?? null,
+    threadNames: init.threadNames ?? [],
+    hasTime,
+    chunkEvents: CHUNK_EVENTS,
+    compression: 'zlib',
+    columns: hasTime ? COLUMN_DTYPES : { ...COLUMN_DTYPES, time: 'absent' },
+  };
+  return packr.pack(header);
+}
+
 /**
  * Streams events into a v1 trace file. Events are buffered as columns and
  * written a chunk (≤ 64 Ki events) at a time; the file appears under its
@@ -50,24 +68,12 @@ export class TraceWriter {
     this.tmp = `${path}.tmp`;
     this.live = new LiveSet(path);
     this.hasTime = init.hasTime ?? false;
-    const header: TraceHeader = {
-      magic: MAGIC,
-      version: FORMAT_VERSION,
-      producer: init.producer,
-      created: init.created ?? null,
-      host: init.host ?? null,
-      threadNames: init.threadNames ?? [],
-      hasTime: this.hasTime,
-      chunkEvents: CHUNK_EVENTS,
-      compression: 'zlib',
-      columns: this.hasTime ? COLUMN_DTYPES : { ...COLUMN_DTYPES, time: 'absent' },
-    };
     try {
       this.fd = openSync(this.tmp, 'w');
     } catch (e) {
       throw failure(`cannot write ${path}: ${(e as Error).message}`, 'check the directory exists and is writable');
     }
-    this.out(packr.pack(header));
+    this.out(encodeHeader(init));
   }
 
   /** Opens `path` for writing (the file is created on close). */

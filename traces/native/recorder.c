@@ -1,34 +1,61 @@
 /* The recorder: an LD_PRELOAD shim that logs every call of the malloc
  * family with its result, then calls glibc's implementation.
  *
- * - Per-thread buffers of fixed-size records, appended without a lock and
- *   written with one write() when full, at thread exit and at process exit.
+ * - Each process image streams its calls to the converter (converter.c)
+ *   over a Unix socket (ALLOCREPLAY_RECORD_SOCK), in blocks of one thread's
+ *   records (raw_log.h). Nothing is kept on disk and the converter reads
+ *   while the program runs.
  * - A global atomic sequence number orders records across threads; the
- *   converter (traces/record) places each record at its sequence number.
+ *   converter puts them back in that order. It is taken *before* the call
+ *   for free and realloc (the address may be handed to another thread as
+ *   soon as it is released) and after it for allocations.
+ * - Per-thread buffers are circular: only the owner appends (at `w`, then
+ *   publishes w + 1 with a release store: no atomic read-modify-write
+ *   besides the sequence number), and whoever holds the log lock writes
+ *   out [r, w) and advances `r`. A buffer is written when full, when its
+ *   oldest record is STALE sequence numbers old (the owner notices), or —
+ *   for a thread that sleeps with a part-full buffer — by whichever thread
+ *   writes next (it takes stale buffers too). So the converter's reorder
+ *   window stays bounded however the threads are scheduled.
+ * - One spin lock, owned by a thread id, serialises writes to the stream and
+ *   the registry of buffers. Exit, _exit and exec set `closing`, take it and
+ *   write every buffer's published records; nothing is written after that,
+ *   and a thread that finds `closing` drops a call rather than wait. So no
+ *   record is written twice or torn, and what is written of each thread is
+ *   a prefix of its calls. _exit uses no mutex (async-signal-safe); a signal
+ *   handler that interrupts this thread's own write gives up rather than
+ *   interleave.
+ * - Thread exit writes a thread_exit record and the rest of the buffer,
+ *   then unmaps it. Calls made later on that thread (other destructors) go
+ *   out as one-record blocks.
+ * - exec and _exit: recorder_exec.c. SIGINT, SIGTERM and SIGHUP, when the
+ *   program leaves them at their default action, write everything first and
+ *   then end the process by the same signal.
  * - The real functions are glibc's __libc_* entry points, so there is no
  *   dlsym bootstrap to survive: the shim never allocates through itself.
- * - fork: with ALLOCREPLAY_RECORD_FORKS=1 a child starts its own log;
- *   otherwise a child records nothing. exec: buffers are flushed before the
- *   exec family runs; the new image, if it is the recorded process (same
- *   pid), starts a new log.
- * - A per-thread guard keeps calls made while recording (none expected)
- *   from being recorded twice.
+ * - fork: with ALLOCREPLAY_RECORD_FORKS=1 a child starts its own stream;
+ *   otherwise a child records nothing. exec (every exec function): buffers
+ *   are written first; the new image, if it is the recorded process, starts
+ *   a new stream.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "ar_text.h"
+#include "raw_log.h"
+#include "recorder.h"
 
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);
@@ -38,49 +65,37 @@ extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
-enum { R_MALLOC = 1, R_CALLOC, R_REALLOC, R_FREE, R_MEMALIGN, R_POSIX_MEMALIGN, R_ALIGNED_ALLOC, R_VALLOC, R_PVALLOC, R_THREAD_EXIT };
-
-/* One call, 40 bytes, little-endian; read by traces/record/index.ts. The
- * log is a sequence of blocks: a 32-byte header {magic "ARB2", tid, count,
- * 0, stamp, ns} and `count` records of that thread. Bytes written are the
- * recorder's main cost, so a record holds only what the converter needs.
- * Records carry a cheap stamp (the TSC on x86-64, else CLOCK_MONOTONIC ns);
- * every header pairs a stamp with CLOCK_MONOTONIC ns, from which the
- * converter maps stamps to ns. */
-struct rec_t {
-  uint64_t seq_op; /* global sequence number << 8 | op */
-  uint64_t ns;     /* stamp, see above */
-  uint64_t ptr;    /* the result (allocations, realloc), or the freed pointer */
-  uint64_t size;
-  uint64_t arg;    /* calloc nmemb, alignment, realloc's old pointer */
-};
-_Static_assert(sizeof(struct rec_t) == 40, "record is 40 bytes");
-
-struct block_header {
-  uint32_t magic, tid, count, zero;
-  uint64_t stamp, ns; /* a calibration point: the same instant on both clocks */
-};
-
 #define BUF_RECS 16384
+/* A buffered record older than this many sequence numbers gets written
+ * (the converter's window, WINDOW in converter.c, is 8× larger and grows). */
+#define STALE (1u << 16)
+#define BUF_BYTES (128 + BUF_RECS * sizeof(struct rec_t))
+#define STAMP_EVERY 16
 
 struct tbuf {
-  struct rec_t *recs;
-  unsigned n;
+  struct rec_t *recs; /* BUF_RECS records, used circularly */
   uint32_t tid;
-  struct tbuf *next; /* registry of live buffers */
-  int dead;
+  _Atomic uint64_t w; /* records appended; only the owner stores it */
+  _Atomic uint64_t r; /* records written out; stored under the log lock */
+  struct tbuf *next;  /* registry; under the log lock */
 };
 
 static atomic_uint_fast64_t seq;
+static atomic_int enabled;
+static atomic_int closing;   /* exit or exec is writing everything out */
+static atomic_uint log_owner; /* thread id holding the log lock, or 0 */
 static int log_fd = -1;
-static int enabled;
+static struct ring_ctl *ring; /* shared with the converter; NULL: the socket carries the stream */
+static uint8_t *ring_data;
 static int follow_forks;
-static char log_dir[512];
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t image_pid;
+static char sock_path[108];
 static struct tbuf *registry;
 static pthread_key_t key;
 static __thread struct tbuf *tl __attribute__((tls_model("initial-exec")));
 static __thread int in_hook __attribute__((tls_model("initial-exec")));
+static __thread int gone __attribute__((tls_model("initial-exec")));
+static __thread uint32_t self_tid __attribute__((tls_model("initial-exec")));
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -92,155 +107,345 @@ static uint64_t now_ns(void) {
 #include <x86intrin.h>
 /* A few cycles instead of a clock_gettime per call. */
 static inline uint64_t stamp(void) { return __rdtsc(); }
+static inline void relax(void) { _mm_pause(); }
 #else
 static inline uint64_t stamp(void) { return now_ns(); }
+static inline void relax(void) {}
 #endif
 
-static void fill_header(struct block_header *h, uint32_t tid, uint32_t count) {
-  h->magic = 0x32425241u; /* "ARB2" */
-  h->tid = tid;
-  h->count = count;
-  h->zero = 0;
-  h->stamp = stamp();
-  h->ns = now_ns();
+static uint32_t self(void) {
+  if (!self_tid) self_tid = (uint32_t)syscall(SYS_gettid);
+  return self_tid;
 }
 
-static void write_all(int fd, const void *p, size_t n) {
+/* The log lock. Returns 0 without it when this thread already holds it (a
+ * signal handler interrupted a write) or, unless `final`, when exit or exec
+ * is closing the log (that thread writes this one's buffer). */
+static int lock_log(int final) {
+  unsigned me = self();
+  for (unsigned spins = 0;; spins++) {
+    /* Checked first: once the final write is done nothing may follow it (a
+     * block written later could hold a free whose allocation was dropped). */
+    if (!final && atomic_load(&closing)) return 0;
+    unsigned free_ = 0;
+    if (atomic_compare_exchange_weak_explicit(&log_owner, &free_, me, memory_order_acquire, memory_order_relaxed)) return 1;
+    if (free_ == me) return 0;
+    if (spins > 64) sched_yield();
+    else relax();
+  }
+}
+
+static void unlock_log(void) { atomic_store_explicit(&log_owner, 0, memory_order_release); }
+
+static void fill_header(struct block_header *h, uint32_t tid, uint32_t count) {
+  *h = (struct block_header){BLOCK_MAGIC, tid, count, 0, stamp(), now_ns()};
+}
+
+/* Through the socket (no ring). A failed send (the converter is gone) stops recording. */
+static void send_all(const void *p, size_t n) {
   const char *c = p;
-  while (n) {
-    ssize_t w = write(fd, c, n);
+  while (n && log_fd >= 0) {
+    ssize_t w = send(log_fd, c, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
-      if (w < 0 && errno == EINTR) continue;
+      atomic_store(&enabled, 0);
       return;
     }
-    c += w;
-    n -= (size_t)w;
+    c += w, n -= (size_t)w;
   }
 }
 
-/* Writes a thread's buffer as one block: the header sits just before the
- * records (see tbuf_get), so a block is one write(). */
-static void flush(struct tbuf *b) {
-  if (b->n && log_fd >= 0) {
-    struct block_header *h = (struct block_header *)((char *)b->recs - sizeof(struct block_header));
-    fill_header(h, b->tid, b->n);
-    write_all(log_fd, h, sizeof *h + (size_t)b->n * sizeof(struct rec_t));
+/* Waits until the ring has `n` bytes free; 0 when the converter is gone. */
+static int ring_room(uint64_t head, size_t n) {
+  for (unsigned i = 0; RING_BYTES - (head - atomic_load_explicit(&ring->tail, memory_order_acquire)) < n; i++) {
+    if (i < 32) {
+      relax();
+      continue;
+    }
+    /* The converter is behind: sleep, so that it gets the CPU if it shares ours. */
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+    char c;
+    if ((i & 63) == 0 && recv(log_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0) {
+      atomic_store(&enabled, 0);
+      return 0;
+    }
   }
-  b->n = 0;
+  return 1;
 }
 
-/* Opens this process image's log: DIR/raw-<pid>-<ns>.bin */
-static void open_log(void) {
-  char path[600], *p = path;
-  size_t dl = strlen(log_dir);
-  memcpy(p, log_dir, dl), p += dl;
-  memcpy(p, "/raw-", 5), p += 5;
-  p = ar_put_u64(p, (uint64_t)getpid());
-  *p++ = '-';
-  p = ar_put_u64(p, now_ns());
-  memcpy(p, ".bin", 5);
-  log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd >= 0) {
-    /* An empty block: the first calibration point. */
+/* Appends to the stream; with the log lock. Async-signal-safe. */
+static void log_put(const void *p, size_t n) {
+  if (!ring) {
+    send_all(p, n);
+    return;
+  }
+  uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+  if (!ring_room(head, n)) return;
+  size_t off = head % RING_BYTES, first = RING_BYTES - off < n ? RING_BYTES - off : n;
+  memcpy(ring_data + off, p, first);
+  memcpy(ring_data, (const char *)p + first, n - first);
+  atomic_store(&ring->head, head + n);
+  /* Seen after the head moved (both sequentially consistent): a reader that
+   * announced its sleep either sees the new head or gets the byte. */
+  if (atomic_load(&ring->waiting) && atomic_exchange(&ring->waiting, 0)) send(log_fd, "", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Sequence number of a published record. */
+static inline uint64_t seq_at(const struct tbuf *b, uint64_t i) { return b->recs[i % BUF_RECS].seq_op >> 8; }
+
+/* Writes out a buffer's published records (one block, two where they wrap);
+ * with the log lock. */
+static void write_buffer(struct tbuf *b) {
+  uint64_t w = atomic_load_explicit(&b->w, memory_order_acquire);
+  uint64_t r = atomic_load_explicit(&b->r, memory_order_relaxed);
+  while (r != w) {
+    uint64_t from = r % BUF_RECS, k = w - r < BUF_RECS - from ? w - r : BUF_RECS - from;
     struct block_header h;
-    fill_header(&h, 0, 0);
-    write_all(log_fd, &h, sizeof h);
+    fill_header(&h, b->tid, (uint32_t)k);
+    log_put(&h, sizeof h);
+    log_put(&b->recs[from], (size_t)k * sizeof(struct rec_t));
+    r += k;
+  }
+  /* Release: the owner reuses these slots only after it sees the new r. */
+  atomic_store_explicit(&b->r, r, memory_order_release);
+}
+
+/* Writes the buffers of other threads whose oldest record is stale. */
+static void steal_stale(struct tbuf *own, uint64_t now) {
+  for (struct tbuf *b = registry; b; b = b->next) {
+    if (b == own) continue;
+    uint64_t r = atomic_load_explicit(&b->r, memory_order_relaxed);
+    if (atomic_load_explicit(&b->w, memory_order_acquire) != r && now - seq_at(b, r) > STALE) write_buffer(b);
   }
 }
 
-static void thread_done(void *arg) {
-  struct tbuf *b = arg;
-  if (!enabled || !b) return;
-  struct rec_t *r = &b->recs[b->n++];
-  memset(r, 0, sizeof *r);
-  r->seq_op = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) << 8 | R_THREAD_EXIT;
-  r->ns = stamp();
-  pthread_mutex_lock(&reg_lock);
-  flush(b);
-  b->dead = 1;
-  pthread_mutex_unlock(&reg_lock);
-  tl = NULL;
+/* The owner's write of its own buffer, and of stale ones. */
+static void flush_own(struct tbuf *b, uint64_t now) {
+  if (!lock_log(0)) return;
+  write_buffer(b);
+  steal_stale(b, now);
+  unlock_log();
 }
+
+static void thread_done(void *arg);
 
 static struct tbuf *tbuf_get(void) {
   struct tbuf *b = tl;
-  if (b) return b;
-  b = mmap(NULL, 128 + BUF_RECS * sizeof(struct rec_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (b || gone) return b;
+  b = mmap(NULL, BUF_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (b == MAP_FAILED) return NULL;
-  _Static_assert(sizeof(struct tbuf) + sizeof(struct block_header) <= 128, "buffer header fits");
+  _Static_assert(sizeof(struct tbuf) <= 128, "buffer header fits");
   b->recs = (struct rec_t *)((char *)b + 128);
-  b->tid = (uint32_t)syscall(SYS_gettid);
-  pthread_mutex_lock(&reg_lock);
+  b->tid = self(); /* w = r = 0: the mapping is zeroed */
+  if (!lock_log(0)) {
+    munmap(b, BUF_BYTES);
+    return NULL;
+  }
   b->next = registry;
   registry = b;
-  pthread_mutex_unlock(&reg_lock);
+  unlock_log();
   tl = b;
   pthread_setspecific(key, b);
   return b;
 }
 
-/* `ptr` is the result of an allocation (the new block of a realloc) or the
- * freed pointer; `arg` is nmemb, the alignment, or realloc's old pointer. */
-static inline void record(int op, const void *ptr, size_t size, uint64_t arg) {
-  if (!enabled || in_hook) return;
-  in_hook = 1;
+/* Appends one call with sequence number `s`; `st` is its stamp, or 0 to
+ * take one when due. */
+static void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size, uint64_t arg) {
   struct tbuf *b = tbuf_get();
-  if (b) {
-    if (b->n == BUF_RECS) flush(b);
-    struct rec_t *r = &b->recs[b->n++];
-    r->seq_op = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) << 8 | (uint64_t)op;
-    r->ns = stamp();
-    r->ptr = (uint64_t)(uintptr_t)ptr;
-    r->size = size;
-    r->arg = arg;
+  if (!b) {
+    if (!gone || !lock_log(0)) return;
+    /* After this thread's exit was written: a block of one record. */
+    struct {
+      struct block_header h;
+      struct rec_t r;
+    } one = {.r = {s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg}};
+    fill_header(&one.h, self(), 1);
+    log_put(&one, sizeof one);
+    unlock_log();
+    return;
   }
+  uint64_t w = atomic_load_explicit(&b->w, memory_order_relaxed);
+  uint64_t r = atomic_load_explicit(&b->r, memory_order_acquire);
+  /* Full, or (looked at every 256 calls) holding a stale record. */
+  if (w - r == BUF_RECS || ((w & 255) == 0 && w != r && s - seq_at(b, r) > STALE)) {
+    flush_own(b, s);
+    if (w - atomic_load_explicit(&b->r, memory_order_acquire) == BUF_RECS) return; /* closing: dropped */
+  }
+  /* The clock costs as much as the rest of a call here: every STAMP_EVERY-th
+   * call of a thread takes it, the others carry 0 (the converter gives
+   * them the time of the call before). */
+  if (!st && w % STAMP_EVERY == 0) st = stamp();
+  b->recs[w % BUF_RECS] = (struct rec_t){s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg};
+  atomic_store_explicit(&b->w, w + 1, memory_order_release);
+}
+
+static inline uint64_t take_seq(void) { return atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed); }
+
+static inline int active(void) { return atomic_load_explicit(&enabled, memory_order_relaxed) && !in_hook; }
+
+/* `ptr` is the result of an allocation or the freed pointer; `arg` is
+ * nmemb, the alignment, or realloc's old pointer. */
+static inline void record(int op, const void *ptr, size_t size, uint64_t arg) {
+  if (!active()) return;
+  in_hook = 1;
+  append(take_seq(), 0, op, ptr, size, arg);
   in_hook = 0;
 }
 
-static void flush_all(void) {
-  pthread_mutex_lock(&reg_lock);
-  for (struct tbuf *b = registry; b; b = b->next)
-    if (!b->dead) flush(b);
-  pthread_mutex_unlock(&reg_lock);
+static void thread_done(void *arg) {
+  struct tbuf *b = arg;
+  if (!b) return;
+  in_hook = 1;
+  append(take_seq(), stamp(), R_THREAD_EXIT, NULL, 0, 0);
+  tl = NULL;
+  gone = 1;
+  if (lock_log(0)) {
+    struct tbuf **link = &registry;
+    while (*link && *link != b) link = &(*link)->next;
+    if (*link) *link = b->next;
+    write_buffer(b);
+    unlock_log();
+    munmap(b, BUF_BYTES);
+  }
+  /* Else closing: the buffer stays for the final write. */
+  in_hook = 0;
 }
 
-static void at_fork_child(void) {
-  /* Other threads' buffers belong to the parent, which flushes them. */
-  registry = NULL;
-  pthread_mutex_init(&reg_lock, NULL);
-  if (tl) {
-    tl->n = 0;
-    tl->tid = (uint32_t)syscall(SYS_gettid);
-    tl->next = NULL;
-    registry = tl;
+/* Exit, _exit and exec: write every buffer, and no more after this. */
+void recorder_flush_final(void) {
+  if (!atomic_load(&enabled) || getpid() != image_pid) return; /* not ours, or a vfork child */
+  atomic_store(&closing, 1);
+  if (!lock_log(1)) return;
+  /* Published records only: one an owner is writing now (or that a signal
+   * handler interrupted on this thread) is not, and is not written. */
+  for (struct tbuf *b = registry; b; b = b->next) write_buffer(b);
+  unlock_log();
+}
+
+/* The shared ring, or NULL (then the socket carries the stream). */
+static int make_ring(void) {
+  int fd = memfd_create("allocreplay-ring", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  void *m = MAP_FAILED;
+  if (!ftruncate(fd, RING_CTL_BYTES + RING_BYTES)) m = mmap(NULL, RING_CTL_BYTES + RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) {
+    close(fd);
+    return -1;
   }
-  if (!follow_forks) {
-    enabled = 0;
+  ring = m;
+  ring_data = (uint8_t *)m + RING_CTL_BYTES;
+  return fd;
+}
+
+/* Connects this image's stream; the first block names the process and
+ * carries the ring. */
+static void open_log(void) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  memcpy(addr.sun_path, sock_path, sizeof sock_path);
+  log_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (log_fd < 0) return;
+  if (connect(log_fd, (struct sockaddr *)&addr, sizeof addr)) {
+    close(log_fd);
     log_fd = -1;
     return;
   }
-  atomic_store(&seq, 0);
-  open_log();
+  struct block_header h;
+  fill_header(&h, (uint32_t)getpid(), 0);
+  struct iovec iov = {&h, sizeof h};
+  union {
+    struct cmsghdr c;
+    char b[CMSG_SPACE(sizeof(int))];
+  } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  int rfd = make_ring();
+  if (rfd >= 0) {
+    msg.msg_control = u.b;
+    msg.msg_controllen = sizeof u.b;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &rfd, sizeof rfd);
+  }
+  if (sendmsg(log_fd, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof h) {
+    close(log_fd);
+    log_fd = -1;
+  }
+  if (rfd >= 0) close(rfd); /* the mapping stays */
 }
 
+static void at_fork_child(void) {
+  /* Other threads' buffers belong to the parent, which writes them. */
+  struct tbuf *keep = tl;
+  for (struct tbuf *b = registry, *next; b; b = next) {
+    next = b->next;
+    if (b != keep) munmap(b, BUF_BYTES);
+  }
+  registry = keep;
+  self_tid = 0;
+  if (keep) {
+    atomic_store(&keep->w, 0);
+    atomic_store(&keep->r, 0);
+    keep->tid = self();
+    keep->next = NULL;
+  }
+  atomic_store(&log_owner, 0);
+  atomic_store(&closing, 0);
+  image_pid = getpid();
+  if (log_fd >= 0) close(log_fd);
+  log_fd = -1;
+  if (ring) munmap(ring, RING_CTL_BYTES + RING_BYTES); /* the parent's */
+  ring = NULL;
+  atomic_store(&enabled, 0);
+  if (!follow_forks) return;
+  atomic_store(&seq, 0);
+  open_log();
+  atomic_store(&enabled, log_fd >= 0);
+}
+
+/* A terminating signal whose action was the default (Ctrl-C, kill): write
+ * everything, then die of it as the program would have. */
+static void on_fatal(int sig) {
+  recorder_flush_final();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void catch_fatal(void) {
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    struct sigaction old;
+    if (sigaction(sigs[i], NULL, &old) || old.sa_handler != SIG_DFL) continue; /* ignored or handled: the program's */
+    struct sigaction sa = {.sa_handler = on_fatal, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    sigaction(sigs[i], &sa, NULL);
+  }
+}
+
+/* An exec failed: the image goes on, and so does recording. */
+void recorder_exec_failed(void) { atomic_store(&closing, 0); }
+
 __attribute__((constructor)) static void rec_init(void) {
-  const char *dir = getenv("ALLOCREPLAY_RECORD_DIR");
-  const char *pid = getenv("ALLOCREPLAY_RECORD_PID");
-  follow_forks = getenv("ALLOCREPLAY_RECORD_FORKS") && getenv("ALLOCREPLAY_RECORD_FORKS")[0] == '1';
-  if (!dir || strlen(dir) >= sizeof log_dir) return;
-  /* Record the launched process (and the images it execs); its children only when following forks. */
-  if (pid && !follow_forks && (uint64_t)atoll(pid) != (uint64_t)getpid()) return;
-  strcpy(log_dir, dir);
+  const char *sock = getenv("ALLOCREPLAY_RECORD_SOCK");
+  const char *parent = getenv("ALLOCREPLAY_RECORD_PPID");
+  const char *forks = getenv("ALLOCREPLAY_RECORD_FORKS");
+  follow_forks = forks && forks[0] == '1';
+  if (!sock || strlen(sock) >= sizeof sock_path) return;
+  /* The launched command (whose parent is the launcher), and the images it
+   * execs; other processes only when following forks. */
+  if (!follow_forks && (!parent || (uint64_t)atoll(parent) != (uint64_t)getppid())) return;
+  strcpy(sock_path, sock);
+  image_pid = getpid();
   pthread_key_create(&key, thread_done);
   pthread_atfork(NULL, NULL, at_fork_child);
   open_log();
-  enabled = log_fd >= 0;
+  atomic_store(&enabled, log_fd >= 0);
+  if (log_fd >= 0) catch_fatal();
 }
 
-__attribute__((destructor)) static void rec_fini(void) {
-  if (!enabled) return;
-  flush_all();
-}
+__attribute__((destructor)) static void rec_fini(void) { recorder_flush_final(); }
 
 /* ---- the malloc family ---- */
 void *malloc(size_t n) {
@@ -250,6 +455,9 @@ void *malloc(size_t n) {
 }
 
 void free(void *p) {
+  /* free(NULL) after this thread's exit was written (glibc's thread
+   * teardown makes some) changes nothing and would start a thread of its own. */
+  if (!p && gone) return;
   record(R_FREE, p, 0, 0);
   __libc_free(p);
 }
@@ -261,8 +469,14 @@ void *calloc(size_t nmemb, size_t n) {
 }
 
 void *realloc(void *old, size_t n) {
+  if (!active()) return __libc_realloc(old, n);
+  /* The sequence number first: once the old block is released, another
+   * thread may be handed its address and must come after us. */
+  in_hook = 1;
+  uint64_t s = take_seq(), st = stamp();
   void *p = __libc_realloc(old, n);
-  record(R_REALLOC, p, n, (uint64_t)(uintptr_t)old);
+  append(s, st, R_REALLOC, p, n, (uint64_t)(uintptr_t)old);
+  in_hook = 0;
   return p;
 }
 
@@ -307,34 +521,3 @@ void *pvalloc(size_t n) {
   record(R_PVALLOC, p, n, 0);
   return p;
 }
-
-/* ---- exec: flush first, or the buffered events die with the image ---- */
-typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execvp_fn)(const char *, char *const[]);
-
-int execve(const char *path, char *const argv[], char *const envp[]) {
-  flush_all();
-  execve_fn real = (execve_fn)dlsym(RTLD_NEXT, "execve");
-  return real(path, argv, envp);
-}
-
-int execv(const char *path, char *const argv[]) {
-  flush_all();
-  execvp_fn real = (execvp_fn)dlsym(RTLD_NEXT, "execv");
-  return real(path, argv);
-}
-
-int execvp(const char *file, char *const argv[]) {
-  flush_all();
-  execvp_fn real = (execvp_fn)dlsym(RTLD_NEXT, "execvp");
-  return real(file, argv);
-}
-
-/* ---- _exit skips destructors: flush first (a forked child often ends so) ---- */
-void _exit(int status) {
-  if (enabled) flush_all();
-  syscall(SYS_exit_group, status);
-  __builtin_unreachable();
-}
-
-void _Exit(int status) { _exit(status); }

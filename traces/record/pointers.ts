@@ -5,7 +5,7 @@ import { PointerMap } from './pointer-map.js';
 /** What converting pointer-level calls into a trace counted and left out. */
 export interface ConversionCounts {
   events: number;
-  /** free(NULL): a no-op, not replayed. */
+  /** free(NULL) calls: `record` keeps them as events (so `trace info` counts the same); importers drop them (not replayed). */
   nullFrees: number;
   /** Frees (and reallocs) of pointers never seen allocated: not replayed. */
   unknownFrees: number;

@@ -1,0 +1,191 @@
+/* Conversion of one image's records into trace events (see convert.h):
+ * the reorder window that puts records back in sequence order, and the
+ * pointer → dense id tracking of format v1 (traces/FORMAT.md). */
+#define _GNU_SOURCE
+#include "convert.h"
+
+#include <stdlib.h>
+
+/* Stamps → ns since the image's first event, through the latest
+ * calibration; a record without a stamp takes the time of the one before. */
+void image_to_ns(void *ctx, uint64_t *stamps, unsigned n) {
+  struct image *m = ctx;
+  double rate = 1.0;
+  if (m->cal_stamp > m->stamp0 && m->cal_ns > m->ns0) rate = (double)(m->cal_ns - m->ns0) / (double)(m->cal_stamp - m->stamp0);
+  for (unsigned i = 0; i < n; i++) {
+    if (!stamps[i]) {
+      stamps[i] = m->last_time;
+      continue;
+    }
+    double rel = (double)(int64_t)(stamps[i] - m->stamp0) * rate;
+    if (!m->t0_set) m->t0 = rel, m->t0_set = 1;
+    stamps[i] = m->last_time = rel > m->t0 ? (uint64_t)(rel - m->t0) : 0;
+  }
+}
+
+static void emit(struct image *m, unsigned op, uint64_t th, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp) {
+  trace_out_event(&m->out, op, th, object, size, arg, stamp);
+}
+
+/* Dense thread index: in order of first appearance, and a new one for a
+ * kernel thread id reused after its thread_exit. */
+static uint64_t thread_of(struct image *m, uint32_t tid) {
+  if (tid + 1ull == m->last_tid) return m->last_th;
+  uint32_t i = u64map_find(&m->threads, (uint64_t)tid + 1);
+  if (i) {
+    m->last_th = u64map_val(&m->threads, i);
+  } else {
+    if (!u64map_add(&m->threads, (uint64_t)tid + 1, m->nthreads)) converter_die("out of memory");
+    m->last_th = m->nthreads++;
+  }
+  m->last_tid = tid + 1ull;
+  return m->last_th;
+}
+
+static void create(struct image *m, uint64_t ptr, uint64_t bytes) {
+  uint64_t id = m->next_id++;
+  uint64_t code = bytes < SIZE_BIG ? bytes : SIZE_BIG;
+  if (code == SIZE_BIG && !u64map_add(&m->big, id, bytes)) converter_die("out of memory");
+  if (!u64map_add(&m->live, ptr, id << SIZE_BITS | code)) converter_die("out of memory");
+  m->live_bytes += bytes;
+  if (++m->live_objects > m->peak_objects) m->peak_objects = m->live_objects;
+  if (m->live_bytes > m->peak_bytes) m->peak_bytes = m->live_bytes;
+}
+
+/* Ends the object whose map value is `val`; returns its id. */
+static uint64_t end(struct image *m, uint64_t val) {
+  uint64_t id = val >> SIZE_BITS, bytes = val & SIZE_BIG;
+  if (bytes == SIZE_BIG) u64map_take(&m->big, id, &bytes);
+  m->live_objects--;
+  m->live_bytes -= bytes;
+  return id;
+}
+
+/* An address handed out again while we thought it live: its free was not
+ * seen (made before recording started, or lost); synthesise it. */
+static void forget(struct image *m, uint64_t ptr, uint64_t th, uint64_t stamp) {
+  uint64_t v;
+  if (!u64map_take(&m->live, ptr, &v)) return;
+  m->lost_frees++;
+  uint64_t id = end(m, v);
+  emit(m, R_FREE, th, m->next_id - id, 0, 0, stamp);
+}
+
+/* A successful aligned allocation's alignment as the trace must hold it, a
+ * power of two (FORMAT.md): glibc's memalign accepts any and rounds it up
+ * so, which is what the program got. Other ops' arg passes unchanged. */
+static uint64_t aligned_arg(unsigned op, uint64_t a) {
+  if (op != R_MEMALIGN && op != R_POSIX_MEMALIGN && op != R_ALIGNED_ALLOC) return a;
+  uint64_t p = 1;
+  while (p < a && p < (1ull << 52)) p <<= 1;
+  return p;
+}
+
+static void convert(struct image *m, const struct slot *s) {
+  uint64_t th = thread_of(m, s->tid), v;
+  switch (s->op) {
+  case R_FREE:
+    if (!s->ptr) {
+      /* Kept: free(NULL) is a call the program made; replay makes it too. */
+      m->null_frees++;
+      emit(m, R_FREE, th, 0, 0, 0, s->stamp);
+    } else if (u64map_take(&m->live, s->ptr, &v)) {
+      uint64_t id = end(m, v);
+      emit(m, R_FREE, th, m->next_id - id, 0, 0, s->stamp);
+    } else {
+      m->unknown_frees++;
+    }
+    return;
+  case R_THREAD_EXIT:
+    emit(m, R_THREAD_EXIT, th, 0, 0, 0, s->stamp);
+    u64map_take(&m->threads, (uint64_t)s->tid + 1, &v);
+    m->last_tid = 0;
+    return;
+  case R_REALLOC: {
+    uint32_t e = s->arg ? u64map_find(&m->live, s->arg) : 0;
+    if (s->arg && !e) m->unknown_frees++;
+    if (!s->ptr && s->size) {
+      /* Failed: the old block lives on. */
+      m->failed++;
+      emit(m, R_REALLOC, th, 1, s->size, e ? m->next_id - (u64map_val(&m->live, e) >> SIZE_BITS) : 0, s->stamp);
+      return;
+    }
+    uint64_t old_id = 0;
+    if (e && u64map_take(&m->live, s->arg, &v)) old_id = end(m, v);
+    if (!s->ptr) {
+      if (old_id) emit(m, R_REALLOC, th, 1, 0, m->next_id - old_id, s->stamp);
+      return;
+    }
+    forget(m, s->ptr, th, s->stamp);
+    uint64_t rel = old_id ? m->next_id - old_id : 0;
+    create(m, s->ptr, s->size);
+    emit(m, R_REALLOC, th, 0, s->size, rel, s->stamp);
+    return;
+  }
+  case R_MALLOC: case R_CALLOC: case R_MEMALIGN: case R_POSIX_MEMALIGN: case R_ALIGNED_ALLOC: case R_VALLOC: case R_PVALLOC:
+    if (!s->ptr) {
+      m->failed++;
+      emit(m, s->op, th, 1, s->size, s->arg, s->stamp);
+      return;
+    }
+    forget(m, s->ptr, th, s->stamp);
+    create(m, s->ptr, s->op == R_CALLOC ? s->size * s->arg : s->size);
+    emit(m, s->op, th, 0, s->size, aligned_arg(s->op, s->arg), s->stamp);
+    return;
+  default:
+    m->lost++; /* not an op the recorder writes: a corrupt record */
+  }
+}
+
+/* Converts the record at `next` (or counts it lost) and moves on. */
+static void advance(struct image *m) {
+  struct slot *s = &m->window[m->next & (m->wcap - 1)];
+  if (s->seq1 == m->next + 1) {
+    convert(m, s);
+    s->seq1 = 0;
+  } else {
+    m->lost++;
+  }
+  m->next++;
+}
+
+/* Doubles the window; every waiting record keeps its sequence number. */
+static void grow_window(struct image *m) {
+  uint64_t cap = m->wcap * 2;
+  struct slot *w = calloc(cap, sizeof *w);
+  if (!w) converter_die("out of memory");
+  for (uint64_t k = 0; k < m->wcap; k++) {
+    struct slot *s = &m->window[k];
+    if (s->seq1) w[(s->seq1 - 1) & (cap - 1)] = *s;
+  }
+  free(m->window);
+  m->window = w;
+  m->wcap = cap;
+}
+
+void image_place(struct image *m, const struct rec_t *r, uint32_t tid) {
+  uint64_t seq = r->seq_op >> 8;
+  if (seq < m->next || seq - m->next >= (1ull << 40)) {
+    m->lost++, m->late++; /* given up on already, written twice, or corrupt */
+    return;
+  }
+  if (seq == m->next) {
+    /* In order (one thread, or threads taking turns): no trip through the window. */
+    struct slot now = {seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
+    convert(m, &now);
+    m->next++;
+    if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
+    while (m->window[m->next & (m->wcap - 1)].seq1 == m->next + 1) advance(m);
+    return;
+  }
+  while (seq >= m->next + m->wcap && m->wcap < WINDOW_MAX) grow_window(m);
+  while (seq >= m->next + m->wcap) advance(m);
+  struct slot *s = &m->window[seq & (m->wcap - 1)];
+  *s = (struct slot){seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
+  if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
+  while (m->window[m->next & (m->wcap - 1)].seq1 == m->next + 1) advance(m);
+}
+
+void image_drain(struct image *m) {
+  while (m->any && m->next <= m->max_seq) advance(m);
+}

@@ -1,0 +1,56 @@
+/* Writes the chunks and the footer of a v1 trace (traces/FORMAT.md) from
+ * events whose object and arg fields are already encoded relative to the
+ * next id. The header is made by the TypeScript side (one definition of its
+ * keys) and copied in front verbatim. Memory: one chunk of columns. */
+#ifndef ALLOCREPLAY_TRACE_OUT_H
+#define ALLOCREPLAY_TRACE_OUT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+
+#include "sha256.h"
+
+#define CHUNK_EVENTS 65536
+/* Values a column may hold: below 2^53 (FORMAT.md, uvarint). */
+#define VALUE_MAX ((1ull << 53) - 1)
+
+struct col {
+  uint8_t *b;
+  size_t len;
+};
+
+/* Maps a chunk's recorder stamps to ns since the trace started, in place;
+ * called once per chunk, so the latest calibration applies to all of it. */
+typedef void (*stamp_to_ns)(void *ctx, uint64_t *stamps, unsigned n);
+
+struct trace_out {
+  int fd;
+  int failed; /* a write failed: errno kept in `err` */
+  int err;
+  unsigned n; /* events in the open chunk */
+  uint64_t chunks, events;
+  uint64_t prev_time; /* ns of the previous event, for the time deltas */
+  struct col op, thread, object, size, arg, time;
+  uint64_t *stamps; /* the open chunk's raw stamps, mapped to ns at flush */
+  uint8_t *zbuf;
+  size_t zcap;
+  z_stream z;
+  struct sha256 hash;
+  stamp_to_ns to_ns;
+  void *ctx;
+};
+
+/* Opens `path` and writes `header` (`hlen` bytes of msgpack). */
+int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header, size_t hlen, stamp_to_ns to_ns, void *ctx);
+/* Appends one event; `object` and `arg` as stored (relative, FORMAT.md). */
+void trace_out_event(struct trace_out *o, unsigned op, uint64_t thread, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp);
+
+struct trace_totals {
+  uint64_t objects, threads, peak_live_objects, peak_live_bytes;
+};
+
+/* Writes the last chunk and the footer; closes the file. Fills `checksum`.
+ * Returns 0, or -1 when a write failed (errno in o->err). */
+int trace_out_close(struct trace_out *o, const struct trace_totals *t, char checksum[65]);
+
+#endif
