@@ -51,8 +51,8 @@ export abstract class BaseCommand extends Command {
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exit(err.exitCode);
     }
-    // oclif's own parse errors (unknown flag, missing argument) are usage errors.
-    if (err instanceof Errors.CLIError && err.oclif?.exit !== 0) {
+    // oclif's own parse errors (unknown flag, missing argument, a flag's parse refusing its value) are usage errors.
+    if ((err instanceof Errors.CLIError && err.oclif?.exit !== 0) || /^Parsing --/.test(err.message)) {
       if ((err as { code?: string }).code === 'EEXIT') throw err;
       const ctor = this.constructor as Command.Class;
       const usage = usageLine(this.config.bin, ctor);

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { type BisectCommon, type BisectResult, type BisectStep, loadConfig, resolveTargetSpec, SHARE_WARN_PCT, type SourceTarget } from '../engine/index.js';
 import type { Store } from '../reports/index.js';
 import { usageError } from '../traces/index.js';
-import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags, replayOptions, storeFor } from './common.js';
+import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags, replayOptions, storeFor, thresholdFlag } from './common.js';
 import { bold, green, red, table } from './render.js';
 
 /** Flags both bisect commands take. */
@@ -10,7 +10,7 @@ export const bisectFlags = {
   target: Flags.string({ description: 'a source target (tinyslab, or one of allocreplay.yaml)' }),
   ...inlineSourceFlags,
   trace: Flags.string({ description: 'the trace that shows the change', required: true }),
-  threshold: Flags.string({ description: 'percent beyond the good figure that counts as bad', default: '2' }),
+  threshold: thresholdFlag('percent beyond the good figure that counts as bad'),
   improvement: Flags.boolean({ description: 'find the change that made it better (--good is still the old end: the older commit, or the baseline flags)' }),
   'no-attribution': Flags.boolean({ description: 'skip the per-function callgrind attribution' }),
   ...replayFlags,
@@ -107,12 +107,11 @@ export function renderSpec(spec: Record<string, unknown>): string {
   return parts.join(', ');
 }
 
-type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: string; improvement: boolean; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch: string; timeout: number; db?: string; json: boolean };
+type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: number; improvement: boolean; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch: string; timeout: number; db?: string; json: boolean };
 
 /** Opens the store and fills what both bisections take from their flags; closes the store after `run`. */
 export async function withBisect<T>(f: BisectFlagValues, run: (common: BisectCommon) => Promise<T>): Promise<T> {
-  const thresholdPct = Number(f.threshold);
-  if (!(thresholdPct >= 0)) throw usageError(`--threshold ${f.threshold} is not a percentage`, 'pass --threshold 2 for 2%');
+  const thresholdPct = f.threshold;
   const { source, db } = sourceFor(f);
   const store: Store = storeFor(f.db ?? db);
   try {

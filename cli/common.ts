@@ -30,6 +30,20 @@ export function applyJobs(jobs: number | undefined): void {
   if (jobs !== undefined) process.env.ALLOCREPLAY_JOBS = String(jobs);
 }
 
+/** `--threshold P`: a non-negative percentage, parsed once for every command that judges a change. */
+export const thresholdFlag = (description: string) =>
+  Flags.custom<number>({
+    description,
+    default: 2,
+    helpValue: 'PERCENT',
+    parse: async (text) => {
+      const t = Number(text);
+      // oclif names the flag and adds the usage line (cli/usage.ts).
+      if (text.trim() === '' || !Number.isFinite(t) || t < 0) throw new Error(`${text} is not a percentage (pass a number of percent, e.g. --threshold 2)`);
+      return t;
+    },
+  })();
+
 export const dbFlag = { db: Flags.string({ description: 'results database (default .allocreplay/results.sqlite beside allocreplay.yaml, else here)' }) };
 
 export function replayOptions(f: { repeat: number; warmup: number; mode: string; touch: string; metric: string; timeout: number }): ReplayOptions {

@@ -12,6 +12,8 @@ describe('usage errors and help', () => {
     [['report', 'compare'], /^allocreplay: missing required flags --baseline, --candidate$/m, /^usage: allocreplay report compare --baseline <baseline> --candidate <candidate> \[flags\]/m],
     [['bisect', 'flags', '--trace', 't', '--good', 'A=1'], /^allocreplay: missing required flag --bad$/m, /^usage: allocreplay bisect flags /m],
     [['trace', 'info'], /^allocreplay: missing FILE \(trace file\)$/m, /^usage: allocreplay trace info FILE \[flags\]/m],
+    [['report', 'check', '--baseline', 'a', '--candidate', 'b', '--threshold', 'abc'], /^allocreplay: --threshold: abc is not a percentage/m, /^usage: allocreplay report check /m],
+    [['bisect', 'flags', '--trace', 't', '--good', 'A=1', '--bad', 'A=2', '--threshold=-1'], /^allocreplay: --threshold: -1 is not a percentage/m, /^usage: allocreplay bisect flags /m],
   ])('%j names what is wrong and shows the usage line (exit 2)', (args, error, usage) => {
     const r = cli(args);
     expect(r.status).toBe(2);

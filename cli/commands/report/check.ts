@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { check, checkSummary, type ReportMetric, renderCompare, stdoutColor } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
-import { dbFlag, selectorFor, storeFor } from '../../common.js';
+import { dbFlag, selectorFor, storeFor, thresholdFlag } from '../../common.js';
 import { emitReport } from '../../report.js';
 
 export default class ReportCheck extends BaseCommand {
@@ -11,7 +11,7 @@ export default class ReportCheck extends BaseCommand {
   static override flags = {
     baseline: Flags.string({ description: 'selector for the baseline (rev= target= session= config= trace= machine= NAME=value)', required: true }),
     candidate: Flags.string({ description: 'selector for the candidate', required: true }),
-    threshold: Flags.string({ description: 'percent: a regression must exceed it', default: '2' }),
+    threshold: thresholdFlag('percent: a regression must exceed it'),
     metric: Flags.string({ options: ['time', 'instructions'], default: 'time', description: 'time (ns/op) or instructions (exact)' }),
     format: Flags.string({ options: ['markdown', 'table', 'json', 'csv'], default: 'markdown', description: 'what to print' }),
     output: Flags.string({ char: 'o', description: 'also write the markdown summary to this file' }),
@@ -23,8 +23,7 @@ export default class ReportCheck extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ReportCheck);
-    const thresholdPct = Number(flags.threshold);
-    if (!Number.isFinite(thresholdPct) || thresholdPct < 0) throw usageError(`--threshold ${flags.threshold} is not a percentage`, 'pass a number of percent, e.g. --threshold 2');
+    const thresholdPct = flags.threshold;
     const store = storeFor(flags.db, true);
     let regression = false;
     try {

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { compare, matrixReport, type ReportMetric, renderCompare, renderHtml, rowKey, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
-import { selectorFor, storeFor } from '../../common.js';
+import { selectorFor, storeFor, thresholdFlag } from '../../common.js';
 import { emitReport, reportFlags } from '../../report.js';
 
 export default class ReportCompare extends BaseCommand {
@@ -14,7 +14,7 @@ export default class ReportCompare extends BaseCommand {
   static override flags = {
     baseline: Flags.string({ description: 'selector: rev= target= session= config= trace= machine= NAME=value (spaces or commas)', required: true }),
     candidate: Flags.string({ description: 'selector for the candidate', required: true }),
-    threshold: Flags.string({ description: 'percent: differences within ±P are "no change"', default: '2' }),
+    threshold: thresholdFlag('percent: differences within ±P are "no change"'),
     'across-machines': Flags.boolean({ description: 'compare timings from different machines (and instruction counts from different toolchains); rows say so' }),
     repo: Flags.string({ description: 'repository that rev= refs (tags, branches, HEAD~1) are resolved in (default: the source targets of allocreplay.yaml and of the stored runs)' }),
     ...reportFlags,
@@ -22,7 +22,7 @@ export default class ReportCompare extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ReportCompare);
-    const thresholdPct = threshold(flags.threshold);
+    const thresholdPct = flags.threshold;
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric as ReportMetric;
@@ -44,9 +44,3 @@ export default class ReportCompare extends BaseCommand {
   }
 }
 
-/** `--threshold P`: a non-negative percentage. */
-function threshold(text: string): number {
-  const t = Number(text);
-  if (!Number.isFinite(t) || t < 0) throw usageError(`--threshold ${text} is not a percentage`, 'pass a number of percent, e.g. --threshold 2');
-  return t;
-}

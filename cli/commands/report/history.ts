@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { history, type ReportMetric, renderHistory, renderHtml, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
-import { storeFor } from '../../common.js';
+import { storeFor, thresholdFlag } from '../../common.js';
 import { configRepos, emitReport, reportFlags } from '../../report.js';
 
 export default class ReportHistory extends BaseCommand {
@@ -13,14 +13,13 @@ export default class ReportHistory extends BaseCommand {
   static override flags = {
     select: Flags.string({ description: 'selector for the runs (default: every run with a revision)', default: '' }),
     repo: Flags.string({ description: 'git repository of runs whose build did not record one (orders their revisions)' }),
-    threshold: Flags.string({ description: 'percent, for the verdict of each step', default: '2' }),
+    threshold: thresholdFlag('percent, for the verdict of each step'),
     ...reportFlags,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ReportHistory);
-    const thresholdPct = Number(flags.threshold);
-    if (!Number.isFinite(thresholdPct) || thresholdPct < 0) throw usageError(`--threshold ${flags.threshold} is not a percentage`, 'pass a number of percent, e.g. --threshold 2');
+    const thresholdPct = flags.threshold;
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric as ReportMetric;

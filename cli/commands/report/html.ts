@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { compare, history, listBisections, matrixReport, type ReportMetric, renderHtml, rowKey, seriesReport } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
-import { dbFlag, storeFor } from '../../common.js';
+import { dbFlag, storeFor, thresholdFlag } from '../../common.js';
 import { configRepos, emitReport } from '../../report.js';
 
 export default class ReportHtml extends BaseCommand {
@@ -15,7 +15,7 @@ export default class ReportHtml extends BaseCommand {
     select: Flags.string({ description: 'only runs matching this selector', default: '' }),
     baseline: Flags.string({ description: 'add a comparison: baseline selector (with --candidate)' }),
     candidate: Flags.string({ description: 'add a comparison: candidate selector (with --baseline)' }),
-    threshold: Flags.string({ default: '2', description: 'percent, for the comparison' }),
+    threshold: thresholdFlag('percent, for the comparison'),
     title: Flags.string({ default: 'allocreplay report', description: 'page title' }),
     json: Flags.boolean({ description: 'print what was written as JSON' }),
     ...dbFlag,
@@ -24,8 +24,7 @@ export default class ReportHtml extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(ReportHtml);
     if (!!flags.baseline !== !!flags.candidate) throw usageError('--baseline and --candidate go together', 'pass both to add a comparison, or neither');
-    const thresholdPct = Number(flags.threshold);
-    if (!Number.isFinite(thresholdPct) || thresholdPct < 0) throw usageError(`--threshold ${flags.threshold} is not a percentage`, 'pass a number of percent, e.g. --threshold 2');
+    const thresholdPct = flags.threshold;
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric as ReportMetric;
