@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { type BisectCommon, type BisectResult, type BisectStep, loadConfig, resolveTargetSpec, SHARE_WARN_PCT, type SourceTarget } from '../engine/index.js';
-import type { Store } from '../reports/index.js';
+import type { Metric, Store } from '../reports/index.js';
 import { usageError } from '../traces/index.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags, replayOptions, storeFor, thresholdFlag } from './common.js';
 import { bold, green, red, table } from './render.js';
@@ -120,7 +120,7 @@ export async function withBisect<T>(f: BisectFlagValues, run: (common: BisectCom
       session: store.beginSession(process.argv.slice(2)),
       source,
       trace: f.trace,
-      options: { ...replayOptions(f), metric: f.metric as 'time' | 'instructions' },
+      options: { ...replayOptions(f), metric: f.metric as Metric },
       thresholdPct,
       attribution: !f['no-attribution'],
       improvement: f.improvement,

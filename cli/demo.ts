@@ -1,13 +1,13 @@
 /** What `allocreplay demo` prints: each answer under its question, then a one-paragraph summary. */
 import type { DemoResult } from '../engine/index.js';
-import { checkSummary, renderSweep, type SweepReport } from '../reports/index.js';
+import { checkSummary, type Metric, renderSweep, type SweepReport } from '../reports/index.js';
 import { bold, dim, renderMatrix, table } from './render.js';
 
 const signed = (x: number | undefined, digits = 1): string => (x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}%`);
-const fig = (v: number | undefined, metric: 'time' | 'instructions'): string => (v === undefined ? '—' : metric === 'time' ? `${v.toFixed(2)} ns/op` : `${Math.round(v).toLocaleString('en-US')} Ir`);
+const fig = (v: number | undefined, metric: Metric): string => (v === undefined ? '—' : metric === 'time' ? `${v.toFixed(2)} ns/op` : `${Math.round(v).toLocaleString('en-US')} Ir`);
 
 /** The figure of a dip row, by trace and metric. */
-function dipOf(r: DemoResult, trace: string, metric: 'time' | 'instructions'): DemoResult['dip'][number] | undefined {
+function dipOf(r: DemoResult, trace: string, metric: Metric): DemoResult['dip'][number] | undefined {
   return r.dip.find((d) => d.trace === trace && d.metric === metric);
 }
 

@@ -1,5 +1,5 @@
 import type { Outcome } from '../engine/index.js';
-import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
+import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, type Metric, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
 import { formatBytes, type ImportResult } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
@@ -44,10 +44,10 @@ interface Relative {
   ci: [number, number];
 }
 
-const valueOf = (o: Outcome, metric: 'time' | 'instructions'): number | undefined => (metric === 'time' ? o.nsPerOp : o.instructions);
+const valueOf = (o: Outcome, metric: Metric): number | undefined => (metric === 'time' ? o.nsPerOp : o.instructions);
 
 /** Each outcome against the first of its trace that has a figure (the same statistics `report compare` uses). */
-function relatives(outcomes: Outcome[], metric: 'time' | 'instructions'): Map<Outcome, Relative> {
+function relatives(outcomes: Outcome[], metric: Metric): Map<Outcome, Relative> {
   const out = new Map<Outcome, Relative>();
   for (const list of byTrace(outcomes).values()) {
     const base = list.find((o) => valueOf(o, metric) !== undefined);
@@ -70,12 +70,12 @@ function byTrace(outcomes: Outcome[]): Map<string, Outcome[]> {
 }
 
 /** The doubts about each measured configuration's timings (none for exact counts or stored runs). */
-function warningsOf(o: Outcome, metric: 'time' | 'instructions'): TimingWarning[] {
+function warningsOf(o: Outcome, metric: Metric): TimingWarning[] {
   return metric === 'time' && o.status === 'ok' && !o.skipped ? timingWarnings(o.samples) : [];
 }
 
 /** `Warning: trace × label: what; what` per doubtful configuration, then what to do about each kind, once. */
-function warningLines(outcomes: Outcome[], metric: 'time' | 'instructions', labels: Map<string, string>, md: boolean): string[] {
+function warningLines(outcomes: Outcome[], metric: Metric, labels: Map<string, string>, md: boolean): string[] {
   const kinds = new Set<TimingWarningKind>();
   const lines = outcomes.flatMap((o) => {
     const ws = warningsOf(o, metric);
@@ -95,7 +95,7 @@ export type OutcomeFormat = 'table' | 'markdown' | 'csv' | 'json';
  * peak RSS, and each configuration relative to the first one that ran with
  * the uncertainty of that ratio; then warnings where the timings are doubtful.
  */
-export function renderOutcomes(outcomes: Outcome[], metric: 'time' | 'instructions', statColumns: string[] = [], format: OutcomeFormat = 'table'): string {
+export function renderOutcomes(outcomes: Outcome[], metric: Metric, statColumns: string[] = [], format: OutcomeFormat = 'table'): string {
   const labels = labelsOf(outcomes);
   const rel = relatives(outcomes, metric);
   const notes = new ReasonNotes(outcomes, labels);
@@ -184,7 +184,7 @@ export function outcomeJson(o: Outcome, r?: Relative, warnings: TimingWarning[] 
 }
 
 /** Every outcome as --json prints it, with its ratio and warnings. */
-export function outcomesJson(outcomes: Outcome[], metric: 'time' | 'instructions'): Record<string, unknown>[] {
+export function outcomesJson(outcomes: Outcome[], metric: Metric): Record<string, unknown>[] {
   const rel = relatives(outcomes, metric);
   return outcomes.map((o) => outcomeJson(o, rel.get(o), warningsOf(o, metric)));
 }
@@ -194,7 +194,7 @@ export function outcomesJson(outcomes: Outcome[], metric: 'time' | 'instructions
  * serves both): median and spread from the samples, the best per trace, the
  * ratio to it with its bootstrap CI.
  */
-export function outcomeCells(outcomes: Outcome[], metric: 'time' | 'instructions'): MatrixCell[] {
+export function outcomeCells(outcomes: Outcome[], metric: Metric): MatrixCell[] {
   const labels = labelsOf(outcomes);
   const exact = metric === 'instructions';
   const systemNs = new Map([...byTrace(outcomes)].map(([t, list]) => [t, exact ? undefined : systemNsPerOp(list)]));
@@ -241,7 +241,7 @@ export function outcomeCells(outcomes: Outcome[], metric: 'time' | 'instructions
  * The matrix summary: `report matrix`'s renderer over this invocation's
  * outcomes, then warnings where the timings are doubtful.
  */
-export function renderMatrix(outcomes: Outcome[], metric: 'time' | 'instructions', format: OutcomeFormat = 'table'): string {
+export function renderMatrix(outcomes: Outcome[], metric: Metric, format: OutcomeFormat = 'table'): string {
   const reasons = new ReasonNotes(outcomes, labelsOf(outcomes));
   const cells = outcomeCells(outcomes, metric).map((c, i) => ({ ...c, status: c.status + reasons.mark(outcomes[i]!) }));
   if (format === 'json') return JSON.stringify(outcomesJson(outcomes, metric), null, 2);

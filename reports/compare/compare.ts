@@ -5,8 +5,9 @@
  * bisections. Each reads the store through selectors and returns plain
  * rows keyed by configuration hash; rendering is reports/render's job.
  */
+import type { Metric } from '../identity/index.js';
 import { usageError } from '../../traces/index.js';
-import { measured, type Measured, parseSelector, type ReportMetric, type Selector, selectRuns } from '../select/index.js';
+import { measured, type Measured, parseSelector, type Selector, selectRuns } from '../select/index.js';
 import { type Comparison, compareSamples, mad, median, type Verdict } from '../stats/index.js';
 import type { RunRow, Store } from '../store/index.js';
 import { distinctLabels, rowKey, statusText } from './labels.js';
@@ -31,7 +32,7 @@ function oneConfigPerTrace(list: Measured[], sel: Selector, role: string): Map<s
 /** One trace of a comparison. */
 export interface CompareRow extends Comparison {
   trace: string;
-  metric: ReportMetric;
+  metric: Metric;
   /** Configuration labels. */
   baseline: string;
   candidate: string;
@@ -50,7 +51,7 @@ export interface CompareRow extends Comparison {
 }
 
 /** Per trace, the newest not-ok run of a selector (runs come newest first). */
-function failuresPerTrace(store: Store, sel: Selector, metric: ReportMetric): Map<string, RunRow> {
+function failuresPerTrace(store: Store, sel: Selector, metric: Metric): Map<string, RunRow> {
   const out = new Map<string, RunRow>();
   for (const r of selectRuns(store, sel, { metric, status: 'any' }).runs) if (r.status !== 'ok' && !out.has(r.trace)) out.set(r.trace, r);
   return out;
@@ -58,7 +59,7 @@ function failuresPerTrace(store: Store, sel: Selector, metric: ReportMetric): Ma
 
 /** Options of compare and check. */
 export interface CompareOptions {
-  metric: ReportMetric;
+  metric: Metric;
   /** Percent (2 = ±2%). */
   thresholdPct: number;
   /** Bootstrap seed; default 42. */

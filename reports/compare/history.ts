@@ -5,7 +5,8 @@
  * pooled into one point), and a step compares two different revisions.
  * Lines of different (target, repository) never share an axis.
  */
-import { parseSelector, type ReportMetric, sampleValue, selectRuns } from '../select/index.js';
+import type { Metric } from '../identity/index.js';
+import { parseSelector, sampleValue, selectRuns } from '../select/index.js';
 import { bootstrapMedianCI, type Comparison, compareSamples, mad, median } from '../stats/index.js';
 import type { RunRow, Store } from '../store/index.js';
 import { commitOrder } from './git.js';
@@ -57,7 +58,7 @@ export interface HistoryLine {
 
 /** Options of history. */
 export interface HistoryOptions {
-  metric: ReportMetric;
+  metric: Metric;
   /** Selector of the runs; the empty string selects all. */
   selector: string;
   /** Percent, for each step's verdict (default 2). */

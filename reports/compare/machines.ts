@@ -7,8 +7,9 @@
  * measured with the same toolchain (compiler of the builds and the driver,
  * and the C library); otherwise they are refused the same way.
  */
+import type { Metric } from '../identity/index.js';
 import { usageError } from '../../traces/index.js';
-import type { Measured, ReportMetric } from '../select/index.js';
+import type { Measured } from '../select/index.js';
 import { type RunMachine, runMachines, type Store, toolchainOf } from '../store/index.js';
 
 /** What a side was measured on: hosts and toolchains of its runs. */
@@ -24,7 +25,7 @@ function sideOf(store: Store, m: Measured): { keys: Set<string>; hosts: string; 
  * compared), undefined when both sides come from one machine; throws a
  * usage error when they may not.
  */
-export function machinesNote(store: Store, baseline: Measured, candidate: Measured, metric: ReportMetric, acrossMachines: boolean): string | undefined {
+export function machinesNote(store: Store, baseline: Measured, candidate: Measured, metric: Metric, acrossMachines: boolean): string | undefined {
   const b = sideOf(store, baseline);
   const c = sideOf(store, candidate);
   const keys = new Set([...b.keys, ...c.keys]);

@@ -3,7 +3,8 @@
  * configuration (keyed by its hash and machine, never by its label), the
  * runs that gave no figure shown by what happened to them.
  */
-import { measured, parseSelector, type ReportMetric, selectRuns } from '../select/index.js';
+import type { Metric } from '../identity/index.js';
+import { measured, parseSelector, selectRuns } from '../select/index.js';
 import { bootstrapMedianCI, mad, median } from '../stats/index.js';
 import type { Store } from '../store/index.js';
 import { distinctLabels, rowKey, statusText } from './labels.js';
@@ -45,7 +46,7 @@ export interface MatrixCell {
  * are grouped by trace (traces in name order), configurations in the order
  * they were first measured; labels are made distinct.
  */
-export function matrixReport(store: Store, opts: { metric: ReportMetric; selector?: string }): MatrixCell[] {
+export function matrixReport(store: Store, opts: { metric: Metric; selector?: string }): MatrixCell[] {
   const sel = opts.selector ? parseSelector(opts.selector) : undefined;
   const exact = opts.metric === 'instructions';
   const cells: MatrixCell[] = measured(store, opts.metric, sel).map((m) => {

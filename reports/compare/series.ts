@@ -4,7 +4,8 @@
  * Nothing is cut here: every configuration is returned, and whoever draws
  * them says how many it left out.
  */
-import { type ReportMetric, selectRuns } from '../select/index.js';
+import type { Metric } from '../identity/index.js';
+import { selectRuns } from '../select/index.js';
 import type { RunRow, Store } from '../store/index.js';
 import { distinctLabels, rowKey } from './labels.js';
 
@@ -25,7 +26,7 @@ export interface SeriesReport {
  * tables). `labels` (keyed by `rowKey`) lets a page use the same labels as
  * its tables; otherwise the stored labels are made distinct among themselves.
  */
-export function seriesReport(store: Store, opts: { selector?: string; metric?: ReportMetric; labels?: ReadonlyMap<string, string> } = {}): SeriesReport[] {
+export function seriesReport(store: Store, opts: { selector?: string; metric?: Metric; labels?: ReadonlyMap<string, string> } = {}): SeriesReport[] {
   const { runs } = selectRuns(store, opts.selector, opts.metric ? { metric: opts.metric } : {});
   const out = new Map<string, SeriesReport>();
   const seen = new Set<string>();

@@ -5,8 +5,9 @@
  * marked. Configurations are grouped by their canonical identity with the
  * swept flag taken out, never by label.
  */
+import type { Metric } from '../identity/index.js';
 import { canonicalJson, type Configuration, configurationHash, differingLabels } from '../identity/index.js';
-import { measured, type ReportMetric } from '../select/index.js';
+import { measured } from '../select/index.js';
 import { median } from '../stats/index.js';
 import type { Store } from '../store/index.js';
 import { usageError } from '../../traces/index.js';
@@ -35,7 +36,7 @@ export interface SweepLine {
 
 export interface SweepReport {
   flag: string;
-  metric: ReportMetric;
+  metric: Metric;
   lines: SweepLine[];
 }
 
@@ -53,7 +54,7 @@ function without(c: Configuration, flag: string): Configuration {
  * a number, as lines over the flag's values. Lines with a single value are
  * left out: they sweep nothing.
  */
-export function sweepReport(store: Store, opts: { flag: string; metric: ReportMetric; selector?: string }): SweepReport {
+export function sweepReport(store: Store, opts: { flag: string; metric: Metric; selector?: string }): SweepReport {
   const groups = new Map<string, { trace: string; config: Configuration; points: SweepPointRow[] }>();
   for (const m of measured(store, opts.metric, opts.selector)) {
     const c = m.runs[0]?.configuration;

@@ -3,8 +3,8 @@
  * Node. No script, no stylesheet or font from elsewhere: the file opens
  * offline and prints.
  */
+import type { Metric } from '../identity/index.js';
 import { type BisectionRow, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, type SeriesReport } from '../compare/index.js';
-import type { ReportMetric } from '../select/index.js';
 import { axisScale, barsWithCI, compareRatios, historyLine, liveVsRss, svgOf } from './charts.js';
 import { formatValue, pct, ratioText, revisionText } from './tables.js';
 import type { SweepReport } from '../compare/sweep.js';
@@ -13,7 +13,7 @@ import { sweepChart } from './sweep.js';
 /** What goes on the page; every section is optional. */
 export interface HtmlInput {
   title: string;
-  metric: ReportMetric;
+  metric: Metric;
   /** Where the data came from (the database path), printed under the title. */
   source?: string;
   matrix?: MatrixCell[];
@@ -58,7 +58,7 @@ const CHECK = mark('#070', 'M4.5 8.5L7 11L11.5 5.5', 'no regression');
 
 const pText = (p: number): string => (p < 0.001 ? '<0.001' : p.toFixed(3));
 
-async function compareSection(rows: CompareRow[], metric: ReportMetric, t: number): Promise<string> {
+async function compareSection(rows: CompareRow[], metric: Metric, t: number): Promise<string> {
   const bad = rows.filter((r) => r.verdict === 'regression').length;
   const exact = rows.every((r) => r.exact);
   const failed = rows.filter((r) => r.candidateStatus !== 'ok').length;
@@ -77,7 +77,7 @@ ${figure('compare', chart, exact ? `candidate ÷ baseline per trace (exact instr
 }
 
 /** Per trace: a table of every configuration (failed ones say what happened) and a chart of those with a figure. */
-async function matrixSection(cells: MatrixCell[], metric: ReportMetric, unit: string): Promise<string> {
+async function matrixSection(cells: MatrixCell[], metric: Metric, unit: string): Promise<string> {
   const exact = metric === 'instructions';
   const parts: string[] = [];
   for (const trace of [...new Set(cells.map((c) => c.trace))].sort()) {
@@ -124,7 +124,7 @@ async function seriesSection(series: SeriesReport[]): Promise<string> {
 }
 
 /** One chart and table per (target, repository): revisions never share an axis with another repository's. */
-async function historySection(lines: HistoryLine[], metric: ReportMetric, unit: string): Promise<string> {
+async function historySection(lines: HistoryLine[], metric: Metric, unit: string): Promise<string> {
   const parts: string[] = [];
   for (const [axis, group] of historyAxes(lines)) {
     // The axis: every revision of the group, by git position (all lines of an axis share one repository), else first run.

@@ -2,8 +2,8 @@
  * Text renderings of every report: table (terminal, colour optional),
  * markdown, json and csv. HTML is html.ts.
  */
+import type { Metric } from '../identity/index.js';
 import { type CheckResult, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, rowKey } from '../compare/index.js';
-import type { ReportMetric } from '../select/index.js';
 import { mad, median } from '../stats/index.js';
 import { csv, markdownTable, painter, sparkline, stdoutColor, table } from './text.js';
 
@@ -18,12 +18,12 @@ export interface RenderOptions {
 }
 
 /** `12.34 ns/op` or `1,234,567 Ir`. */
-export function formatValue(v: number, metric: ReportMetric): string {
+export function formatValue(v: number, metric: Metric): string {
   if (!Number.isFinite(v)) return '—';
   return metric === 'time' ? `${v.toFixed(2)} ns/op` : `${Math.round(v).toLocaleString('en-US')} Ir`;
 }
 
-const spreadOf = (m: number, d: number, metric: ReportMetric): string => (metric === 'time' ? `${m.toFixed(2)} ± ${d.toFixed(2)}` : Math.round(m).toLocaleString('en-US'));
+const spreadOf = (m: number, d: number, metric: Metric): string => (metric === 'time' ? `${m.toFixed(2)} ± ${d.toFixed(2)}` : Math.round(m).toLocaleString('en-US'));
 /** `+1.23%`. */
 export const pct = (d: number): string => (Number.isFinite(d) ? `${d >= 0 ? '+' : ''}${d.toFixed(2)}%` : '—');
 const pText = (p: number): string => (p < 0.001 ? '<0.001' : p.toFixed(3));
@@ -126,7 +126,7 @@ function compareCells(r: CompareRow, color: boolean): string[] {
   ];
 }
 
-function compareHead(metric: ReportMetric): string[] {
+function compareHead(metric: Metric): string[] {
   if (metric === 'instructions') return ['trace', 'baseline instructions', 'candidate instructions', 'delta', 'verdict'];
   return ['trace', 'baseline ns/op median ± MAD', 'candidate ns/op median ± MAD', 'delta', '95% CI of ratio', 'p', 'verdict'];
 }
@@ -188,7 +188,7 @@ function failedCell(c: MatrixCell, format: TextFormat, paint: ReturnType<typeof 
  * marked ★, cells whose runs all failed saying what happened. csv and json
  * are long (one line per cell) and grouped by trace.
  */
-export function renderMatrixCells(cells: MatrixCell[], metric: ReportMetric, format: TextFormat, opts: RenderOptions = {}): string {
+export function renderMatrixCells(cells: MatrixCell[], metric: Metric, format: TextFormat, opts: RenderOptions = {}): string {
   const byTrace = [...cells].sort((a, b) => a.trace.localeCompare(b.trace));
   if (format === 'json') return JSON.stringify(byTrace, null, 2);
   const exact = metric === 'instructions';
@@ -244,7 +244,7 @@ export function revisionText(p: { revision: string; subject?: string }): string 
  * a sparkline, then each revision (oldest first, with its subject) and its
  * step against the previous revision.
  */
-export function renderHistory(lines: HistoryLine[], metric: ReportMetric, format: TextFormat, opts: RenderOptions = {}): string {
+export function renderHistory(lines: HistoryLine[], metric: Metric, format: TextFormat, opts: RenderOptions = {}): string {
   if (format === 'json') return JSON.stringify(lines, null, 2);
   if (format === 'csv') {
     return csv(

@@ -17,11 +17,11 @@
  * The empty selector selects everything. Resolution is SQL against the
  * store's tables (runs, configurations, traces, machines, samples), read-only.
  */
+import type { Metric } from '../identity/index.js';
 import { usageError } from '../../traces/index.js';
 import { type RunRow, type SampleRow, type Store, sampleRow } from '../store/index.js';
 
 /** The metrics a report compares. Lower is better for both. */
-export type ReportMetric = 'time' | 'instructions';
 
 /** A parsed selector. `parts` keep the order they were written in. */
 export interface Selector {
@@ -118,7 +118,7 @@ export interface Selection {
  * Resolves a selector to runs (status ok unless `status` says otherwise; of
  * `metric` when given) and all their samples, in three queries.
  */
-export function selectRuns(store: Store, sel: Selector | string | undefined, opts: { metric?: ReportMetric; status?: RunRow['status'] | 'any' } = {}): Selection {
+export function selectRuns(store: Store, sel: Selector | string | undefined, opts: { metric?: Metric; status?: RunRow['status'] | 'any' } = {}): Selection {
   const selector = typeof sel === 'string' ? parseSelector(sel) : (sel ?? { text: '', parts: [] });
   const w = whereOf(selector);
   if (opts.metric) w.sql.push('r.metric = ?'), w.args.push(opts.metric);
@@ -146,7 +146,7 @@ export function selectRuns(store: Store, sel: Selector | string | undefined, opt
 }
 
 /** The value of a sample for a metric: ns per op, or the instruction count (null when not measured). */
-export function sampleValue(s: SampleRow, metric: ReportMetric): number | null {
+export function sampleValue(s: SampleRow, metric: Metric): number | null {
   return metric === 'time' ? s.nsPerOp : s.instructions;
 }
 
@@ -169,7 +169,7 @@ export interface Measured {
  * report works on. Oldest group first (by its first run); groups with no
  * value for the metric are left out.
  */
-export function measured(store: Store, metric: ReportMetric, sel?: Selector | string): Measured[] {
+export function measured(store: Store, metric: Metric, sel?: Selector | string): Measured[] {
   const s = selectRuns(store, sel, { metric });
   const out = new Map<string, Measured>();
   for (const r of [...s.runs].reverse()) {

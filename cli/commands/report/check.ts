@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { check, checkSummary, type ReportMetric, renderCompare, stdoutColor } from '../../../reports/index.js';
+import { check, checkSummary, renderCompare, stdoutColor, type Metric } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, selectorFor, storeFor, thresholdFlag } from '../../common.js';
@@ -27,7 +27,7 @@ export default class ReportCheck extends BaseCommand {
     const store = storeFor(flags.db, true);
     let regression = false;
     try {
-      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric as ReportMetric, thresholdPct, acrossMachines: flags['across-machines'] });
+      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric as Metric, thresholdPct, acrossMachines: flags['across-machines'] });
       regression = result.regression || result.candidateFailed.length > 0;
       const md = checkSummary(result);
       if (flags.output) emitReport(md, flags.output);

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { compare, history, listBisections, matrixReport, type ReportMetric, renderHtml, rowKey, seriesReport } from '../../../reports/index.js';
+import { compare, history, listBisections, matrixReport, renderHtml, rowKey, seriesReport, type Metric } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor, thresholdFlag } from '../../common.js';
@@ -27,7 +27,7 @@ export default class ReportHtml extends BaseCommand {
     const thresholdPct = flags.threshold;
     const store = storeFor(flags.db, true);
     try {
-      const metric = flags.metric as ReportMetric;
+      const metric = flags.metric as Metric;
       const selector = flags.select ? { selector: flags.select } : {};
       const matrix = matrixReport(store, { metric, ...selector });
       const cmp = flags.baseline && flags.candidate ? compare(store, flags.baseline, flags.candidate, { metric, thresholdPct }) : undefined;
