@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { loadConfig, makeJobs, measure, planTrace, readyTargets, traceFile } from '../../engine/index.js';
+import { loadConfig, replayTraces, traceFile } from '../../engine/index.js';
 import { BaseCommand } from '../base.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, parseAssignments, replayFlags, replayOptions, jobsFlag, applyJobs, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
@@ -43,15 +43,17 @@ export default class Replay extends BaseCommand {
     const progress = new Progress('replay', 0, options.metric === 'instructions');
     try {
       const session = store.beginSession(process.argv.slice(2));
-      const planned = traces.map((t) => {
-        progress.doing(`planning ${t}`);
-        return planTrace(store, t);
-      });
-      const pgo = flags.pgo ? { training: flags.pgo.split(',').filter(Boolean).map((t) => planTrace(store, traceFile(config, t))), replay: options } : undefined;
-      const ready = await readyTargets(store, targets, set, env, (line) => progress.log(line), config, { dirty: flags.dirty, ...(pgo ? { pgo } : {}) });
-      const jobs = makeJobs(store, planned, ready, options);
-      progress.setTotal(jobs.length * (options.metric === 'time' ? options.repeat : 1));
-      const outcomes = await measure(store, session, jobs, options, { interleave: true, force: true }, { onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`) });
+      const { outcomes, ready } = await replayTraces(
+        store,
+        session,
+        { traces, targets, set, env, config, options, dirty: flags.dirty, ...(flags.pgo ? { pgo: flags.pgo.split(',').filter(Boolean).map((t) => traceFile(config, t)) } : {}) },
+        {
+          onPlanning: (t) => progress.doing(`planning ${t}`),
+          onLog: (line) => progress.log(line),
+          onTotal: (n) => progress.setTotal(n),
+          onStart: (j) => progress.tick(`${j.trace.name} × ${j.label}`),
+        },
+      );
       progress.stop();
       writeExports(flags, (format) => renderOutcomes(outcomes, options.metric, [], format));
       if (flags.json) this.printJson(outcomesJson(outcomes, options.metric));

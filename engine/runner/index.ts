@@ -1,3 +1,4 @@
 export * from './measure.js';
 export * from './targets.js';
 export * from './matrix.js';
+export * from './replay.js';

@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { usageError } from '../../traces/index.js';
 import type { Store } from '../../reports/index.js';
 import { type BuildOptions, type BuildResult, buildSource, flagArgs, fullAssignment, type SourceTarget, tinyslabTarget, undeclaredFlag, artifactText } from '../build/index.js';
 import { buildWithPgo, type PgoTraining } from '../build/pgo.js';
-import type { Config } from '../config/index.js';
+import type { Config, ConfigTarget } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
-import { resolveTarget, type Target } from '../targets/index.js';
+import { listTargets, resolveTarget, type Target, type TargetAvailability } from '../targets/index.js';
 import type { ReadyTarget } from './measure.js';
 
 /** A target name resolved: a packaged/preload allocator, or one built from source. */
@@ -114,4 +115,27 @@ export async function readyTargets(
 function failureSummary(tail: string[]): string {
   const error = tail.find((l) => /\berror\b/i.test(l) && !/^\$ /.test(l));
   return [error?.trim(), tail.at(-1)?.trim()].filter((l, i, a) => l && a.indexOf(l) === i).join(' | ');
+}
+
+/** A target as `target list` shows it, and where it comes from (`built in` or the config file). */
+export interface ListedTarget extends Omit<TargetAvailability, 'kind'> {
+  kind: TargetAvailability['kind'] | 'source';
+  from: string;
+}
+
+/** A target of allocreplay.yaml: available when its library or repository is there. */
+function configuredTarget(name: string, t: ConfigTarget, file: string): ListedTarget {
+  if (t.kind === 'preload') return { name, kind: 'preload', available: existsSync(t.library), ...(existsSync(t.library) ? { library: t.library } : { why: `${t.library} does not exist (fix targets.${name}.library)` }), from: file };
+  if (t.kind === 'source') return { name, kind: 'source', available: existsSync(t.repo), why: existsSync(t.repo) ? `built from ${t.repo}` : `${t.repo} does not exist (fix targets.${name}.repo)`, from: file };
+  return { name, kind: 'system', available: true, why: "the C library's malloc with this target's env", from: file };
+}
+
+/** Every target a replay can name here: the packaged allocators, the bundled tinyslab, and the config's targets. */
+export function availableTargets(config: Config | undefined): ListedTarget[] {
+  const bundled = tinyslabTarget();
+  return [
+    ...listTargets().map((t) => ({ ...t, from: 'built in' })),
+    { name: bundled.name, kind: 'source', available: true, why: `bundled reference allocator, built from ${bundled.repo} on first use`, from: 'built in' },
+    ...Object.entries(config?.targets ?? {}).map(([name, t]) => configuredTarget(name, t, config!.path)),
+  ];
 }

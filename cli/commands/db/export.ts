@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { csv } from '../../../reports/index.js';
+import { csv, exportRows } from '../../../reports/index.js';
 import { failure } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
@@ -30,11 +30,7 @@ export default class DbExport extends BaseCommand {
     const { flags } = await this.parse(DbExport);
     const store = storeFor(flags.db, true);
     try {
-      const rows = store.query(`SELECT r.id AS run, r.uuid AS run_uuid, m.hostname AS machine, t.name AS trace, t.checksum AS trace_checksum,
-          c.target, c.revision, c.label AS configuration, c.hash AS config_hash, c.flags, c.env, r.metric, r.status, r.error,
-          s.rep, s.wall_ns, s.ns_per_op, s.peak_rss_kib, s.max_rss_kib, s.instructions, s.cycles, r.created
-        FROM runs r JOIN machines m ON m.id = r.machine_id JOIN traces t ON t.id = r.trace_id JOIN configurations c ON c.id = r.configuration_id
-        LEFT JOIN samples s ON s.run_id = r.id ORDER BY r.id, s.rep`);
+      const rows = exportRows(store);
       const format = flags.json ? 'json' : flags.format;
       let text: string;
       // flags and env are stored as JSON text; in JSON they are objects, in CSV they stay text.

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { median, statusText } from '../../../reports/index.js';
+import { runSummaries, statusText } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 import { table } from '../../render.js';
@@ -16,12 +16,7 @@ export default class DbRuns extends BaseCommand {
     const { flags } = await this.parse(DbRuns);
     const store = storeFor(flags.db, true);
     try {
-      const runs = store.runs({ limit: flags.limit }).map((r) => {
-        const s = store.samples(r.id);
-        // The same median as compare/matrix/history (reports/stats): the mean of the two middle samples when n is even.
-        const values = (r.metric === 'time' ? s.map((x) => x.nsPerOp) : s.map((x) => x.instructions)).filter((v): v is number => v !== null && Number.isFinite(v));
-        return { ...r, samples: s.length, value: values.length ? median(values) : null };
-      });
+      const runs = runSummaries(store, flags.limit);
       if (flags.json) return this.printJson(runs.map(({ series, ...r }) => (void series, r)));
       const cell = (r: (typeof runs)[number]): string => {
         if (r.value === null) return r.status === 'ok' ? '' : statusText(r);
