@@ -5,7 +5,8 @@
  * store, so the commands only parse, call and print.
  */
 import { median } from '../stats/index.js';
-import type { RunRow, Store } from './store.js';
+import type { RunRow } from './rows.js';
+import type { Store } from './store.js';
 
 /** One row per sample (a run with no sample yet gives one row of nulls), oldest run first; flags and env as stored (JSON text). */
 export function exportRows(store: Store): Record<string, unknown>[] {

@@ -6,126 +6,10 @@ import Database from 'better-sqlite3';
 import { failure, inputError, usageError } from '../../traces/index.js';
 import { canonicalJson, type Configuration, configurationHash, configurationLabel, type Metric, type RunStatus } from '../identity/index.js';
 import { MIGRATIONS } from './schema.js';
+import { type BuildRecord, type RunHead, type RunRecord, type RunRow, type SampleRecord, sampleRow, type SampleRow, type StoredState } from './rows.js';
 
 import { ensureMachineIdentity } from './machine.js';
 import { type MergeCounts, mergeInto } from './merge.js';
-
-export interface SampleRecord {
-  wallNs: number;
-  nsPerOp: number;
-  userUs?: number;
-  sysUs?: number;
-  maxRssKiB?: number;
-  peakRssKiB?: number;
-  minorFaults?: number;
-  majorFaults?: number;
-  volCtxSwitches?: number;
-  invCtxSwitches?: number;
-  instructions?: number;
-  cycles?: number;
-  /** The driver's own RSS before the first op; peakRssKiB/maxRssKiB are absolute. */
-  rssBaseKiB?: number;
-}
-
-/** What a run is of, and how it ended so far. */
-export interface RunHead {
-  sessionId: number;
-  traceId: number;
-  configurationId: number;
-  buildId?: number;
-  metric: Metric;
-  status: RunStatus;
-  error?: string;
-  signal?: string;
-  opIndex?: number;
-  allocatorStats?: Record<string, number>;
-  series?: { op: number; liveBytes: number; rssKiB: number }[];
-  checks?: Record<string, number>;
-  /** The allocator's last stderr lines, for a run that did not end ok. */
-  stderrTail?: string[];
-}
-
-export interface RunRecord {
-  sessionId: number;
-  traceId: number;
-  configurationId: number;
-  buildId?: number;
-  metric: Metric;
-  status: RunStatus;
-  error?: string;
-  signal?: string;
-  opIndex?: number;
-  allocatorStats?: Record<string, number>;
-  series?: { op: number; liveBytes: number; rssKiB: number }[];
-  checks?: Record<string, number>;
-  stderrTail?: string[];
-  samples: SampleRecord[];
-  profile?: { function: string; file?: string; selfIr: number; inclIr: number }[];
-}
-
-export interface BuildRecord {
-  key: string;
-  target: string;
-  repo?: string;
-  revision?: string;
-  command: string;
-  flags: Record<string, string>;
-  status: 'ok' | 'failed';
-  artifact?: string;
-  log: string;
-  durationMs: number;
-}
-
-/** A run with what reports need of its trace and configuration. */
-export interface RunRow {
-  id: number;
-  session: number;
-  trace: string;
-  traceChecksum: string;
-  traceEvents: number;
-  target: string;
-  targetKind: string;
-  revision: string | null;
-  configHash: string;
-  /** The full label (every field); reports show `differingLabels` of what they list. */
-  label: string;
-  /** The canonical configuration (null for rows stored before configurations were canonical). */
-  configuration: Configuration | null;
-  flags: Record<string, string>;
-  env: Record<string, string>;
-  metric: Metric;
-  status: RunStatus;
-  error: string | null;
-  signal: string | null;
-  opIndex: number | null;
-  allocatorStats: Record<string, number> | null;
-  series: { op: number; liveBytes: number; rssKiB: number }[] | null;
-  checks: Record<string, number> | null;
-  /** The allocator's last stderr lines, for a run that did not end ok. */
-  stderrTail: string[] | null;
-  machine: string;
-  created: string;
-}
-
-export interface SampleRow {
-  rep: number;
-  wallNs: number;
-  nsPerOp: number;
-  peakRssKiB: number | null;
-  maxRssKiB: number | null;
-  instructions: number | null;
-  cycles: number | null;
-  /** Peak RSS above the driver's baseline: the allocator's own growth (null when not known). */
-  rssGrowthKiB: number | null;
-}
-
-/** How a stored configuration stands for a (trace, metric) on this machine. */
-export interface StoredState {
-  /** Samples of its runs that ended ok. */
-  okSamples: number;
-  /** The newest run, if any. */
-  latest: RunRow | undefined;
-}
 
 /** `.allocreplay/results.sqlite` beside the nearest allocreplay.yaml, else under `cwd`. */
 export function defaultDbPath(cwd = process.cwd()): string {
@@ -171,21 +55,6 @@ function claimIsStale(pid: number, heartbeat: number, staleMs: number): boolean 
   }
 }
 
-/** A samples row as reports read it. */
-export function sampleRow(s: Record<string, number | null>): SampleRow {
-  const peak = s.peak_rss_kib ?? null;
-  const base = s.rss_base_kib ?? null;
-  return {
-    rep: s.rep as number,
-    wallNs: s.wall_ns as number,
-    nsPerOp: s.ns_per_op as number,
-    peakRssKiB: peak,
-    maxRssKiB: s.max_rss_kib ?? null,
-    instructions: s.instructions ?? null,
-    cycles: s.cycles ?? null,
-    rssGrowthKiB: peak === null || base === null ? null : Math.max(0, peak - base),
-  };
-}
 
 /** The results database. All writes of one run happen in one transaction. */
 export class Store {

@@ -37,6 +37,11 @@
  *   otherwise a child records nothing. exec (every exec function): buffers
  *   are written first; the new image, if it is the recorded process, starts
  *   a new stream.
+ *
+ * One file of ~500 lines on purpose: every hook and the buffer code it calls
+ * sit in one translation unit so the per-call path (every malloc of the
+ * recorded program) inlines without LTO, and the shim builds with one
+ * compiler call (traces/native-build.ts).
  */
 #define _GNU_SOURCE
 #include <errno.h>
