@@ -258,6 +258,11 @@ static struct tbuf *tbuf_get(void) {
 /* Appends one call with sequence number `s`; `st` is its stamp, or 0 to
  * take one when due. */
 static void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size, uint64_t arg) {
+  /* Once exit or exec is closing the log, this thread appends nothing more:
+   * a call dropped while closing (a full buffer that may not be flushed)
+   * must not be followed by a later one that the final write still takes
+   * (a free written without the allocation dropped before it). */
+  if (atomic_load_explicit(&closing, memory_order_relaxed)) return;
   struct tbuf *b = tbuf_get();
   if (!b) {
     if (!gone || !lock_log(0)) return;
