@@ -36,20 +36,8 @@ export interface RunHead {
   stderrTail?: string[];
 }
 
-export interface RunRecord {
-  sessionId: number;
-  traceId: number;
-  configurationId: number;
-  buildId?: number;
-  metric: Metric;
-  status: RunStatus;
-  error?: string;
-  signal?: string;
-  opIndex?: number;
-  allocatorStats?: Record<string, number>;
-  series?: { op: number; liveBytes: number; rssKiB: number }[];
-  checks?: Record<string, number>;
-  stderrTail?: string[];
+/** A whole run at once: its head, its samples and (instructions) its per-function profile. */
+export interface RunRecord extends RunHead {
   samples: SampleRecord[];
   profile?: { function: string; file?: string; selfIr: number; inclIr: number }[];
 }
