@@ -6,7 +6,7 @@ import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags, replayOptions, st
 import { bold, green, red, table } from './render.js';
 
 /** Flags both bisect commands take. */
-export const bisectFlags = {
+export const bisectCommandFlags = {
   target: Flags.string({ description: 'a source target (tinyslab, or one of allocreplay.yaml)' }),
   ...inlineSourceFlags,
   trace: Flags.string({ description: 'the trace that shows the change', required: true }),

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { bisectCommits } from '../../../engine/index.js';
 import { BaseCommand } from '../../base.js';
-import { bisectFlags, renderBisect, withBisect } from '../../bisect.js';
+import { bisectCommandFlags, renderBisect, withBisect } from '../../bisect.js';
 import { parseAssignments } from '../../common.js';
 
 export default class BisectCommits extends BaseCommand {
@@ -12,7 +12,7 @@ export default class BisectCommits extends BaseCommand {
     bad: Flags.string({ description: 'a newer revision, with it', required: true }),
     set: Flags.string({ description: 'compile-time flag NAME=VALUE for every build', multiple: true, default: [] }),
     'first-parent': Flags.boolean({ description: 'follow only the first parent of merges' }),
-    ...bisectFlags,
+    ...bisectCommandFlags,
   };
 
   async run(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { bisectFlags as bisectFlagsRun, parseAssignment } from '../../../engine/index.js';
+import { bisectFlags, parseAssignment } from '../../../engine/index.js';
 import { BaseCommand } from '../../base.js';
-import { bisectFlags, renderBisect, withBisect } from '../../bisect.js';
+import { bisectCommandFlags, renderBisect, withBisect } from '../../bisect.js';
 
 export default class BisectFlagsCommand extends BaseCommand {
   static override description = 'Find the smallest set of build-flag changes that reproduces a regression (delta debugging; interactions included)';
@@ -9,13 +9,13 @@ export default class BisectFlagsCommand extends BaseCommand {
   static override flags = {
     good: Flags.string({ description: "the good assignment, 'A=0 B=1 …'", required: true }),
     bad: Flags.string({ description: "the bad assignment, 'A=1 B=0 …'", required: true }),
-    ...bisectFlags,
+    ...bisectCommandFlags,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(BisectFlagsCommand);
     const r = await withBisect(flags, (common) =>
-      bisectFlagsRun({
+      bisectFlags({
         ...common,
         good: parseAssignment(flags.good),
         bad: parseAssignment(flags.bad),
