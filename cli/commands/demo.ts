@@ -1,7 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { runDemo } from '../../engine/index.js';
-import { compare, history, listBisections, matrixReport, openStore, renderHtml, rowKey, seriesReport, type SweepReport, sweepReport } from '../../reports/index.js';
+import { demoReport, runDemo } from '../../engine/index.js';
+import { openStore } from '../../reports/index.js';
 import { BaseCommand } from '../base.js';
 import { replayOptions, selfCommand } from '../common.js';
 import { renderDemo, summaryParagraph } from '../demo.js';
@@ -34,27 +34,8 @@ export default class Demo extends BaseCommand {
         onBisectStep: (s) => progress.log(`bisect: ${s.probe.slice(0, 10)} ${s.subject ?? ''} → ${s.verdict}${s.value !== null ? ` (${s.value.toLocaleString('en-US')})` : ''}`),
       });
       progress.doing('writing report.html');
-      let sweep: SweepReport | undefined;
-      try {
-        sweep = sweepReport(store, { flag: r.sweep.flag, metric: 'time', selector: "target=tinyslab" });
-      } catch {
-        sweep = undefined; // nothing swept in this database: the sweep's own figures are still printed below
-      }
-      const sel = (rev: string): string => `target=tinyslab-history rev=${rev}`;
-      const matrix = matrixReport(store, { metric: 'time' });
-      const page = await renderHtml({
-        title: 'allocreplay demo',
-        metric: 'time',
-        source: dbPath,
-        matrix,
-        compare: compare(store, sel(r.history.commits[0]!.commit), sel(r.history.commits.at(-1)!.commit), { metric: 'time', thresholdPct: r.check.thresholdPct }),
-        thresholdPct: r.check.thresholdPct,
-        series: seriesReport(store, { metric: 'time', labels: new Map(matrix.map((c) => [rowKey(c), c.label])) }),
-        history: history(store, { metric: 'instructions', selector: 'target=tinyslab-history', repo: r.history.repo }),
-        bisections: listBisections(store).filter((b) => b.id === r.bisect.id),
-        ...(sweep ? { sweeps: [sweep] } : {}),
-      });
-      emitReport(page, reportPath);
+      const { html, sweep } = await demoReport(store, r, dbPath);
+      emitReport(html, reportPath);
       progress.stop();
       const seconds = (Date.now() - started) / 1000;
       if (flags.json) return this.printJson({ db: dbPath, report: reportPath, seconds, summary: summaryParagraph(r), dip: r.dip, check: { regression: r.check.regression, rows: r.check.rows.length }, bisect: { firstBad: r.bisect.firstBadCommit, attribution: r.bisect.attribution.slice(0, 10) }, sweep: r.sweep, pgo: r.pgo });

@@ -2,3 +2,4 @@ export { type DemoHistory, makeDemoHistory, SPLIT_SUBJECT } from './history.js';
 export * from './story.js';
 export type { PgoFinding } from './pgo.js';
 export * from './demo.js';
+export * from './report.js';
