@@ -57,6 +57,25 @@ function claimIsStale(pid: number, heartbeat: number, staleMs: number): boolean 
 
 
 /** The results database. All writes of one run happen in one transaction. */
+/**
+ * Switches a database to WAL. The switch needs the database to itself and
+ * SQLite does not wait for it (busy_timeout does not apply), so processes
+ * opening a new database at the same moment retry for up to 10 s.
+ */
+function walMode(db: Database.Database): void {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
 export class Store {
   readonly db: Database.Database;
   private machine: number | undefined;
@@ -72,7 +91,7 @@ export class Store {
       this.db = new Database(path, { readonly, fileMustExist: readonly });
       this.db.pragma('busy_timeout = 10000');
       if (!readonly) {
-        this.db.pragma('journal_mode = WAL');
+        walMode(this.db);
         this.db.pragma('synchronous = NORMAL');
       }
       this.db.pragma('foreign_keys = ON');
