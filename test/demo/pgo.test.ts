@@ -83,7 +83,7 @@ describe('profile-guided builds', () => {
   it('an allocator that crashes on a training trace is a recorded failed build, not a crashed tool', async () => {
     const src = join(dir, 'crashsrc');
     mkdirSync(src);
-    copyFileSync(join(ROOT, 'test/fixtures/allocators/crash_nth.c'), join(src, 'crash_nth.c'));
+    for (const f of ['crash_nth.c', 'nth_call.h']) copyFileSync(join(ROOT, 'test/fixtures/allocators', f), join(src, f));
     const r = await run(['replay', judged, '--repo', src, '--build', 'cc -shared -fPIC -O2 {cflags} -o libcrash.so crash_nth.c', '--artifact', 'libcrash.so', '--pgo', rm, '--repeat', '1', '--db', db, '--json'], env);
     expect(r.stderr).not.toMatch(/internal error/i);
     const [row] = JSON.parse(r.stdout) as (Row & { error: string })[];
