@@ -77,6 +77,33 @@ export interface CompareOptions {
  * selector with no runs, or two with no trace in common, and so are sides
  * from different machines that may not be compared (reports/compare/machines).
  */
+/** One side of a comparison row: the configuration's row, its figures and how it ended. */
+interface Side {
+  row: { configHash: string; machine: string; label: string };
+  values: number[];
+  status: string;
+}
+
+/** What a comparison row says of its two sides (labels that tell them apart, hashes, counts, spread, status). */
+function sides(trace: string, metric: Metric, b: Side, c: Side) {
+  // Two configurations that read the same stay two: the hash tells them apart.
+  const labels = distinctLabels([b.row, c.row]);
+  return {
+    trace,
+    metric,
+    baseline: labels.get(rowKey(b.row))!,
+    candidate: labels.get(rowKey(c.row))!,
+    baselineHash: b.row.configHash,
+    candidateHash: c.row.configHash,
+    baselineN: b.values.length,
+    candidateN: c.values.length,
+    baselineMad: b.values.length ? mad(b.values) : NaN,
+    candidateMad: c.values.length ? mad(c.values) : NaN,
+    baselineStatus: b.status,
+    candidateStatus: c.status,
+  };
+}
+
 export function compare(store: Store, baseline: string, candidate: string, opts: CompareOptions): CompareRow[] {
   if (!(opts.thresholdPct >= 0)) throw usageError(`threshold '${opts.thresholdPct}' is not a percentage`, 'pass --threshold 2 for ±2%');
   const bs = parseSelector(baseline);
@@ -97,7 +124,6 @@ export function compare(store: Store, baseline: string, candidate: string, opts:
     if (!(bx || cx) || !(bo || bx) || !(co || cx)) continue;
     const bSide = (bo ?? bx)!;
     const cSide = (co ?? cx)!;
-    const labels = distinctLabels([bSide, cSide]);
     const bStatus = bx ? statusText(bx) : 'ok';
     const cStatus = cx ? statusText(cx) : 'ok';
     const note = [bx ? `baseline ${bStatus}` : '', cx ? `candidate ${cStatus}` : ''].filter(Boolean).join(', ');
@@ -112,18 +138,7 @@ export function compare(store: Store, baseline: string, candidate: string, opts:
       verdict: 'no change',
       exact: opts.metric === 'instructions',
       note,
-      trace,
-      metric: opts.metric,
-      baseline: labels.get(rowKey(bSide))!,
-      candidate: labels.get(rowKey(cSide))!,
-      baselineHash: bSide.configHash,
-      candidateHash: cSide.configHash,
-      baselineN: bv.length,
-      candidateN: cv.length,
-      baselineMad: bv.length ? mad(bv) : NaN,
-      candidateMad: cv.length ? mad(cv) : NaN,
-      baselineStatus: bStatus,
-      candidateStatus: cStatus,
+      ...sides(trace, opts.metric, { row: bSide, values: bv, status: bStatus }, { row: cSide, values: cv, status: cStatus }),
     });
   }
   for (const [trace, bm] of b) {
@@ -132,24 +147,11 @@ export function compare(store: Store, baseline: string, candidate: string, opts:
     const machines = machinesNote(store, bm, cm, opts.metric, opts.acrossMachines ?? false);
     const cmp = compareSamples(bm.values, cm.values, { thresholdPct: opts.thresholdPct, exact: opts.metric === 'instructions', seed: opts.seed ?? 42 });
     const note = [cmp.note, machines].filter(Boolean).join('; ');
-    // Two configurations that read the same stay two: the hash tells them apart.
-    const labels = distinctLabels([bm, cm]);
     rows.push({
       ...cmp,
       ...(note ? { note } : {}),
       ...(machines ? { machines } : {}),
-      trace,
-      metric: opts.metric,
-      baseline: labels.get(rowKey(bm))!,
-      candidate: labels.get(rowKey(cm))!,
-      baselineHash: bm.configHash,
-      candidateHash: cm.configHash,
-      baselineN: bm.values.length,
-      candidateN: cm.values.length,
-      baselineMad: mad(bm.values),
-      candidateMad: mad(cm.values),
-      baselineStatus: 'ok',
-      candidateStatus: 'ok',
+      ...sides(trace, opts.metric, { row: bm, values: bm.values, status: 'ok' }, { row: cm, values: cm.values, status: 'ok' }),
     });
   }
   if (rows.length === 0) {
