@@ -125,4 +125,3 @@ export type Metric = 'time' | 'instructions';
  * `failed` (the build, the driver or the tooling failed: not the allocator's doing).
  */
 export type RunStatus = 'ok' | 'alloc-failed' | 'failed' | 'crashed' | 'timeout';
-export const RUN_STATUSES: readonly RunStatus[] = ['ok', 'alloc-failed', 'failed', 'crashed', 'timeout'];
