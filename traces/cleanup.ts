@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 /**
  * Work to undo if the process stops early: kill a child's process group,
  * remove a temp directory or a half-written file. Whoever starts such a
@@ -8,6 +7,8 @@ import type { ChildProcess } from 'node:child_process';
  * with plain synchronous work keeps the default behaviour (stop at once),
  * since a JavaScript handler could not run before that work ends.
  */
+import type { ChildProcess } from 'node:child_process';
+
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const pending = new Set<() => void>();
 let handler: ((sig: NodeJS.Signals) => void) | undefined;
