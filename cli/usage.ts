@@ -1,5 +1,5 @@
 import type { Command } from '@oclif/core';
-import { didYouMean } from '../engine/index.js';
+import { didYouMean } from '../traces/index.js';
 
 /**
  * One line for an oclif parse error: its lines joined, without oclif's

@@ -47,3 +47,24 @@ export function inputError(message: string, hint?: string): AllocreplayError {
 export function failure(message: string, hint?: string): AllocreplayError {
   return new AllocreplayError('failure', message, hint);
 }
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+/** The closest of `names` to `name`, when close enough to be a typo: the hint of a usage error. */
+export function didYouMean(name: string, names: string[]): string | undefined {
+  const best = names.map((n) => ({ n, d: distance(name, n) })).sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.n : undefined;
+}

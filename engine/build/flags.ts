@@ -6,7 +6,7 @@
  * value a run of characters no shell treats specially, so a placeholder
  * expands to the same words inside single quotes, double quotes or none.
  */
-import { usageError } from '../../traces/index.js';
+import { didYouMean, usageError } from '../../traces/index.js';
 
 /** How a flag reaches the allocator. */
 export type FlagKind = 'define' | 'make' | 'cmake' | 'configure' | 'env';
@@ -32,27 +32,6 @@ export function checkFlagName(name: string, where: string): string {
 export function checkFlagValue(name: string, value: string, where: string): string {
   if (!VALUE.test(value)) throw usageError(`${where}: ${name}=${value}: the value has characters a build command cannot take safely`, 'use letters, digits and . + - / : = , @ %');
   return value;
-}
-
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-/** The closest of `names` to `name`, when close enough to be a typo. */
-export function didYouMean(name: string, names: string[]): string | undefined {
-  const best = names.map((n) => ({ n, d: distance(name, n) })).sort((a, b) => a.d - b.d)[0];
-  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.n : undefined;
 }
 
 /** The usage error for a flag no target declares. */
