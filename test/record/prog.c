@@ -25,7 +25,10 @@
  *                   calls (9000 bytes; its buffer is full when its
  *                   thread_exit comes), the others one malloc/free pair;
  *                   prints "vm KiB" (VmSize at the end).
- *   prog killed   : 1000 allocations (10000..10999), then SIGTERM to itself. */
+ *   prog killed   : 1000 allocations (10000..10999), then SIGTERM to itself.
+ *   prog c11 T N  : the stress threads made with C11 thrd_create (which
+ *                   does not go through pthread_create), no fork; prints
+ *                   "parent M F". */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <pthread.h>
@@ -35,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <unistd.h>
 
 static void *shared[4];
@@ -223,7 +227,30 @@ static int scenario(int argc, char **argv) {
   return -1;
 }
 
+static int stress_c11(void *arg) {
+  stress(arg);
+  return 0;
+}
+
+/* Frees what the mailboxes still hold. */
+static void empty_boxes(void) {
+  for (int i = 0; i < 64; i++) {
+    void *p = atomic_exchange(&box[i], NULL);
+    if (p) free(p), atomic_fetch_add(&frees, 1);
+  }
+}
+
 int main(int argc, char **argv) {
+  if (argc > 3 && !strcmp(argv[1], "c11")) {
+    int threads = atoi(argv[2]);
+    per_thread = atol(argv[3]);
+    thrd_t th[64];
+    for (int i = 0; i < threads && i < 64; i++) thrd_create(&th[i], stress_c11, (void *)(long)(i + 1));
+    for (int i = 0; i < threads && i < 64; i++) thrd_join(th[i], NULL);
+    empty_boxes();
+    printf("parent %ld %ld\n", atomic_load(&mallocs), atomic_load(&frees));
+    return 0;
+  }
   if (argc > 1) {
     int r = scenario(argc, argv);
     if (r >= 0) return r;
@@ -241,10 +268,7 @@ int main(int argc, char **argv) {
   pthread_t th[64];
   for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, stress, (void *)(long)(i + 1));
   for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
-  for (int i = 0; i < 64; i++) {
-    void *p = atomic_exchange(&box[i], NULL);
-    if (p) free(p), atomic_fetch_add(&frees, 1);
-  }
+  empty_boxes();
   fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {

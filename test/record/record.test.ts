@@ -98,6 +98,19 @@ describe('record', () => {
     expect(summary.traces[0].threads).toBeGreaterThanOrEqual(9);
   });
 
+  it('threads made with C11 thrd_create (not through pthread_create): every call once, none late', async () => {
+    const out = join(dir, 'c11.trace.msgpack');
+    const r = await cli(['record', '-o', out, '--json', '--', prog, 'c11', '8', '100000']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    const [pm, pf] = lines.find((l) => l.startsWith('parent '))!.split(' ').slice(1).map(Number);
+    const summary = JSON.parse(lines.filter((l) => !l.startsWith('parent ')).join('\n'));
+    // Sequence numbers taken without an atomic add by two threads at once would come twice: late records.
+    expect(summary.traces[0].lostRecords).toBe(0);
+    expect(await countMarked(out, 3000, 4000)).toEqual([pm, pf]);
+    expect(summary.traces[0].threads).toBeGreaterThanOrEqual(9);
+  });
+
   it('passes the exit status through', async () => {
     expect((await cli(['record', '-o', join(dir, 'x.trace.msgpack'), '--', 'sh', '-c', 'exit 7'])).status).toBe(7);
   });

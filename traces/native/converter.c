@@ -39,13 +39,25 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "convert.h"
 
+/* How long the converter looks at the rings every millisecond after the
+ * last data before it sleeps until woken (the fastest program takes ~25 ms
+ * to fill a ring of RING_BYTES, so a look every 1 ms never makes it wait). */
+#define NAP_MS 50
+
 static const char *prefix;
 static uint8_t *header;
 static size_t header_len;
+
+static uint64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 void converter_die(const char *what) {
   fprintf(stderr, "allocreplay converter: %s: %s\n", what, strerror(errno));
@@ -240,13 +252,20 @@ int main(int argc, char **argv) {
   unsigned serial = 0;
   int stop = 0;
   struct pollfd *pf = NULL;
+  uint64_t last_busy = 0;
   while (!stop) {
     /* Rings first: no system call while data flows. */
     int busy = 0;
     for (size_t i = 0; i < n; i++)
       for (int k = 0; k < 16 && pump_ring(imgs[i]); k++) busy = 1;
-    if (!busy) {
-      /* About to sleep: say so on every ring, then look once more (see log_put in recorder.c). */
+    /* Idle for a moment only (the program is between two of its buffers):
+     * look again in a millisecond without asking for a wake-up, so that a
+     * busy program makes no system call per buffer. Idle for longer: say
+     * so on every ring, then look once more (see log_put in recorder.c). */
+    uint64_t now = monotonic_ms();
+    if (busy) last_busy = now;
+    int napping = !busy && now - last_busy < NAP_MS;
+    if (!busy && !napping) {
       for (size_t i = 0; i < n; i++)
         if (imgs[i]->ring) {
           atomic_store(&imgs[i]->ring->waiting, 1);
@@ -258,7 +277,7 @@ int main(int argc, char **argv) {
     pf[0] = (struct pollfd){.fd = 0, .events = POLLIN};
     pf[1] = (struct pollfd){.fd = ls, .events = POLLIN};
     for (size_t i = 0; i < n; i++) pf[i + 2] = (struct pollfd){.fd = imgs[i]->fd, .events = POLLIN};
-    if (poll(pf, n + 2, busy ? 0 : 250) < 0) {
+    if (poll(pf, n + 2, busy ? 0 : napping ? 1 : 250) < 0) {
       if (errno == EINTR) continue;
       converter_die("poll");
     }
