@@ -21,11 +21,17 @@
  *                   after the recorder's) allocates a block (8000) that
  *                   main frees: the same kernel thread id after its
  *                   thread_exit, as when a tid is reused.
- *   prog many N   : N threads one after another: the first makes 16384
- *                   calls (9000 bytes; its buffer is full when its
- *                   thread_exit comes), the others one malloc/free pair;
+ *   prog many N   : N threads one after another: the first makes 15420
+ *                   calls (9000 bytes; with every 16th call's stamp they
+ *                   fill the recorder's 16384 slots, so its buffer is full
+ *                   when its thread_exit comes), the others one
+ *                   malloc/free pair;
  *                   prints "vm KiB" (VmSize at the end).
  *   prog killed   : 1000 allocations (10000..10999), then SIGTERM to itself.
+ *   prog sizes    : sizes around the recorder's inline limit (65535) and
+ *                   far above it: malloc 65534, 65535, 65536, 2^20, then
+ *                   calloc(3, 70000) and a realloc of the first to 100000;
+ *                   all freed.
  *   prog c11 T N  : the stress threads made with C11 thrd_create (which
  *                   does not go through pthread_create), no fork; prints
  *                   "parent M F". */
@@ -210,11 +216,19 @@ static int scenario(int argc, char **argv) {
     pause();
     return 0;
   }
+  if (!strcmp(argv[1], "sizes")) {
+    void *b[4] = {malloc(65534), malloc(65535), malloc(65536), malloc(1 << 20)};
+    sink = calloc(3, 70000);
+    free(sink);
+    b[0] = realloc(b[0], 100000);
+    for (int i = 0; i < 4; i++) sink = b[i], free(sink);
+    return 0;
+  }
   if (!strcmp(argv[1], "many")) {
     long n = argc > 2 ? atol(argv[2]) : 1000;
     for (long i = 0; i < n; i++) {
       pthread_t t;
-      pthread_create(&t, NULL, fill_buffer, (void *)(i ? 1L : 8192L));
+      pthread_create(&t, NULL, fill_buffer, (void *)(i ? 1L : 7710L));
       pthread_join(t, NULL);
     }
     char line[256];

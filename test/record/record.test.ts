@@ -199,6 +199,21 @@ describe('record', () => {
     expect(marked(readEvents(out), 10000, 11000).filter((e) => e.op === Op.malloc)).toHaveLength(1000);
   });
 
+  it('sizes at and above the 16-bit inline limit arrive exact', async () => {
+    const out = join(dir, 'sizes.trace.msgpack');
+    expect((await cli(['record', '-o', out, '--', prog, 'sizes'])).status).toBe(0);
+    const big = readEvents(out).filter((e) => e.size >= 65534 && e.op !== Op.free);
+    // realloc's arg is its old block: the first one.
+    expect(big.map((e) => [e.op, e.size, e.arg])).toEqual([
+      [Op.malloc, 65534, 0],
+      [Op.malloc, 65535, 0],
+      [Op.malloc, 65536, 0],
+      [Op.malloc, 1 << 20, 0],
+      [Op.calloc, 70000, 3],
+      [Op.realloc, 100000, big[0]!.object],
+    ]);
+  });
+
   it('passes everything after -- untouched, even flags named like its own', async () => {
     const input = join(dir, 'in.txt');
     const sorted = join(dir, 'out.txt');

@@ -163,15 +163,20 @@ static void grow_window(struct image *m) {
   m->wcap = cap;
 }
 
-void image_place(struct image *m, const struct rec_t *r, uint32_t tid) {
-  uint64_t seq = r->seq_op >> 8;
-  if (seq < m->next || seq - m->next >= (1ull << 40)) {
-    m->lost++, m->late++; /* given up on already, written twice, or corrupt */
+void image_place(struct image *m, const struct call *r, uint32_t tid) {
+  /* The full number: the next one expected plus how far ahead the cut
+   * number is. Behind it (ahead wraps past 2^SEQ_BITS / 2): given up on
+   * already or written twice. No run has 2^32 calls in flight, so a
+   * number that far ahead is corrupt and counted with them. */
+  uint64_t ahead = (r->seq - m->next) & SEQ_MASK;
+  if (ahead >= 1ull << 32) {
+    m->lost++, m->late++;
     return;
   }
+  uint64_t seq = m->next + ahead;
   if (seq == m->next) {
     /* In order (one thread, or threads taking turns): no trip through the window. */
-    struct slot now = {seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
+    struct slot now = {seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, r->op};
     convert(m, &now);
     m->next++;
     if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
@@ -181,7 +186,7 @@ void image_place(struct image *m, const struct rec_t *r, uint32_t tid) {
   while (seq >= m->next + m->wcap && m->wcap < WINDOW_MAX) grow_window(m);
   while (seq >= m->next + m->wcap) advance(m);
   struct slot *s = &m->window[seq & (m->wcap - 1)];
-  *s = (struct slot){seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, (uint32_t)(r->seq_op & 0xff)};
+  *s = (struct slot){seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, r->op};
   if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
   while (m->window[m->next & (m->wcap - 1)].seq1 == m->next + 1) advance(m);
 }

@@ -20,6 +20,12 @@
 #define SIZE_BITS 24
 #define SIZE_BIG ((1ull << SIZE_BITS) - 1)
 
+/* One call as the recorder's slots hold it (raw_log.h); seq cut to SEQ_BITS. */
+struct call {
+  uint64_t seq, stamp, ptr, size, arg;
+  unsigned op;
+};
+
 struct slot {
   uint64_t seq1; /* sequence number + 1; 0 = empty */
   uint64_t stamp, ptr, size, arg;
@@ -57,8 +63,8 @@ struct image {
 void converter_die(const char *what) __attribute__((noreturn));
 /* trace_out's stamp_to_ns for an image. */
 void image_to_ns(void *ctx, uint64_t *stamps, unsigned n);
-/* Takes one record of thread `tid`; converts every record now in order. */
-void image_place(struct image *m, const struct rec_t *r, uint32_t tid);
+/* Takes one call of thread `tid`; converts every call now in order. */
+void image_place(struct image *m, const struct call *r, uint32_t tid);
 /* The stream has ended: converts what waits in the window, skipping holes. */
 void image_drain(struct image *m);
 

@@ -64,11 +64,14 @@ void converter_die(const char *what) {
   exit(1);
 }
 
-/* The pointer a raw record looks up: realloc's old block, else its own. */
-static inline uint64_t rec_ptr(const uint8_t *p) {
-  struct rec_t r;
-  memcpy(&r, p, sizeof r);
-  return (r.seq_op & 0xff) == R_REALLOC && r.arg ? r.arg : r.ptr;
+/* Decodes the call whose first slot is s[0] (raw_log.h); returns its slots. */
+static inline unsigned decode(const struct rec_t *s, struct call *c) {
+  unsigned f = rec_flags(s[0].head);
+  *c = (struct call){rec_seq(s[0].head), 0, s[0].word, rec_size(s[0].head), 0, rec_op(s[0].head)};
+  unsigned n = 1;
+  if (f & X_STAMP_ARG) c->stamp = s[n].head, c->arg = s[n].word, n++;
+  if (f & X_SIZE) c->size = s[n++].head;
+  return n;
 }
 
 static void parse(struct image *m) {
@@ -88,19 +91,36 @@ static void parse(struct image *m) {
       m->cal_stamp = h.stamp, m->cal_ns = h.ns;
       continue;
     }
+    /* Whole calls only: a read may end in the middle of one. */
     size_t k = (m->rlen - off) / sizeof(struct rec_t);
     if (k > m->blk_left) k = m->blk_left;
-    if (!k) break;
-    for (size_t i = 0; i < k; i++, off += sizeof(struct rec_t)) {
+    const struct rec_t *s = (const struct rec_t *)(m->rbuf + off);
+    size_t i = 0;
+    while (i < k) {
+      unsigned op = rec_op(s[i].head);
+      if (!op) {
+        i++; /* padding */
+        continue;
+      }
+      unsigned n = REC_SLOTS(rec_flags(s[i].head));
+      if (n > m->blk_left - i) {
+        m->broken = 1; /* a call longer than its block: not our recorder's */
+        break;
+      }
+      if (i + n > k) break;
       /* Large live sets miss the cache on every lookup: ask for the
-       * bucket 16 records ahead and for its entry 8 ahead. */
-      if (i + 16 < k) u64map_prefetch(&m->live, rec_ptr(m->rbuf + off + 16 * sizeof(struct rec_t)), 0);
-      if (i + 8 < k) u64map_prefetch(&m->live, rec_ptr(m->rbuf + off + 8 * sizeof(struct rec_t)), 1);
-      struct rec_t r;
-      memcpy(&r, m->rbuf + off, sizeof r);
-      image_place(m, &r, m->blk_tid);
+       * bucket of the pointer 16 slots ahead and for its entry 8 ahead
+       * (a slot's second word: a pointer, or realloc's old one). */
+      if (i + 16 < k) u64map_prefetch(&m->live, s[i + 16].word, 0);
+      if (i + 8 < k) u64map_prefetch(&m->live, s[i + 8].word, 1);
+      struct call c;
+      decode(s + i, &c);
+      image_place(m, &c, m->blk_tid);
+      i += n;
     }
-    m->blk_left -= (uint32_t)k;
+    off += i * sizeof(struct rec_t);
+    m->blk_left -= (uint32_t)i;
+    if (i < k || !i) break;
   }
   memmove(m->rbuf, m->rbuf + off, m->rlen - off);
   m->rlen -= off;

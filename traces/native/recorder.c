@@ -72,18 +72,19 @@ extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
-#define BUF_RECS 16384
+#define BUF_SLOTS 16384
 /* A buffered record older than this many sequence numbers gets written
  * (the converter's window, WINDOW in converter.c, is 8× larger and grows). */
 #define STALE (1u << 16)
-#define BUF_BYTES (128 + BUF_RECS * sizeof(struct rec_t))
+#define BUF_BYTES (128 + BUF_SLOTS * sizeof(struct rec_t))
 #define STAMP_EVERY 16
 
 struct tbuf {
-  struct rec_t *recs; /* BUF_RECS records, used circularly */
+  struct rec_t *recs; /* BUF_SLOTS slots, used circularly (raw_log.h) */
   uint32_t tid;
-  _Atomic uint64_t w; /* records appended; only the owner stores it */
-  _Atomic uint64_t r; /* records written out; stored under the log lock */
+  uint32_t calls;     /* calls appended; only the owner uses it */
+  _Atomic uint64_t w; /* slots appended; only the owner stores it */
+  _Atomic uint64_t r; /* slots written out; stored under the log lock */
   struct tbuf *next;  /* registry; under the log lock */
 };
 
@@ -200,7 +201,10 @@ static void log_put(const void *p, size_t n) {
 }
 
 /* Sequence number of a published record. */
-static inline uint64_t seq_at(const struct tbuf *b, uint64_t i) { return b->recs[i % BUF_RECS].seq_op >> 8; }
+/* How many sequence numbers the call at slot i is behind `now` (a call
+ * starts at every published position, padding too: it carries the number
+ * of the call after it). */
+static inline uint64_t age_at(const struct tbuf *b, uint64_t i, uint64_t now) { return (now - rec_seq(b->recs[i % BUF_SLOTS].head)) & SEQ_MASK; }
 
 /* Writes out a buffer's published records (one block, two where they wrap);
  * with the log lock. */
@@ -208,7 +212,7 @@ static void write_buffer(struct tbuf *b) {
   uint64_t w = atomic_load_explicit(&b->w, memory_order_acquire);
   uint64_t r = atomic_load_explicit(&b->r, memory_order_relaxed);
   while (r != w) {
-    uint64_t from = r % BUF_RECS, k = w - r < BUF_RECS - from ? w - r : BUF_RECS - from;
+    uint64_t from = r % BUF_SLOTS, k = w - r < BUF_SLOTS - from ? w - r : BUF_SLOTS - from;
     struct block_header h;
     fill_header(&h, b->tid, (uint32_t)k);
     log_put(&h, sizeof h);
@@ -224,7 +228,7 @@ static void steal_stale(struct tbuf *own, uint64_t now) {
   for (struct tbuf *b = registry; b; b = b->next) {
     if (b == own) continue;
     uint64_t r = atomic_load_explicit(&b->r, memory_order_relaxed);
-    if (atomic_load_explicit(&b->w, memory_order_acquire) != r && now - seq_at(b, r) > STALE) write_buffer(b);
+    if (atomic_load_explicit(&b->w, memory_order_acquire) != r && age_at(b, r, now) > STALE) write_buffer(b);
   }
 }
 
@@ -258,6 +262,18 @@ static struct tbuf *tbuf_get(void) {
   return b;
 }
 
+/* Slots of a call (raw_log.h). */
+static inline unsigned call_slots(uint64_t st, uint64_t size, uint64_t arg) { return 1 + (st || arg) + (size >= SIZE_INLINE); }
+
+/* Writes a call's slots at `to`; returns how many. */
+static inline unsigned put_call(struct rec_t *to, uint64_t s, uint64_t st, int op, const void *ptr, uint64_t size, uint64_t arg) {
+  unsigned flags = (st || arg ? X_STAMP_ARG : 0) | (size >= SIZE_INLINE ? X_SIZE : 0), n = 1;
+  to[0] = (struct rec_t){rec_head(s, (unsigned)op, flags, size), (uint64_t)(uintptr_t)ptr};
+  if (flags & X_STAMP_ARG) to[n++] = (struct rec_t){st, arg};
+  if (flags & X_SIZE) to[n++] = (struct rec_t){size, 0};
+  return n;
+}
+
 /* Appends one call with sequence number `s`; `st` is its stamp, or 0 to
  * take one when due. */
 static void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size, uint64_t arg) {
@@ -269,29 +285,35 @@ static void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size
   struct tbuf *b = tbuf_get();
   if (!b) {
     if (!gone || !lock_log(0)) return;
-    /* After this thread's exit was written: a block of one record. */
+    /* After this thread's exit was written: a block of one call. */
     struct {
       struct block_header h;
-      struct rec_t r;
-    } one = {.r = {s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg}};
-    fill_header(&one.h, self(), 1);
-    log_put(&one, sizeof one);
+      struct rec_t r[3];
+    } one;
+    unsigned n = put_call(one.r, s, st, op, ptr, size, arg);
+    fill_header(&one.h, self(), n);
+    log_put(&one, sizeof one.h + n * sizeof(struct rec_t));
     unlock_log();
     return;
-  }
-  uint64_t w = atomic_load_explicit(&b->w, memory_order_relaxed);
-  uint64_t r = atomic_load_explicit(&b->r, memory_order_acquire);
-  /* Full, or (looked at every 256 calls) holding a stale record. */
-  if (w - r == BUF_RECS || ((w & 255) == 0 && w != r && s - seq_at(b, r) > STALE)) {
-    flush_own(b, s);
-    if (w - atomic_load_explicit(&b->r, memory_order_acquire) == BUF_RECS) return; /* closing: dropped */
   }
   /* The clock costs as much as the rest of a call here: every STAMP_EVERY-th
    * call of a thread takes it, the others carry 0 (the converter gives
    * them the time of the call before). */
-  if (!st && w % STAMP_EVERY == 0) st = stamp();
-  b->recs[w % BUF_RECS] = (struct rec_t){s << 8 | (uint64_t)op, st, (uint64_t)(uintptr_t)ptr, size, arg};
-  atomic_store_explicit(&b->w, w + 1, memory_order_release);
+  uint32_t calls = b->calls++;
+  if (!st && calls % STAMP_EVERY == 0) st = stamp();
+  unsigned n = call_slots(st, size, arg);
+  uint64_t w = atomic_load_explicit(&b->w, memory_order_relaxed);
+  uint64_t r = atomic_load_explicit(&b->r, memory_order_acquire);
+  /* Padding up to the end of the buffer when the call would straddle it. */
+  uint64_t pad = BUF_SLOTS - w % BUF_SLOTS < n ? BUF_SLOTS - w % BUF_SLOTS : 0;
+  /* No room, or (looked at every 256 calls) holding a stale call. */
+  if (BUF_SLOTS - (w - r) < pad + n || ((calls & 255) == 0 && w != r && age_at(b, r, s) > STALE)) {
+    flush_own(b, s);
+    if (BUF_SLOTS - (w - atomic_load_explicit(&b->r, memory_order_acquire)) < pad + n) return; /* closing: dropped */
+  }
+  for (uint64_t i = 0; i < pad; i++) b->recs[(w + i) % BUF_SLOTS] = (struct rec_t){rec_head(s, 0, 0, 0), 0};
+  put_call(&b->recs[(w + pad) % BUF_SLOTS], s, st, op, ptr, size, arg);
+  atomic_store_explicit(&b->w, w + pad + n, memory_order_release);
 }
 
 /* The next sequence number. While the process has one thread, a plain
