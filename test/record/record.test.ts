@@ -185,9 +185,9 @@ describe('record', () => {
     const r = await cli(['record', '--json', '-o', out, '--', prog, 'many', '1000']);
     expect(r.status, r.stderr).toBe(0);
     const vmKiB = Number(/^vm (\d+)$/m.exec(r.stdout)![1]);
-    // Buffers kept after their threads would be 1000 × 640 KiB.
-    expect(vmKiB).toBeLessThan(400 * 1024);
-    expect(await countMarked(out, 9000, 9001)).toEqual([8192 + 999, 8192 + 999]);
+    // About 110 MiB with the ring and the libraries; buffers kept after their threads would add 1000 × 256 KiB.
+    expect(vmKiB).toBeLessThan(200 * 1024);
+    expect(await countMarked(out, 9000, 9001)).toEqual([7710 + 999, 7710 + 999]);
     const summary = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
     expect(summary.traces[0].threads).toBe(1001);
   });
