@@ -21,11 +21,11 @@
  *                   after the recorder's) allocates a block (8000) that
  *                   main frees: the same kernel thread id after its
  *                   thread_exit, as when a tid is reused.
- *   prog many N   : N threads one after another: the first makes 15420
- *                   calls (9000 bytes; with every 16th call's stamp they
- *                   fill the recorder's 16384 slots, so its buffer is full
- *                   when its thread_exit comes), the others one
- *                   malloc/free pair;
+ *   prog many N   : N threads one after another: the first makes 16130
+ *                   calls (9000 bytes; with every 64th call's stamp they
+ *                   take 16383 of the recorder's 16384 slots, so its
+ *                   thread_exit, two slots, finds the buffer full), the
+ *                   others one malloc/free pair;
  *                   prints "vm KiB" (VmSize at the end).
  *   prog killed   : 1000 allocations (10000..10999), then SIGTERM to itself.
  *   prog sizes    : sizes around the recorder's inline limit (65535) and
@@ -228,7 +228,7 @@ static int scenario(int argc, char **argv) {
     long n = argc > 2 ? atol(argv[2]) : 1000;
     for (long i = 0; i < n; i++) {
       pthread_t t;
-      pthread_create(&t, NULL, fill_buffer, (void *)(i ? 1L : 7710L));
+      pthread_create(&t, NULL, fill_buffer, (void *)(i ? 1L : 8065L));
       pthread_join(t, NULL);
     }
     char line[256];

@@ -187,7 +187,7 @@ describe('record', () => {
     const vmKiB = Number(/^vm (\d+)$/m.exec(r.stdout)![1]);
     // About 110 MiB with the ring and the libraries; buffers kept after their threads would add 1000 × 256 KiB.
     expect(vmKiB).toBeLessThan(200 * 1024);
-    expect(await countMarked(out, 9000, 9001)).toEqual([7710 + 999, 7710 + 999]);
+    expect(await countMarked(out, 9000, 9001)).toEqual([8065 + 999, 8065 + 999]);
     const summary = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
     expect(summary.traces[0].threads).toBe(1001);
   });
