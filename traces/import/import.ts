@@ -23,8 +23,10 @@ export interface ImportOptions extends ZipChoice {
   lenient?: boolean;
 }
 
-/** Lines parsed between two turns of the event loop (where a Ctrl-C is handled). */
+/** Lines parsed between two turns of the event loop (where a Ctrl-C is handled), at most. */
 const LINES_PER_SLICE = 1 << 18;
+/** Lines between two looks at the writer's room for more chunks (mask: every 4096). */
+const ROOM_EVERY = 4095;
 
 /** Timestamps are kept relative to the first; deltas stay encodable (|Δ| < 2^52) within this span (ns, ~52 days). */
 const MAX_TIME_SPAN = 2 ** 52 - 1;
@@ -54,7 +56,7 @@ async function importLines(path: string, out: string, name: 'aosp' | 'mtrace', o
   const done = onInterrupt(dropPartial);
   let tracker: PointerTracker;
   try {
-    tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' });
+    tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' }, { background: true });
   } catch (e) {
     done();
     throw e;
@@ -66,10 +68,15 @@ async function importLines(path: string, out: string, name: 'aosp' | 'mtrace', o
   try {
     let slice = 0;
     while (r.next()) {
-      if (++slice === LINES_PER_SLICE) {
-        slice = 0;
-        // Let a Ctrl-C be handled: the CLI then runs `dropPartial` and exits.
-        await new Promise((res) => setImmediate(res));
+      if ((++slice & ROOM_EVERY) === 0) {
+        // Bound the chunks being deflated in the background (and let finished ones reach the file).
+        const room = tracker.room();
+        if (room) await room;
+        else if (slice >= LINES_PER_SLICE) {
+          slice = 0;
+          // Let a Ctrl-C be handled: the CLI then runs `dropPartial` and exits.
+          await new Promise((res) => setImmediate(res));
+        }
       }
       c.at(r.start, r.end);
       if (c.done()) continue;
@@ -89,7 +96,7 @@ async function importLines(path: string, out: string, name: 'aosp' | 'mtrace', o
         name === 'aosp' ? 'is it an Android memory_replay dump (`<tid>: <op> <ptr> [args]`)?' : 'is it a glibc mtrace() log?',
       );
     }
-    const footer = tracker.close();
+    const footer = await tracker.finish();
     kept = true;
     return { footer, counts: tracker.counts, lines: r.line, skipped, ...(entry === undefined ? {} : { entry }) };
   } catch (e) {

@@ -1,4 +1,4 @@
-import { type TraceFooter, type TraceHeaderInit, TraceWriter } from '../format/index.js';
+import { type TraceFooter, type TraceHeaderInit, TraceWriter, type WriterOptions } from '../format/index.js';
 import { Op } from '../model.js';
 import { PointerMap } from './pointer-map.js';
 
@@ -30,8 +30,8 @@ export class PointerTracker {
   private t0: number | undefined;
   readonly counts: ConversionCounts = { events: 0, nullFrees: 0, unknownFrees: 0, lostFrees: 0, failedAllocations: 0 };
 
-  constructor(out: string, init: TraceHeaderInit) {
-    this.w = TraceWriter.open(out, init);
+  constructor(out: string, init: TraceHeaderInit, opts: WriterOptions = {}) {
+    this.w = TraceWriter.open(out, init, opts);
   }
 
   private thread(tid: number): number {
@@ -121,9 +121,14 @@ export class PointerTracker {
     this.threads.delete(tid);
   }
 
-  /** Frees nothing left live (a trace may end with live objects) and closes the file. */
-  close(): TraceFooter {
-    return this.w.close();
+  /** The writer's room() (a `background` writer's bound on chunks in flight). */
+  room(): Promise<void> | undefined {
+    return this.w.room();
+  }
+
+  /** Frees nothing left live (a trace may end with live objects) and closes the file, once its chunks in flight are written. */
+  finish(): Promise<TraceFooter> {
+    return this.w.finish();
   }
 
   abort(): void {
