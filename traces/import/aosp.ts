@@ -1,0 +1,174 @@
+import { Op } from '../model.js';
+import type { PointerTracker } from '../record/pointers.js';
+import { type Cursor, MAX_VALUE, type PointerKey } from './cursor.js';
+import { type ImportOptions, type ImportResult, importLines } from './import.js';
+
+/** Timestamps are kept relative to the first; deltas stay encodable (|Δ| < 2^52) within this span (ns, ~52 days). */
+const MAX_TIME_SPAN = 2 ** 52 - 1;
+
+const AOSP_WORDS = ['malloc', 'free', 'calloc', 'realloc', 'memalign', 'thread_done'].map((w) => Buffer.from(w, 'latin1'));
+const AOSP_OPS = [Op.malloc, Op.free, Op.calloc, Op.realloc, Op.memalign, Op.thread_exit];
+
+/** Byte values the fast path compares against. */
+const SPACE = 32;
+const TAB = 9;
+const LF = 10;
+const CR = 13;
+const ZERO = 48;
+const NINE = 57;
+const COLON = 58;
+/** Decimal digits at most in a number the fast path reads: below 10^15 < 2^53, so always exact and in range. */
+const FAST_DIGITS = 15;
+/** Significant hex digits at most in a pointer the fast path reads: 13 are exact as a double (wider ones key by text). */
+const FAST_HEX = 13;
+
+const isPowerOfTwo = (v: number): boolean => v >= 1 && v <= 2 ** 52 && 2 ** Math.round(Math.log2(v)) === v;
+
+/** A line's op, keyed by its word's length: the one AOSP word of that length (checked byte by byte), or none. */
+const WORD_BY_LENGTH: (number | undefined)[] = [];
+AOSP_WORDS.forEach((w, i) => {
+  if (w.length !== 6) WORD_BY_LENGTH[w.length] = i;
+});
+
+/**
+ * Android memory_replay text dumps: `<tid>: <op> <ptr> [args] [timestamps]`
+ * (a `.zip` holding one is read directly: its first regular file, or
+ * `opts.entry`). Every number is range-checked: a value beyond the trace
+ * format's 2^53-1 is a malformed line, never a wrapped or infinite one.
+ *
+ * Two parsers read the lines: a fast one for plain lines (short decimal
+ * numbers, 0x pointers of ≤ 13 digits, spaces or tabs between fields), which
+ * makes no call per field and leaves every other line untouched to the
+ * cursor-based one (`(nil)`, tagged pointers, huge numbers, malformed lines
+ * and their reasons). Both end in `emit`, so they cannot disagree on what a
+ * line means.
+ */
+export function importAosp(path: string, out: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  let t0 = -1;
+
+  /** Checks a parsed line's values and hands its call to the tracker; false (nothing changed) when they do not make a call. */
+  const emit = (
+    t: PointerTracker,
+    op: number,
+    tid: number,
+    ptr: PointerKey,
+    old: PointerKey,
+    n0: number,
+    n1: number,
+    n2: number,
+    count: number,
+    c?: Cursor,
+  ): boolean => {
+    const need = op === Op.malloc || op === Op.realloc ? 1 : op === Op.calloc || op === Op.memalign ? 2 : 0;
+    if (count < need) return false;
+    if (op === Op.memalign && !isPowerOfTwo(n0)) return c?.fail(`alignment ${n0} is not a power of two`) ?? false;
+    if (op === Op.calloc && n0 * n1 > MAX_VALUE && ptr !== 0) return c?.fail(`calloc of ${n0} × ${n1} bytes is above the trace format's limit of 2^53-1`) ?? false;
+    const ns = count > need ? (need === 0 ? n0 : need === 1 ? n1 : n2) : 0;
+    if (t0 < 0) t0 = ns;
+    else if (ns - t0 > MAX_TIME_SPAN) return c?.fail('timestamp more than 2^52 ns after the first') ?? false;
+    if (op === Op.free) t.free(tid, ptr, ptr === 0, ns);
+    else if (op === Op.thread_exit) t.threadExit(tid, ns);
+    else if (op === Op.realloc) t.realloc(tid, old, old === 0, ptr, ptr === 0, n0, ns);
+    else if (op === Op.malloc) t.alloc(op, tid, ptr, ptr === 0, n0, 0, ns);
+    else t.alloc(op, tid, ptr, ptr === 0, n1, n0, ns); // calloc nmemb size; memalign alignment size
+    return true;
+  };
+
+  const slow = (c: Cursor, t: PointerTracker): boolean => {
+    const tid = c.dec();
+    if (tid < 0 || !c.expect(COLON)) return false;
+    const op = AOSP_OPS[c.oneOf(AOSP_WORDS)];
+    const ptr = c.ptr();
+    if (op === undefined || ptr === undefined) return false;
+    const old = op === Op.realloc ? c.ptr() : 0;
+    if (old === undefined) return false;
+    // Up to three numbers: the op's own arguments, then timestamps (ns) of which the first is kept.
+    let n0 = 0;
+    let n1 = 0;
+    let n2 = 0;
+    let count = 0;
+    while (!c.done()) {
+      const v = c.dec();
+      if (v < 0) return false;
+      if (count === 0) n0 = v;
+      else if (count === 1) n1 = v;
+      else if (count === 2) n2 = v;
+      count++;
+    }
+    return emit(t, op, tid, ptr, old, n0, n1, n2, count, c);
+  };
+
+  // The fast path's reads past the buffer's end give undefined, which matches no byte: the line then ends (or falls back).
+  const fast = (b: Buffer, p: number, t: PointerTracker): number => {
+    let ch = b[p];
+    while (ch === SPACE || ch === TAB) ch = b[++p];
+    let s = p;
+    let tid = 0;
+    while (ch! >= ZERO && ch! <= NINE) {
+      tid = tid * 10 + (ch! - ZERO);
+      ch = b[++p];
+    }
+    if (p === s || p - s > FAST_DIGITS) return -1;
+    while (ch === SPACE || ch === TAB) ch = b[++p];
+    if (ch !== COLON) return -1;
+    ch = b[++p];
+    while (ch === SPACE || ch === TAB) ch = b[++p];
+    // The op's word: lower-case letters and '_', then a space or a tab.
+    s = p;
+    while ((ch! >= 97 && ch! <= 122) || ch === 95) ch = b[++p];
+    if (ch !== SPACE && ch !== TAB) return -1;
+    const len = p - s;
+    const w = len === 6 ? (b[s] === 109 ? 0 : 2) : WORD_BY_LENGTH[len]; // malloc / calloc share a length
+    if (w === undefined) return -1;
+    const word = AOSP_WORDS[w]!;
+    for (let k = 0; k < len; k++) if (b[s + k] !== word[k]) return -1;
+    const op = AOSP_OPS[w]!;
+    // One pointer (two for realloc: new, then old).
+    let ptr = 0;
+    let old = 0;
+    for (let i = op === Op.realloc ? 2 : 1; i > 0; i--) {
+      while (ch === SPACE || ch === TAB) ch = b[++p];
+      if (ch !== ZERO) return -1;
+      ch = b[++p];
+      if (ch !== 120 && ch !== 88) return -1; // x X
+      ch = b[++p];
+      s = p;
+      while (ch === ZERO) ch = b[++p];
+      const first = p;
+      let v = 0;
+      for (;;) {
+        const d = ch! >= ZERO && ch! <= NINE ? ch! - ZERO : ch! >= 97 && ch! <= 102 ? ch! - 87 : ch! >= 65 && ch! <= 70 ? ch! - 55 : -1;
+        if (d < 0) break;
+        v = v * 16 + d;
+        ch = b[++p];
+      }
+      if (p === s || p - first > FAST_HEX || !(ch === SPACE || ch === TAB || ch === LF || ch === CR || ch === undefined)) return -1;
+      if (i === 2 || op !== Op.realloc) ptr = v;
+      else old = v;
+    }
+    // Then up to three numbers (the op's own arguments, then timestamps), to the line's end.
+    let n0 = 0;
+    let n1 = 0;
+    let n2 = 0;
+    let count = 0;
+    for (;;) {
+      while (ch === SPACE || ch === TAB) ch = b[++p];
+      if (ch === LF || ch === undefined || (ch === CR && b[p + 1] === LF)) break;
+      s = p;
+      let v = 0;
+      while (ch! >= ZERO && ch! <= NINE) {
+        v = v * 10 + (ch! - ZERO);
+        ch = b[++p];
+      }
+      if (p === s || p - s > FAST_DIGITS || !(ch === SPACE || ch === TAB || ch === LF || ch === CR || ch === undefined)) return -1;
+      if (count === 0) n0 = v;
+      else if (count === 1) n1 = v;
+      else if (count === 2) n2 = v;
+      count++;
+    }
+    if (!emit(t, op, tid, ptr, old, n0, n1, n2, count)) return -1;
+    return ch === undefined ? b.length : ch === LF ? p + 1 : p + 2;
+  };
+
+  return importLines(path, out, 'aosp', opts, slow, fast);
+}
