@@ -98,24 +98,24 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
     return emit(t, op, tid, ptr, old, n0, n1, n2, count, c);
   };
 
-  // The fast path's reads past the buffer's end give undefined, which matches no byte: the line then ends (or falls back).
+  // Called only on lines that end with a LF (see FastLineHandler): every loop below stops at it, so no read passes the buffer's end.
   const fast = (b: Buffer, p: number, t: PointerTracker): number => {
-    let ch = b[p];
-    while (ch === SPACE || ch === TAB) ch = b[++p];
+    let ch = b[p]!;
+    while (ch === SPACE || ch === TAB) ch = b[++p]!;
     let s = p;
     let tid = 0;
-    while (ch! >= ZERO && ch! <= NINE) {
-      tid = tid * 10 + (ch! - ZERO);
-      ch = b[++p];
+    while (ch >= ZERO && ch <= NINE) {
+      tid = tid * 10 + (ch - ZERO);
+      ch = b[++p]!;
     }
     if (p === s || p - s > FAST_DIGITS) return -1;
-    while (ch === SPACE || ch === TAB) ch = b[++p];
+    while (ch === SPACE || ch === TAB) ch = b[++p]!;
     if (ch !== COLON) return -1;
-    ch = b[++p];
-    while (ch === SPACE || ch === TAB) ch = b[++p];
+    ch = b[++p]!;
+    while (ch === SPACE || ch === TAB) ch = b[++p]!;
     // The op's word: lower-case letters and '_', then a space or a tab.
     s = p;
-    while ((ch! >= 97 && ch! <= 122) || ch === 95) ch = b[++p];
+    while ((ch >= 97 && ch <= 122) || ch === 95) ch = b[++p]!;
     if (ch !== SPACE && ch !== TAB) return -1;
     const len = p - s;
     const w = len === 6 ? (b[s] === 109 ? 0 : 2) : WORD_BY_LENGTH[len]; // malloc / calloc share a length
@@ -127,22 +127,22 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
     let ptr = 0;
     let old = 0;
     for (let i = op === Op.realloc ? 2 : 1; i > 0; i--) {
-      while (ch === SPACE || ch === TAB) ch = b[++p];
+      while (ch === SPACE || ch === TAB) ch = b[++p]!;
       if (ch !== ZERO) return -1;
-      ch = b[++p];
+      ch = b[++p]!;
       if (ch !== 120 && ch !== 88) return -1; // x X
-      ch = b[++p];
+      ch = b[++p]!;
       s = p;
-      while (ch === ZERO) ch = b[++p];
+      while (ch === ZERO) ch = b[++p]!;
       const first = p;
       let v = 0;
       for (;;) {
-        const d = ch! >= ZERO && ch! <= NINE ? ch! - ZERO : ch! >= 97 && ch! <= 102 ? ch! - 87 : ch! >= 65 && ch! <= 70 ? ch! - 55 : -1;
+        const d = ch >= ZERO && ch <= NINE ? ch - ZERO : ch >= 97 && ch <= 102 ? ch - 87 : ch >= 65 && ch <= 70 ? ch - 55 : -1;
         if (d < 0) break;
         v = v * 16 + d;
-        ch = b[++p];
+        ch = b[++p]!;
       }
-      if (p === s || p - first > FAST_HEX || !(ch === SPACE || ch === TAB || ch === LF || ch === CR || ch === undefined)) return -1;
+      if (p === s || p - first > FAST_HEX || !(ch === SPACE || ch === TAB || ch === LF || ch === CR)) return -1;
       if (i === 2 || op !== Op.realloc) ptr = v;
       else old = v;
     }
@@ -152,22 +152,22 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
     let n2 = 0;
     let count = 0;
     for (;;) {
-      while (ch === SPACE || ch === TAB) ch = b[++p];
-      if (ch === LF || ch === undefined || (ch === CR && b[p + 1] === LF)) break;
+      while (ch === SPACE || ch === TAB) ch = b[++p]!;
+      if (ch === LF || (ch === CR && b[p + 1] === LF)) break;
       s = p;
       let v = 0;
-      while (ch! >= ZERO && ch! <= NINE) {
-        v = v * 10 + (ch! - ZERO);
-        ch = b[++p];
+      while (ch >= ZERO && ch <= NINE) {
+        v = v * 10 + (ch - ZERO);
+        ch = b[++p]!;
       }
-      if (p === s || p - s > FAST_DIGITS || !(ch === SPACE || ch === TAB || ch === LF || ch === CR || ch === undefined)) return -1;
+      if (p === s || p - s > FAST_DIGITS || !(ch === SPACE || ch === TAB || ch === LF || ch === CR)) return -1;
       if (count === 0) n0 = v;
       else if (count === 1) n1 = v;
       else if (count === 2) n2 = v;
       count++;
     }
     if (!emit(t, op, tid, ptr, old, n0, n1, n2, count)) return -1;
-    return ch === undefined ? b.length : ch === LF ? p + 1 : p + 2;
+    return ch === LF ? p + 1 : p + 2;
   };
 
   return importLines(path, out, 'aosp', opts, slow, fast);

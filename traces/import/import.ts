@@ -53,7 +53,9 @@ export type LineHandler = (c: Cursor, t: PointerTracker) => boolean;
 
 /**
  * Parses the line starting at `pos` and hands its call to the tracker, all
- * without a cursor: the common, well-formed lines at full speed. Returns
+ * without a cursor: the common, well-formed lines at full speed. It is
+ * called only on lines that end with a LF (not on a last line without
+ * one), so it may read up to that LF without checking the buffer's end. Returns
  * where the next line starts, or -1 (having changed nothing) to leave the
  * line to the LineHandler, which must accept and emit the same lines and
  * can say why the others are malformed.
@@ -84,6 +86,8 @@ export async function importLines(
     throw e;
   }
   const r = new LineReader(buf);
+  // Lines the fast handler may read start before this: the last line without a LF is the cursor's.
+  const fastEnd = fast === undefined || opts.reference ? 0 : buf.lastIndexOf(10) + 1;
   const c = new Cursor(buf);
   let skipped = 0;
   let kept = false;
@@ -100,8 +104,8 @@ export async function importLines(
           await new Promise((res) => setImmediate(res));
         }
       }
-      if (fast !== undefined && !opts.reference && r.pos < buf.length) {
-        const next = fast(buf, r.pos, tracker);
+      if (r.pos < fastEnd) {
+        const next = fast!(buf, r.pos, tracker);
         if (next >= 0) {
           r.passed(next);
           continue;
