@@ -118,3 +118,12 @@ describe('import aosp: the fast path and the reference path agree', () => {
     expect(fast.result?.skipped).toBe(200);
   });
 });
+
+describe('import aosp: thread indices', () => {
+  it('threads whose ids share low bits keep their own indices; an id reused after thread_done is a new thread', async () => {
+    const src = join(dir, 'tids.txt');
+    writeFileSync(src, ['7: malloc 0x10 8', '263: malloc 0x20 8', '7: free 0x10', '519: malloc 0x40 8', '263: free 0x20', '7: thread_done 0x0', '7: malloc 0x30 8', '519: free 0x30', '263: free 0x40', ''].join('\n'));
+    await bothWays(src);
+    expect(readEvents(join(dir, `fast${n}.trace.msgpack`)).map((e) => e.thread)).toEqual([0, 1, 0, 2, 1, 0, 3, 2, 1]);
+  });
+});
