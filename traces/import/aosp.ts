@@ -10,12 +10,9 @@ const AOSP_WORDS = ['malloc', 'free', 'calloc', 'realloc', 'memalign', 'thread_d
 const AOSP_OPS = [Op.malloc, Op.free, Op.calloc, Op.realloc, Op.memalign, Op.thread_exit];
 
 /** Byte values the fast path compares against. */
-const SPACE = 32;
-const TAB = 9;
 const LF = 10;
 const CR = 13;
 const ZERO = 48;
-const NINE = 57;
 const COLON = 58;
 /** Decimal digits at most in a number the fast path reads: below 10^15 < 2^53, so always exact and in range. */
 const FAST_DIGITS = 15;
@@ -24,11 +21,20 @@ const FAST_HEX = 13;
 
 const isPowerOfTwo = (v: number): boolean => v >= 1 && v <= 2 ** 52 && 2 ** Math.round(Math.log2(v)) === v;
 
-/** A line's op, keyed by its word's length: the one AOSP word of that length (checked byte by byte), or none. */
-const WORD_BY_LENGTH: (number | undefined)[] = [];
-AOSP_WORDS.forEach((w, i) => {
-  if (w.length !== 6) WORD_BY_LENGTH[w.length] = i;
-});
+/** BYTE_CLASS bits: a blank between fields (space, tab); the end of a field (a blank, LF or CR). Other bytes: 0. */
+const BLANK = 1;
+const FIELD_END = 2;
+const BYTE_CLASS = new Uint8Array(256);
+BYTE_CLASS[32] = BLANK | FIELD_END;
+BYTE_CLASS[9] = BLANK | FIELD_END;
+BYTE_CLASS[LF] = FIELD_END;
+BYTE_CLASS[CR] = FIELD_END;
+/** The value of a hex digit (either case), -1 for any other byte. */
+const HEX_DIGIT = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_DIGIT['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
 
 /**
  * Android memory_replay text dumps: `<tid>: <op> <ptr> [args] [timestamps]`
@@ -101,48 +107,50 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
   // Called only on lines that end with a LF (see FastLineHandler): every loop below stops at it, so no read passes the buffer's end.
   const fast = (b: Buffer, p: number, t: PointerTracker): number => {
     let ch = b[p]!;
-    while (ch === SPACE || ch === TAB) ch = b[++p]!;
+    while (BYTE_CLASS[ch]! & BLANK) ch = b[++p]!;
     let s = p;
     let tid = 0;
-    while (ch >= ZERO && ch <= NINE) {
-      tid = tid * 10 + (ch - ZERO);
-      ch = b[++p]!;
+    // Decimal digits: d = byte - '0' in 0 … 9, one unsigned comparison.
+    let d = ch - ZERO;
+    while (d >>> 0 <= 9) {
+      tid = tid * 10 + d;
+      d = b[++p]! - ZERO;
     }
     if (p === s || p - s > FAST_DIGITS) return -1;
-    while (ch === SPACE || ch === TAB) ch = b[++p]!;
+    ch = b[p]!;
+    while (BYTE_CLASS[ch]! & BLANK) ch = b[++p]!;
     if (ch !== COLON) return -1;
     ch = b[++p]!;
-    while (ch === SPACE || ch === TAB) ch = b[++p]!;
-    // The op's word: lower-case letters and '_', then a space or a tab.
-    s = p;
-    while ((ch >= 97 && ch <= 122) || ch === 95) ch = b[++p]!;
-    if (ch !== SPACE && ch !== TAB) return -1;
-    const len = p - s;
-    const w = len === 6 ? (b[s] === 109 ? 0 : 2) : WORD_BY_LENGTH[len]; // malloc / calloc share a length
-    if (w === undefined) return -1;
+    while (BYTE_CLASS[ch]! & BLANK) ch = b[++p]!;
+    // The op's word, told by its first letters ('m': malloc or memalign), then checked whole, a blank after it.
+    const w = ch === 109 ? (b[p + 1] === 97 ? 0 : 4) : ch === 102 ? 1 : ch === 99 ? 2 : ch === 114 ? 3 : ch === 116 ? 5 : -1;
+    if (w < 0) return -1;
     const word = AOSP_WORDS[w]!;
-    for (let k = 0; k < len; k++) if (b[s + k] !== word[k]) return -1;
+    for (let k = 1; k < word.length; k++) if (b[p + k] !== word[k]) return -1;
+    p += word.length;
+    ch = b[p]!;
+    if (!(BYTE_CLASS[ch]! & BLANK)) return -1;
     const op = AOSP_OPS[w]!;
     // One pointer (two for realloc: new, then old).
     let ptr = 0;
     let old = 0;
     for (let i = op === Op.realloc ? 2 : 1; i > 0; i--) {
-      while (ch === SPACE || ch === TAB) ch = b[++p]!;
+      while (BYTE_CLASS[ch]! & BLANK) ch = b[++p]!;
       if (ch !== ZERO) return -1;
       ch = b[++p]!;
-      if (ch !== 120 && ch !== 88) return -1; // x X
+      if ((ch | 32) !== 120) return -1; // x or X
       ch = b[++p]!;
       s = p;
       while (ch === ZERO) ch = b[++p]!;
       const first = p;
       let v = 0;
-      for (;;) {
-        const d = ch >= ZERO && ch <= NINE ? ch - ZERO : ch >= 97 && ch <= 102 ? ch - 87 : ch >= 65 && ch <= 70 ? ch - 55 : -1;
-        if (d < 0) break;
-        v = v * 16 + d;
-        ch = b[++p]!;
+      let h = HEX_DIGIT[ch]!;
+      while (h >= 0) {
+        v = v * 16 + h;
+        h = HEX_DIGIT[b[++p]!]!;
       }
-      if (p === s || p - first > FAST_HEX || !(ch === SPACE || ch === TAB || ch === LF || ch === CR)) return -1;
+      ch = b[p]!;
+      if (p === s || p - first > FAST_HEX || !(BYTE_CLASS[ch]! & FIELD_END)) return -1;
       if (i === 2 || op !== Op.realloc) ptr = v;
       else old = v;
     }
@@ -152,15 +160,17 @@ export function importAosp(path: string, out: string, opts: ImportOptions = {}):
     let n2 = 0;
     let count = 0;
     for (;;) {
-      while (ch === SPACE || ch === TAB) ch = b[++p]!;
+      while (BYTE_CLASS[ch]! & BLANK) ch = b[++p]!;
       if (ch === LF || (ch === CR && b[p + 1] === LF)) break;
       s = p;
       let v = 0;
-      while (ch >= ZERO && ch <= NINE) {
-        v = v * 10 + (ch - ZERO);
-        ch = b[++p]!;
+      d = ch - ZERO;
+      while (d >>> 0 <= 9) {
+        v = v * 10 + d;
+        d = b[++p]! - ZERO;
       }
-      if (p === s || p - s > FAST_DIGITS || !(ch === SPACE || ch === TAB || ch === LF || ch === CR)) return -1;
+      ch = b[p]!;
+      if (p === s || p - s > FAST_DIGITS || !(BYTE_CLASS[ch]! & FIELD_END)) return -1;
       if (count === 0) n0 = v;
       else if (count === 1) n1 = v;
       else if (count === 2) n2 = v;
