@@ -104,7 +104,8 @@ async function againByReference(
   try {
     refResult = await (job.kind === 'aosp' ? importAosp(input, ref, { ...opts, reference: true }) : importMtrace(input, ref, { ...opts, reference: true }));
   } catch (e) {
-    refError = (e as Error).message;
+    // The same message, but for the name of the trace being written.
+    refError = (e as Error).message.replaceAll(ref, out);
   }
   if (result === undefined || refResult === undefined) {
     if (result !== undefined || refResult !== undefined || error !== refError) bad('reference path disagrees', `fast ${result ? 'imported' : `refused: ${error}`}, reference ${refResult ? 'imported' : `refused: ${refError}`}`);
