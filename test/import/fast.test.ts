@@ -119,6 +119,18 @@ describe('import aosp: the fast path and the reference path agree', () => {
   });
 });
 
+describe('import aosp: a plain dump is read in windows (8 MiB)', () => {
+  it('a line longer than a window, and a last line without its LF past the first window', async () => {
+    const lines = readFileSync(larsonDump('windows', 600_000), 'latin1').split('\n');
+    // A valid line padded with 9 MiB of blanks, early on; and no LF after the last line.
+    lines[1000] = `${lines[1000]}${' \t'.repeat(9 * 2 ** 19)}`;
+    const src = join(dir, 'windows-long.txt');
+    writeFileSync(src, lines.join('\n').trimEnd());
+    const fast = await bothWays(src);
+    expect(fast.result).toMatchObject({ lines: 600_000, counts: { events: 600_000, unknownFrees: 0 } });
+  });
+});
+
 describe('import aosp: thread indices', () => {
   it('threads whose ids share low bits keep their own indices; an id reused after thread_done is a new thread', async () => {
     const src = join(dir, 'tids.txt');

@@ -1,7 +1,7 @@
 /** Largest number a trace column holds (FORMAT.md: values below 2^53). */
 export const MAX_VALUE = Number.MAX_SAFE_INTEGER;
 
-/** Splits a buffer into lines (LF or CRLF) without making strings. */
+/** Splits a window of a dump into lines (LF or CRLF) without making strings; line numbers run on across windows. */
 export class LineReader {
   /** Where the next line starts. */
   pos = 0;
@@ -9,15 +9,23 @@ export class LineReader {
   end = 0;
   /** 1-based number of the current line. */
   line = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  /** The window's end: no line reaches past it. */
+  private limit = 0;
 
-  constructor(private readonly buf: Buffer) {}
+  /** Reads the lines of `buf[0, end)` next. */
+  window(buf: Buffer, end: number): void {
+    this.buf = buf;
+    this.limit = end;
+    this.pos = 0;
+  }
 
-  /** Moves to the next line; false at the end. */
+  /** Moves to the next line; false at the window's end. */
   next(): boolean {
     const buf = this.buf;
-    if (this.pos >= buf.length) return false;
+    if (this.pos >= this.limit) return false;
     let e = buf.indexOf(10, this.pos);
-    if (e < 0) e = buf.length;
+    if (e < 0 || e >= this.limit) e = this.limit;
     this.start = this.pos;
     this.end = e > this.pos && buf[e - 1] === 13 ? e - 1 : e;
     this.line++;

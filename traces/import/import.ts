@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { onInterrupt } from '../cleanup.js';
 import { inputError, usageError } from '../errors.js';
@@ -6,7 +6,8 @@ import type { TraceFooter } from '../format/index.js';
 import { Op } from '../model.js';
 import { type ConversionCounts, PointerTracker } from '../record/pointers.js';
 import { Cursor, LineReader, type PointerKey } from './cursor.js';
-import { looksLikeZip, unzipDump, type ZipChoice } from './zip.js';
+import { openDump } from './dump.js';
+import type { ZipChoice } from './zip.js';
 
 export interface ImportResult {
   footer: TraceFooter;
@@ -22,10 +23,11 @@ export interface ImportOptions extends ZipChoice {
   /** Skip and count malformed lines instead of stopping at the first. */
   lenient?: boolean;
   /**
-   * Read every line with the cursor-based parser and deflate on the main
-   * thread: the plain path, which the fast one (a line parser without a
-   * cursor, compression on the thread pool) must match byte for byte and
-   * error for error. The tests compare the two.
+   * Read the dump whole, every line with the cursor-based parser, and
+   * deflate on the main thread: the plain path, which the fast one (the
+   * dump in windows, a line parser without a cursor, compression on the
+   * thread pool) must match byte for byte and error for error. The tests
+   * compare the two.
    */
   reference?: boolean;
 }
@@ -34,19 +36,6 @@ export interface ImportOptions extends ZipChoice {
 const LINES_PER_SLICE = 1 << 18;
 /** Lines between two looks at the writer's room for more chunks (mask: every 4096). */
 const ROOM_EVERY = 4095;
-
-async function readDump(path: string, opts: ImportOptions): Promise<{ data: Buffer; entry?: string }> {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw inputError(`${path}: cannot read (${code === 'EISDIR' ? 'a directory' : code})`, 'check the path');
-  }
-  if (looksLikeZip(buf)) return unzipDump(path, buf, opts);
-  if (opts.entry !== undefined) throw usageError(`--entry ${opts.entry}: ${path} is not a zip archive`, 'leave out --entry for a plain dump');
-  return { data: buf };
-}
 
 /** Parses the line the cursor is on and hands its call to the tracker; false for a malformed line (`c.problem` may say why). */
 export type LineHandler = (c: Cursor, t: PointerTracker) => boolean;
@@ -73,7 +62,8 @@ export async function importLines(
 ): Promise<ImportResult> {
   if (resolve(out) === resolve(path)) throw usageError(`-o ${out}: that is the dump being imported`, 'write the trace to another file (e.g. dump.trace.msgpack)');
   if (statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`-o ${out}: is a directory`, 'give the path of the trace file to write');
-  const { data: buf, entry } = await readDump(path, opts);
+  const dump = await openDump(path, opts, opts.reference);
+  const entry = dump.entry;
   const where = entry === undefined ? path : `${path}:${entry}`;
   // Registered before the writer creates `out.tmp`, so no signal finds the file unaccounted for.
   const dropPartial = (): void => rmSync(`${out}.tmp`, { force: true });
@@ -83,45 +73,49 @@ export async function importLines(
     tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' }, { background: !opts.reference });
   } catch (e) {
     done();
+    dump.close();
     throw e;
   }
-  const r = new LineReader(buf);
-  // Lines the fast handler may read start before this: the last line without a LF is the cursor's.
-  const fastEnd = fast === undefined || opts.reference ? 0 : buf.lastIndexOf(10) + 1;
-  const c = new Cursor(buf);
+  const r = new LineReader();
   let skipped = 0;
   let kept = false;
   try {
     let slice = 0;
-    for (;;) {
-      if ((++slice & ROOM_EVERY) === 0) {
-        // Bound the chunks being deflated in the background (and let finished ones reach the file).
-        const room = tracker.room();
-        if (room) await room;
-        else if (slice >= LINES_PER_SLICE) {
-          slice = 0;
-          // Let a Ctrl-C be handled: the CLI then runs `dropPartial` and exits.
-          await new Promise((res) => setImmediate(res));
+    for (const { buf, end, last } of dump.windows()) {
+      r.window(buf, end);
+      const c = new Cursor(buf);
+      // Lines the fast handler may read start before this: a last line without a LF is the cursor's.
+      const fastEnd = fast === undefined || opts.reference ? 0 : !last ? end : end > 0 ? buf.lastIndexOf(10, end - 1) + 1 : 0;
+      for (;;) {
+        if ((++slice & ROOM_EVERY) === 0) {
+          // Bound the chunks being deflated in the background (and let finished ones reach the file).
+          const room = tracker.room();
+          if (room) await room;
+          else if (slice >= LINES_PER_SLICE) {
+            slice = 0;
+            // Let a Ctrl-C be handled: the CLI then runs `dropPartial` and exits.
+            await new Promise((res) => setImmediate(res));
+          }
         }
-      }
-      if (r.pos < fastEnd) {
-        const next = fast!(buf, r.pos, tracker);
-        if (next >= 0) {
-          r.passed(next);
-          continue;
+        if (r.pos < fastEnd) {
+          const next = fast!(buf, r.pos, tracker);
+          if (next >= 0) {
+            r.passed(next);
+            continue;
+          }
         }
-      }
-      if (!r.next()) break;
-      c.at(r.start, r.end);
-      if (c.done()) continue;
-      c.at(r.start, r.end);
-      if (!handle(c, tracker)) {
-        if (!opts.lenient) {
-          const text = buf.toString('latin1', r.start, Math.min(r.end, r.start + 120));
-          const why = c.problem ? `${c.problem} in` : 'cannot parse';
-          throw inputError(`${where}:${r.line}: ${why} '${text}'`, 'fix or remove the line, or pass --lenient to skip and count malformed lines');
+        if (!r.next()) break;
+        c.at(r.start, r.end);
+        if (c.done()) continue;
+        c.at(r.start, r.end);
+        if (!handle(c, tracker)) {
+          if (!opts.lenient) {
+            const text = buf.toString('latin1', r.start, Math.min(r.end, r.start + 120));
+            const why = c.problem ? `${c.problem} in` : 'cannot parse';
+            throw inputError(`${where}:${r.line}: ${why} '${text}'`, 'fix or remove the line, or pass --lenient to skip and count malformed lines');
+          }
+          skipped++;
         }
-        skipped++;
       }
     }
     if (tracker.counts.events === 0) {
@@ -137,6 +131,7 @@ export async function importLines(
     tracker.abort();
     throw e;
   } finally {
+    dump.close();
     done();
     if (!kept) dropPartial();
   }
