@@ -9,9 +9,9 @@ import { LiveSet } from './live.js';
 import {
   CHUNK_EVENTS,
   COLUMN_DTYPES,
+  COLUMNS,
   type ColumnName,
   FORMAT_VERSION,
-  COLUMNS,
   MAGIC,
   type TraceFooter,
   type TraceHeader,
