@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { inputError, usageError } from '../errors.js';
 import { looksLikeZip, unzipDump, type ZipChoice } from './zip.js';
 
@@ -68,13 +68,18 @@ export async function openDump(path: string, choice: ZipChoice, whole = false): 
     throw usageError(`--entry ${choice.entry}: ${path} is not a zip archive`, 'leave out --entry for a plain dump');
   }
   if (zip || whole) {
-    closeSync(fd);
-    let data: Buffer;
+    // The rest from the same descriptor (a pipe cannot be opened and read again).
     try {
-      data = readFileSync(path);
-    } catch (e) {
-      throw cannotRead(path, e);
+      while (filled === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+        filled += readFull(path, fd, buf, filled);
+      }
+    } finally {
+      closeSync(fd);
     }
+    const data = buf.subarray(0, filled);
     if (!zip) return wholeDump(data);
     const { data: inflated, entry } = await unzipDump(path, data, choice);
     return wholeDump(inflated, entry);
