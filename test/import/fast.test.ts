@@ -6,6 +6,7 @@
  * The dumps are large enough (> 8 chunks of 64 Ki events) for chunks to be
  * in flight when the producer is told to wait, and when an error strikes.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -128,6 +129,23 @@ describe('import aosp: a plain dump is read in windows (8 MiB)', () => {
     writeFileSync(src, lines.join('\n').trimEnd());
     const fast = await bothWays(src);
     expect(fast.result).toMatchObject({ lines: 600_000, counts: { events: 600_000, unknownFrees: 0 } });
+  });
+});
+
+describe('import aosp: a dump through a named pipe', () => {
+  it('imports like the file it carries, plain or zipped (the pipe is read once)', async () => {
+    const src = larsonDump('piped', 400_000);
+    execFileSync('zip', ['-q', '-j', join(dir, 'piped.zip'), src]);
+    const want = (await importAosp(src, join(dir, 'piped-file.trace.msgpack'))).footer;
+    for (const carried of [src, join(dir, 'piped.zip')]) {
+      const fifo = join(dir, `pipe${++n}`);
+      execFileSync('mkfifo', [fifo]);
+      const writer = spawn('sh', ['-c', `cat '${carried}' > '${fifo}'`], { stdio: 'ignore' });
+      const closed = new Promise((res) => writer.on('close', res));
+      const r = await importAosp(fifo, join(dir, `piped${n}.trace.msgpack`));
+      await closed;
+      expect(r.footer).toEqual(want);
+    }
   });
 });
 
