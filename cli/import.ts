@@ -2,7 +2,6 @@ import { Args, Flags } from '@oclif/core';
 import type { ImportOptions, ImportResult } from '../traces/index.js';
 import { ZIP_MAX_BYTES } from '../traces/index.js';
 import { BaseCommand } from './base.js';
-import { renderImport } from './render.js';
 
 /** The `import FORMAT FILE -o OUT` command for one dump format. */
 export function importCommand(what: string, importer: (file: string, out: string, opts: ImportOptions) => Promise<ImportResult>): typeof BaseCommand {
@@ -29,4 +28,13 @@ export function importCommand(what: string, importer: (file: string, out: string
       this.log(renderImport(flags.output, r));
     }
   };
+}
+
+/** The summary printed after an import (here rather than in render.ts, which loads reports/ and SQLite: an import needs neither). */
+function renderImport(out: string, r: ImportResult): string {
+  const c = r.counts;
+  return [
+    `${out}: ${r.footer.events.toLocaleString('en-US')} events, ${r.footer.objects.toLocaleString('en-US')} objects, ${r.footer.threads} thread${r.footer.threads === 1 ? '' : 's'} from ${r.lines.toLocaleString('en-US')} lines`,
+    `not replayed: ${c.unknownFrees} frees of unknown pointers, ${c.nullFrees} free(NULL)${c.lostFrees ? `, ${c.lostFrees} missed frees synthesised` : ''}${r.skipped ? `; ${r.skipped} malformed lines skipped (--lenient)` : ''}`,
+  ].join('\n');
 }

@@ -1,6 +1,6 @@
 import type { Outcome } from '../engine/index.js';
 import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, type Metric, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
-import { formatBytes, type ImportResult } from '../traces/index.js';
+import { formatBytes } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
 
@@ -252,13 +252,4 @@ export function renderMatrix(outcomes: Outcome[], metric: Metric, format: Outcom
   const md = format === 'markdown';
   const warnings = warningLines(outcomes, metric, labelsOf(outcomes), md);
   return [body, ...notes.map((n) => (md ? `_${n}_` : dim(n))), ...warnings].join('\n') + reasons.text();
-}
-
-/** The summary an import prints: what became events, and what was left out and why. */
-export function renderImport(out: string, r: ImportResult): string {
-  const c = r.counts;
-  return [
-    `${out}: ${r.footer.events.toLocaleString('en-US')} events, ${r.footer.objects.toLocaleString('en-US')} objects, ${r.footer.threads} thread${r.footer.threads === 1 ? '' : 's'} from ${r.lines.toLocaleString('en-US')} lines`,
-    `not replayed: ${c.unknownFrees} frees of unknown pointers, ${c.nullFrees} free(NULL)${c.lostFrees ? `, ${c.lostFrees} missed frees synthesised` : ''}${r.skipped ? `; ${r.skipped} malformed lines skipped (--lenient)` : ''}`,
-  ].join('\n');
 }

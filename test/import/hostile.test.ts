@@ -111,15 +111,18 @@ describe('nothing kept is an error', () => {
 });
 
 describe('interrupted', () => {
-  it('Ctrl-C during an import exits 130 and leaves neither the trace nor its .tmp', async () => {
-    // 4M lines: seconds of work, so the signal lands while the import runs even on a loaded machine.
-    const { src, out } = dump('1: malloc 0x10 16\n1: free 0x10\n'.repeat(2_000_000));
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s during an import exits %i and leaves neither the trace nor its .tmp (chunks in flight on the thread pool)', async (signal, status) => {
+    // 6M lines: most of a second of work even at full speed, so the signal lands while the import runs (with chunks being deflated).
+    const { src, out } = dump('1: malloc 0x10 16\n1: free 0x10\n'.repeat(3_000_000));
     const child = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), 'import', 'aosp', src, '-o', out], { stdio: 'ignore' });
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     // The half-written trace exists from the first line on: interrupt once it is there.
     while (!existsSync(`${out}.tmp`)) await new Promise((r) => setTimeout(r, 10));
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    child.kill(signal);
+    expect(await exited).toBe(status);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(`${out}.tmp`)).toBe(false);
   });

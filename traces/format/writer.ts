@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
+import { deflate, deflateSync, type ZlibOptions } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { failure } from '../errors.js';
 import { type EventChunk, Op } from '../model.js';
@@ -9,6 +9,8 @@ import { LiveSet } from './live.js';
 import {
   CHUNK_EVENTS,
   COLUMN_DTYPES,
+  COLUMNS,
+  type ColumnName,
   FORMAT_VERSION,
   MAGIC,
   type TraceFooter,
@@ -17,6 +19,33 @@ import {
 } from './spec.js';
 
 export const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+/** Every column is deflated with these settings, on either path: the bytes written must not depend on the path. */
+const DEFLATE: ZlibOptions = { level: 1, memLevel: 9 };
+
+/** Chunks handed to the thread pool and not yet written, at most, before `room()` makes the producer wait. */
+const CHUNKS_IN_FLIGHT = 8;
+
+export interface WriterOptions {
+  /**
+   * Deflate chunks on libuv's thread pool while the producer makes the next
+   * ones (two cores: one parses, one compresses). Chunks are still written
+   * in order, so the file is byte-for-byte the one the plain writer makes.
+   * The producer must then `await room()` now and then (it bounds the
+   * chunks in flight, and lets finished ones reach the file) and end with
+   * `finish()` instead of `close()`.
+   */
+  background?: boolean;
+}
+
+/** A chunk whose columns are being deflated off the main thread. */
+interface ChunkInFlight {
+  head: { chunk: number; events: number };
+  names: readonly ColumnName[];
+  columns: Buffer[];
+  /** Columns still being deflated. */
+  left: number;
+}
 
 /** The msgpack bytes of the v1 header for `init` (the record converter copies them in front of its chunks). */
 export function encodeHeader(init: TraceHeaderInit): Uint8Array {
@@ -60,12 +89,21 @@ export class TraceWriter {
   private chunkIndex = 0;
   private prevTime = 0;
   private closed = false;
+  private readonly background: boolean;
+  /** Background chunks in file order; the head is written as soon as all its columns are deflated. */
+  private readonly inFlight: ChunkInFlight[] = [];
+  /** The first error of the background work (a deflate or a write): raised by the next room() or finish(). */
+  private failed: unknown;
+  /** Resolves whoever waits in room() or finish() when a background chunk has been written. */
+  private wake: (() => void) | undefined;
 
   private constructor(
     private readonly path: string,
     init: TraceHeaderInit,
+    opts: WriterOptions,
   ) {
     this.tmp = `${path}.tmp`;
+    this.background = opts.background ?? false;
     this.live = new LiveSet(path);
     this.hasTime = init.hasTime ?? false;
     try {
@@ -77,8 +115,8 @@ export class TraceWriter {
   }
 
   /** Opens `path` for writing (the file is created on close). */
-  static open(path: string, init: TraceHeaderInit): TraceWriter {
-    return new TraceWriter(path, init);
+  static open(path: string, init: TraceHeaderInit, opts: WriterOptions = {}): TraceWriter {
+    return new TraceWriter(path, init, opts);
   }
 
   private out(b: Uint8Array): void {
@@ -125,24 +163,80 @@ export class TraceWriter {
 
   private flush(): void {
     if (this.n === 0) return;
-    const chunk: Record<string, unknown> = { chunk: this.chunkIndex++, events: this.n };
-    const names = this.hasTime
-      ? (['op', 'thread', 'object', 'size', 'arg', 'time'] as const)
-      : (['op', 'thread', 'object', 'size', 'arg'] as const);
-    for (const name of names) {
-      const z = deflateSync(this.sinks[name].bytes(), { level: 1, memLevel: 9 });
-      this.hash.update(z);
-      chunk[name] = z;
-      this.sinks[name].reset();
+    const head = { chunk: this.chunkIndex++, events: this.n };
+    const names: readonly ColumnName[] = this.hasTime ? COLUMNS : COLUMNS.slice(0, 5);
+    if (this.background) {
+      // The sinks are reused for the next chunk at once: the pool gets copies.
+      const c: ChunkInFlight = { head, names, columns: [], left: names.length };
+      this.inFlight.push(c);
+      names.forEach((name, i) => {
+        const bytes = this.sinks[name].bytes().slice();
+        // One output buffer as large as the input (plus zlib's worst-case growth) saves the main thread a callback per 16 KiB.
+        deflate(bytes, { ...DEFLATE, chunkSize: Math.max(16_384, bytes.length + (bytes.length >> 8) + 64) }, (err, z) => {
+          if (err) this.failed ??= err;
+          c.columns[i] = z;
+          if (--c.left === 0) this.writeFinished();
+        });
+      });
+    } else {
+      this.writeChunk(
+        head,
+        names,
+        names.map((name) => deflateSync(this.sinks[name].bytes(), DEFLATE)),
+      );
     }
-    this.out(packr.pack(chunk));
+    for (const name of names) this.sinks[name].reset();
     this.n = 0;
+  }
+
+  private writeChunk(head: ChunkInFlight['head'], names: readonly ColumnName[], columns: Buffer[]): void {
+    const chunk: Record<string, unknown> = { ...head };
+    names.forEach((name, i) => {
+      this.hash.update(columns[i]!);
+      chunk[name] = columns[i];
+    });
+    this.out(packr.pack(chunk));
+  }
+
+  /** Writes the leading background chunks whose columns are all deflated (runs in a zlib callback: never throws). */
+  private writeFinished(): void {
+    while (this.inFlight.length > 0 && this.inFlight[0]!.left === 0) {
+      const c = this.inFlight.shift()!;
+      if (this.closed || this.failed !== undefined) continue;
+      try {
+        this.writeChunk(c.head, c.names, c.columns);
+      } catch (e) {
+        this.failed = e;
+      }
+    }
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /**
+   * With `background`: a promise to await when enough chunks are in flight
+   * (undefined when there is room). Throws the background work's error.
+   */
+  room(): Promise<void> | undefined {
+    if (this.failed !== undefined) throw this.failed;
+    if (this.inFlight.length < CHUNKS_IN_FLIGHT) return undefined;
+    return new Promise((res) => (this.wake = res));
+  }
+
+  /** close() for either kind of writer: waits for the chunks in flight first. */
+  async finish(): Promise<TraceFooter> {
+    this.flush();
+    while (this.inFlight.length > 0) await new Promise<void>((res) => (this.wake = res));
+    if (this.failed !== undefined) throw this.failed;
+    return this.close();
   }
 
   /** Writes the last chunk and the footer, and moves the file into place. */
   close(): TraceFooter {
     if (this.closed) throw new Error('TraceWriter closed twice');
     this.flush();
+    if (this.inFlight.length > 0) throw new Error('TraceWriter.close() with chunks in flight: use finish()');
     const l = this.live;
     const footer: TraceFooter = {
       events: l.events,

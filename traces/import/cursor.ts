@@ -1,34 +1,43 @@
 /** Largest number a trace column holds (FORMAT.md: values below 2^53). */
 export const MAX_VALUE = Number.MAX_SAFE_INTEGER;
 
-/** Splits a buffer into lines (LF or CRLF) without making strings. */
-export interface LineReader {
-  /** Moves to the next line; false at the end. */
-  next(): boolean;
-  start: number;
-  end: number;
+/** Splits a window of a dump into lines (LF or CRLF) without making strings; line numbers run on across windows. */
+export class LineReader {
+  /** Where the next line starts. */
+  pos = 0;
+  start = 0;
+  end = 0;
   /** 1-based number of the current line. */
-  line: number;
-}
+  line = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  /** The window's end: no line reaches past it. */
+  private limit = 0;
 
-export function lines(buf: Buffer): LineReader {
-  let pos = 0;
-  const r: LineReader = {
-    start: 0,
-    end: 0,
-    line: 0,
-    next() {
-      if (pos >= buf.length) return false;
-      let e = buf.indexOf(10, pos);
-      if (e < 0) e = buf.length;
-      r.start = pos;
-      r.end = e > pos && buf[e - 1] === 13 ? e - 1 : e;
-      r.line++;
-      pos = e + 1;
-      return true;
-    },
-  };
-  return r;
+  /** Reads the lines of `buf[0, end)` next. */
+  window(buf: Buffer, end: number): void {
+    this.buf = buf;
+    this.limit = end;
+    this.pos = 0;
+  }
+
+  /** Moves to the next line; false at the window's end. */
+  next(): boolean {
+    const buf = this.buf;
+    if (this.pos >= this.limit) return false;
+    let e = buf.indexOf(10, this.pos);
+    if (e < 0 || e >= this.limit) e = this.limit;
+    this.start = this.pos;
+    this.end = e > this.pos && buf[e - 1] === 13 ? e - 1 : e;
+    this.line++;
+    this.pos = e + 1;
+    return true;
+  }
+
+  /** Counts the line at `pos` as read by the caller, who found the next one at `next`. */
+  passed(next: number): void {
+    this.line++;
+    this.pos = next;
+  }
 }
 
 /** A pointer as read: exact for any width (a number up to 13 hex digits, else its digits as text); 0 is NULL. */

@@ -1,12 +1,13 @@
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { onInterrupt } from '../cleanup.js';
 import { inputError, usageError } from '../errors.js';
 import type { TraceFooter } from '../format/index.js';
 import { Op } from '../model.js';
 import { type ConversionCounts, PointerTracker } from '../record/pointers.js';
-import { Cursor, lines, MAX_VALUE, type PointerKey } from './cursor.js';
-import { looksLikeZip, unzipDump, type ZipChoice } from './zip.js';
+import { Cursor, LineReader, type PointerKey } from './cursor.js';
+import { openDump } from './dump.js';
+import type { ZipChoice } from './zip.js';
 
 export interface ImportResult {
   footer: TraceFooter;
@@ -21,66 +22,100 @@ export interface ImportResult {
 export interface ImportOptions extends ZipChoice {
   /** Skip and count malformed lines instead of stopping at the first. */
   lenient?: boolean;
+  /**
+   * Read the dump whole, every line with the cursor-based parser, and
+   * deflate on the main thread: the plain path, which the fast one (the
+   * dump in windows, a line parser without a cursor, compression on the
+   * thread pool) must match byte for byte and error for error. The tests
+   * compare the two.
+   */
+  reference?: boolean;
 }
 
-/** Lines parsed between two turns of the event loop (where a Ctrl-C is handled). */
+/** Lines parsed between two turns of the event loop (where a Ctrl-C is handled), at most. */
 const LINES_PER_SLICE = 1 << 18;
+/** Lines between two looks at the writer's room for more chunks (mask: every 4096). */
+const ROOM_EVERY = 4095;
 
-/** Timestamps are kept relative to the first; deltas stay encodable (|Δ| < 2^52) within this span (ns, ~52 days). */
-const MAX_TIME_SPAN = 2 ** 52 - 1;
+/** Parses the line the cursor is on and hands its call to the tracker; false for a malformed line (`c.problem` may say why). */
+export type LineHandler = (c: Cursor, t: PointerTracker) => boolean;
 
-async function readDump(path: string, opts: ImportOptions): Promise<{ data: Buffer; entry?: string }> {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw inputError(`${path}: cannot read (${code === 'EISDIR' ? 'a directory' : code})`, 'check the path');
-  }
-  if (looksLikeZip(buf)) return unzipDump(path, buf, opts);
-  if (opts.entry !== undefined) throw usageError(`--entry ${opts.entry}: ${path} is not a zip archive`, 'leave out --entry for a plain dump');
-  return { data: buf };
-}
+/**
+ * Parses the line starting at `pos` and hands its call to the tracker, all
+ * without a cursor: the common, well-formed lines at full speed. It is
+ * called only on lines that end with a LF (not on a last line without
+ * one), so it may read up to that LF without checking the buffer's end. Returns
+ * where the next line starts, or -1 (having changed nothing) to leave the
+ * line to the LineHandler, which must accept and emit the same lines and
+ * can say why the others are malformed.
+ */
+export type FastLineHandler = (buf: Buffer, pos: number, t: PointerTracker) => number;
 
-type LineHandler = (c: Cursor, t: PointerTracker) => boolean;
-
-async function importLines(path: string, out: string, name: 'aosp' | 'mtrace', opts: ImportOptions, handle: LineHandler): Promise<ImportResult> {
+/** Imports a text dump line by line into `out` (every format's shared part: reading, errors, --lenient, interrupts). */
+export async function importLines(
+  path: string,
+  out: string,
+  name: 'aosp' | 'mtrace',
+  opts: ImportOptions,
+  handle: LineHandler,
+  fast?: FastLineHandler,
+): Promise<ImportResult> {
   if (resolve(out) === resolve(path)) throw usageError(`-o ${out}: that is the dump being imported`, 'write the trace to another file (e.g. dump.trace.msgpack)');
   if (statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`-o ${out}: is a directory`, 'give the path of the trace file to write');
-  const { data: buf, entry } = await readDump(path, opts);
+  const dump = await openDump(path, opts, opts.reference);
+  const entry = dump.entry;
   const where = entry === undefined ? path : `${path}:${entry}`;
   // Registered before the writer creates `out.tmp`, so no signal finds the file unaccounted for.
   const dropPartial = (): void => rmSync(`${out}.tmp`, { force: true });
   const done = onInterrupt(dropPartial);
   let tracker: PointerTracker;
   try {
-    tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' });
+    tracker = new PointerTracker(out, { producer: { kind: 'import', name, params: { file: basename(path) } }, hasTime: name === 'aosp' }, { background: !opts.reference });
   } catch (e) {
     done();
+    dump.close();
     throw e;
   }
-  const r = lines(buf);
-  const c = new Cursor(buf);
+  const r = new LineReader();
   let skipped = 0;
   let kept = false;
   try {
     let slice = 0;
-    while (r.next()) {
-      if (++slice === LINES_PER_SLICE) {
-        slice = 0;
-        // Let a Ctrl-C be handled: the CLI then runs `dropPartial` and exits.
-        await new Promise((res) => setImmediate(res));
-      }
-      c.at(r.start, r.end);
-      if (c.done()) continue;
-      c.at(r.start, r.end);
-      if (!handle(c, tracker)) {
-        if (!opts.lenient) {
-          const text = buf.toString('latin1', r.start, Math.min(r.end, r.start + 120));
-          const why = c.problem ? `${c.problem} in` : 'cannot parse';
-          throw inputError(`${where}:${r.line}: ${why} '${text}'`, 'fix or remove the line, or pass --lenient to skip and count malformed lines');
+    for (const { buf, end, last } of dump.windows()) {
+      r.window(buf, end);
+      const c = new Cursor(buf);
+      // Lines the fast handler may read start before this: a last line without a LF is the cursor's.
+      const fastEnd = fast === undefined || opts.reference ? 0 : !last ? end : end > 0 ? buf.lastIndexOf(10, end - 1) + 1 : 0;
+      for (;;) {
+        if ((++slice & ROOM_EVERY) === 0) {
+          // Bound the chunks being deflated in the background (and let finished ones reach the file).
+          const room = tracker.room();
+          if (room) await room;
+          else if (slice >= LINES_PER_SLICE) {
+            slice = 0;
+            // Let a Ctrl-C be handled: the CLI then runs `dropPartial` and exits.
+            await new Promise((res) => setImmediate(res));
+          }
         }
-        skipped++;
+        if (r.pos < fastEnd) {
+          const next = fast!(buf, r.pos, tracker);
+          if (next >= 0) {
+            r.passed(next);
+            continue;
+          }
+        }
+        if (!r.next()) break;
+        c.at(r.start, r.end);
+        if (c.done()) continue;
+        c.at(r.start, r.end);
+        if (!handle(c, tracker)) {
+          if (!opts.lenient) {
+            const text = buf.toString('latin1', r.start, Math.min(r.end, r.start + 120));
+            const why = c.problem ? `${c.problem} in` : 'cannot parse';
+            throw inputError(`${where}:${r.line}: ${why} '${text}'`, 'fix or remove the line, or pass --lenient to skip and count malformed lines');
+          }
+          skipped++;
+        }
       }
     }
     if (tracker.counts.events === 0) {
@@ -89,66 +124,17 @@ async function importLines(path: string, out: string, name: 'aosp' | 'mtrace', o
         name === 'aosp' ? 'is it an Android memory_replay dump (`<tid>: <op> <ptr> [args]`)?' : 'is it a glibc mtrace() log?',
       );
     }
-    const footer = tracker.close();
+    const footer = await tracker.finish();
     kept = true;
     return { footer, counts: tracker.counts, lines: r.line, skipped, ...(entry === undefined ? {} : { entry }) };
   } catch (e) {
     tracker.abort();
     throw e;
   } finally {
+    dump.close();
     done();
     if (!kept) dropPartial();
   }
-}
-
-const AOSP_WORDS = ['malloc', 'free', 'calloc', 'realloc', 'memalign', 'thread_done'].map((w) => Buffer.from(w, 'latin1'));
-const AOSP_OPS = [Op.malloc, Op.free, Op.calloc, Op.realloc, Op.memalign, Op.thread_exit];
-
-const isPowerOfTwo = (v: number): boolean => v >= 1 && v <= 2 ** 52 && 2 ** Math.round(Math.log2(v)) === v;
-
-/**
- * Android memory_replay text dumps: `<tid>: <op> <ptr> [args] [timestamps]`
- * (a `.zip` holding one is read directly: its first regular file, or
- * `opts.entry`). Every number is range-checked: a value beyond the trace
- * format's 2^53-1 is a malformed line, never a wrapped or infinite one.
- */
-export function importAosp(path: string, out: string, opts: ImportOptions = {}): Promise<ImportResult> {
-  let t0 = -1;
-  return importLines(path, out, 'aosp', opts, (c, t) => {
-    const tid = c.dec();
-    if (tid < 0 || !c.expect(58)) return false;
-    const op = AOSP_OPS[c.oneOf(AOSP_WORDS)];
-    const ptr = c.ptr();
-    if (op === undefined || ptr === undefined) return false;
-    const old = op === Op.realloc ? c.ptr() : 0;
-    if (old === undefined) return false;
-    // Up to three numbers: the op's own arguments, then timestamps (ns) of which the first is kept.
-    let n0 = 0;
-    let n1 = 0;
-    let n2 = 0;
-    let count = 0;
-    while (!c.done()) {
-      const v = c.dec();
-      if (v < 0) return false;
-      if (count === 0) n0 = v;
-      else if (count === 1) n1 = v;
-      else if (count === 2) n2 = v;
-      count++;
-    }
-    const need = op === Op.malloc || op === Op.realloc ? 1 : op === Op.calloc || op === Op.memalign ? 2 : 0;
-    if (count < need) return false;
-    if (op === Op.memalign && !isPowerOfTwo(n0)) return c.fail(`alignment ${n0} is not a power of two`);
-    if (op === Op.calloc && n0 * n1 > MAX_VALUE && ptr !== 0) return c.fail(`calloc of ${n0} × ${n1} bytes is above the trace format's limit of 2^53-1`);
-    const ns = count > need ? (need === 0 ? n0 : need === 1 ? n1 : n2) : 0;
-    if (t0 < 0) t0 = ns;
-    else if (ns - t0 > MAX_TIME_SPAN) return c.fail('timestamp more than 2^52 ns after the first');
-    if (op === Op.free) t.free(tid, ptr, ptr === 0, ns);
-    else if (op === Op.thread_exit) t.threadExit(tid, ns);
-    else if (op === Op.realloc) t.realloc(tid, old, old === 0, ptr, ptr === 0, n0, ns);
-    else if (op === Op.malloc) t.alloc(op, tid, ptr, ptr === 0, n0, 0, ns);
-    else t.alloc(op, tid, ptr, ptr === 0, n1, n0, ns); // calloc nmemb size; memalign alignment size
-    return true;
-  });
 }
 
 /**

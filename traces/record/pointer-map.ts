@@ -32,35 +32,53 @@ export class PointerMap {
   }
 
   set(key: number | string, value: number): void {
+    this.put(key, value);
+  }
+
+  /** Stores `value` for `key`; returns the id it replaces, or undefined (one probe where get + set take two). */
+  put(key: number | string, value: number): number | undefined {
     if (typeof key === 'string') {
+      const old = this.wide.get(key);
       this.wide.set(key, value);
-      return;
+      return old;
     }
     if ((this.count + 1) * 2 > this.keys.length) this.grow();
     const mask = this.keys.length - 1;
     for (let i = this.slot(key); ; i = (i + 1) & mask) {
       const k = this.keys[i]!;
-      if (k === key || k === 0) {
-        if (k === 0) this.count++;
+      if (k === key) {
+        const old = this.values[i]!;
+        this.values[i] = value;
+        return old;
+      }
+      if (k === 0) {
+        this.count++;
         this.keys[i] = key;
         this.values[i] = value;
-        return;
+        return undefined;
       }
     }
   }
 
   delete(key: number | string): void {
+    this.take(key);
+  }
+
+  /** Removes `key`; returns the id it held, or undefined (one probe where get + delete take two). */
+  take(key: number | string): number | undefined {
     if (typeof key === 'string') {
+      const old = this.wide.get(key);
       this.wide.delete(key);
-      return;
+      return old;
     }
     const keys = this.keys;
     const mask = keys.length - 1;
     let i = this.slot(key);
     while (keys[i] !== key) {
-      if (keys[i] === 0) return;
+      if (keys[i] === 0) return undefined;
       i = (i + 1) & mask;
     }
+    const old = this.values[i]!;
     // Backward shift: move later entries of the probe run into the hole when their home slot allows it.
     let hole = i;
     for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
@@ -73,6 +91,7 @@ export class PointerMap {
     }
     keys[hole] = 0;
     this.count--;
+    return old;
   }
 
   private grow(): void {

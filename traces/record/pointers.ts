@@ -1,4 +1,4 @@
-import { type TraceFooter, type TraceHeaderInit, TraceWriter } from '../format/index.js';
+import { type TraceFooter, type TraceHeaderInit, TraceWriter, type WriterOptions } from '../format/index.js';
 import { Op } from '../model.js';
 import { PointerMap } from './pointer-map.js';
 
@@ -25,21 +25,28 @@ export class PointerTracker {
   private readonly w: TraceWriter;
   private readonly live = new PointerMap();
   private readonly threads = new Map<number, number>();
+  /** A direct-mapped cache of `threads` (by the id's low 8 bits): most events skip the Map. -1 = empty. */
+  private readonly tidKeys = new Float64Array(256).fill(-1);
+  private readonly tidValues = new Int32Array(256);
   private nextThread = 0;
   private nextId = 1;
   private t0: number | undefined;
   readonly counts: ConversionCounts = { events: 0, nullFrees: 0, unknownFrees: 0, lostFrees: 0, failedAllocations: 0 };
 
-  constructor(out: string, init: TraceHeaderInit) {
-    this.w = TraceWriter.open(out, init);
+  constructor(out: string, init: TraceHeaderInit, opts: WriterOptions = {}) {
+    this.w = TraceWriter.open(out, init, opts);
   }
 
   private thread(tid: number): number {
+    const h = tid & 255;
+    if (this.tidKeys[h] === tid) return this.tidValues[h]!;
     let t = this.threads.get(tid);
     if (t === undefined) {
       t = this.nextThread++;
       this.threads.set(tid, t);
     }
+    this.tidKeys[h] = tid;
+    this.tidValues[h] = t;
     return t;
   }
 
@@ -61,19 +68,18 @@ export class PointerTracker {
       this.emit(op, th, 0, size, arg, ns);
       return;
     }
-    this.forget(ptr, th, ns);
-    const id = this.nextId++;
-    this.live.set(ptr, id);
-    this.emit(op, th, id, size, arg, ns);
+    this.emit(op, th, this.claim(ptr, th, ns), size, arg, ns);
   }
 
-  /** An address handed out while still live: the free we missed happened. */
-  private forget(ptr: number | string, th: number, ns: number): void {
-    const stale = this.live.get(ptr);
-    if (stale === undefined) return;
-    this.counts.lostFrees++;
-    this.live.delete(ptr);
-    this.emit(Op.free, th, stale, 0, 0, ns);
+  /** The next object id, now live at `ptr`. An address handed out while still live means the free we missed happened: it is emitted first. */
+  private claim(ptr: number | string, th: number, ns: number): number {
+    const id = this.nextId++;
+    const stale = this.live.put(ptr, id);
+    if (stale !== undefined) {
+      this.counts.lostFrees++;
+      this.emit(Op.free, th, stale, 0, 0, ns);
+    }
+    return id;
   }
 
   free(tid: number, ptr: number | string, isNull: boolean, ns = 0): void {
@@ -81,12 +87,11 @@ export class PointerTracker {
       this.counts.nullFrees++;
       return;
     }
-    const id = this.live.get(ptr);
+    const id = this.live.take(ptr);
     if (id === undefined) {
       this.counts.unknownFrees++;
       return;
     }
-    this.live.delete(ptr);
     this.emit(Op.free, this.thread(tid), id, 0, 0, ns);
   }
 
@@ -109,21 +114,24 @@ export class PointerTracker {
       if (oldId) this.emit(Op.realloc, th, 0, 0, oldId, ns);
       return;
     }
-    this.forget(ptr, th, ns);
-    const id = this.nextId++;
-    this.live.set(ptr, id);
-    this.emit(Op.realloc, th, id, size, oldId, ns);
+    this.emit(Op.realloc, th, this.claim(ptr, th, ns), size, oldId, ns);
   }
 
   threadExit(tid: number, ns = 0): void {
     this.emit(Op.thread_exit, this.thread(tid), 0, 0, 0, ns);
     // A later thread with the same id (reused by the kernel) is a new thread: a new index (FORMAT.md, "Events").
     this.threads.delete(tid);
+    this.tidKeys[tid & 255] = -1;
   }
 
-  /** Frees nothing left live (a trace may end with live objects) and closes the file. */
-  close(): TraceFooter {
-    return this.w.close();
+  /** The writer's room() (a `background` writer's bound on chunks in flight). */
+  room(): Promise<void> | undefined {
+    return this.w.room();
+  }
+
+  /** Frees nothing left live (a trace may end with live objects) and closes the file, once its chunks in flight are written. */
+  finish(): Promise<TraceFooter> {
+    return this.w.finish();
   }
 
   abort(): void {
