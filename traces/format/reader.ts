@@ -63,6 +63,13 @@ function uvarints(b: Uint8Array, n: number, out: Float64Array): boolean {
       out[i] = byte;
       continue;
     }
+    // Two bytes (below 16384: most sizes and distances) without the loop; past the end b[p] is undefined and falls through.
+    const next = b[p]!;
+    if (next < 0x80) {
+      out[i] = (byte & 0x7f) | (next << 7);
+      p++;
+      continue;
+    }
     // Up to 4 bytes (< 2^28) in int32 arithmetic; beyond, in float64 (exact below 2^53).
     let v = byte & 0x7f;
     let shift = 7;
