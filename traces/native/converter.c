@@ -64,14 +64,12 @@ void converter_die(const char *what) {
   exit(1);
 }
 
-/* Decodes the call whose first slot is s[0] (raw_log.h); returns its slots. */
-static inline unsigned decode(const struct rec_t *s, struct call *c) {
-  unsigned f = rec_flags(s[0].head);
+/* Decodes the call whose REC_SLOTS slots start at s[0] (raw_log.h). */
+static inline void decode(const struct rec_t *s, struct call *c) {
+  unsigned f = rec_flags(s[0].head), n = 1;
   *c = (struct call){rec_seq(s[0].head), 0, s[0].word, rec_size(s[0].head), 0, rec_op(s[0].head)};
-  unsigned n = 1;
   if (f & X_STAMP_ARG) c->stamp = s[n].head, c->arg = s[n].word, n++;
-  if (f & X_SIZE) c->size = s[n++].head;
-  return n;
+  if (f & X_SIZE) c->size = s[n].head;
 }
 
 static void parse(struct image *m) {

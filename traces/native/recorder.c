@@ -73,7 +73,7 @@ extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
 #define BUF_SLOTS 16384
-/* A buffered record older than this many sequence numbers gets written
+/* A buffered call older than this many sequence numbers gets written
  * (the converter's window, WINDOW in converter.c, is 8× larger and grows). */
 #define STALE (1u << 16)
 #define BUF_BYTES (128 + BUF_SLOTS * sizeof(struct rec_t))
@@ -200,7 +200,6 @@ static void log_put(const void *p, size_t n) {
   if (atomic_load(&ring->waiting) && atomic_exchange(&ring->waiting, 0)) send(log_fd, "", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* Sequence number of a published record. */
 /* How many sequence numbers the call at slot i is behind `now` (a call
  * starts at every published position, padding too: it carries the number
  * of the call after it). */
