@@ -6,6 +6,7 @@ export * from './model.js';
 export * from './format/index.js';
 export * from './generators/index.js';
 export * from './info/index.js';
+export * from './program/index.js';
 export * from './record/index.js';
 export * from './import/index.js';
 export * from './export/index.js';

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { type Configuration, differingLabels, mad, median, type RunRow, type RunStatus, type Store, type TargetIdentity } from '../../reports/index.js';
 import { discardProfile, type Metric, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
+import { openTrace, programHash, type ProgramIdentity } from '../../traces/index.js';
 import { configurationOf } from '../identity/index.js';
 import { type Plan, planFor } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
@@ -11,6 +12,10 @@ export interface PlannedTrace {
   name: string;
   plan: Plan;
   traceId: number;
+  /** Recorded from a real program with call times (record): replays of it default to the modes that predict the live program. */
+  recorded: boolean;
+  /** The program the recording ran (its header's), if stored. */
+  program?: ProgramIdentity;
 }
 
 /** A target ready to replay through: its library is built and its identity known. */
@@ -72,8 +77,12 @@ export interface Outcome {
 export function planTrace(store: Store, path: string): PlannedTrace {
   const plan = planFor(path);
   const name = basename(path).replace(/\.trace\.msgpack$/, '');
-  const traceId = store.ensureTrace({ checksum: plan.checksum, name, path, events: plan.ops, producer: 'trace' });
-  return { path, name, plan, traceId };
+  const reader = openTrace(path);
+  const header = reader.header;
+  reader.close();
+  const program = header.program ? { hash: programHash(header.program), identity: header.program } : undefined;
+  const traceId = store.ensureTrace({ checksum: plan.checksum, name, path, events: plan.ops, producer: 'trace', ...(program ? { program } : {}) });
+  return { path, name, plan, traceId, recorded: header.producer.kind === 'record' && header.hasTime, ...(header.program ? { program: header.program } : {}) };
 }
 
 /** Registers the configuration of (target, options) and makes the job. */

@@ -37,7 +37,10 @@ export function mergeInto(store: Store, otherPath: string, migrate: (path: strin
       n(`INSERT OR IGNORE INTO machine_identities (key, machine_id, cpu, cores, kernel, compiler, libc, allocreplay, first_seen)
         SELECT i.key, (SELECT id FROM main.machines WHERE key = om.key), i.cpu, i.cores, i.kernel, i.compiler, i.libc, i.allocreplay, i.first_seen
         FROM o.machine_identities i JOIN o.machines om ON om.id = i.machine_id`);
-      const traces = n(`INSERT OR IGNORE INTO traces (checksum, name, path, events, producer) SELECT checksum, name, path, events, producer FROM o.traces`);
+      // Programs came with schema v5: an older file's traces have none.
+      const program = v.user_version >= 5 ? 'program, program_identity' : 'NULL, NULL';
+      const traces = n(`INSERT OR IGNORE INTO traces (checksum, name, path, events, producer, program, program_identity) SELECT checksum, name, path, events, producer, ${program} FROM o.traces`);
+      if (v.user_version >= 5) n('UPDATE main.traces SET program = (SELECT ot.program FROM o.traces ot WHERE ot.checksum = main.traces.checksum), program_identity = (SELECT ot.program_identity FROM o.traces ot WHERE ot.checksum = main.traces.checksum) WHERE program IS NULL');
       const configurations = n(`INSERT OR IGNORE INTO configurations (hash, target, target_kind, revision, flags, env, options, label, identity)
         SELECT hash, target, target_kind, revision, flags, env, options, label, identity FROM o.configurations`);
       const builds = n(`INSERT OR IGNORE INTO builds (key, machine_id, target, repo, revision, command, flags, status, artifact, log, duration_ms, created)

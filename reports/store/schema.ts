@@ -185,4 +185,14 @@ export const MIGRATIONS: string[] = [
   );
   ALTER TABLE runs ADD COLUMN machine_identity_id INTEGER REFERENCES machine_identities(id);
 `,
+  /**
+   * v5, programs: the program a recorded trace ran, or a live run's
+   * workload is (traces/program): its hash, the key that sets a replay
+   * beside the live runs of its program, and its identity as JSON.
+   */
+  `
+  ALTER TABLE traces ADD COLUMN program TEXT;
+  ALTER TABLE traces ADD COLUMN program_identity TEXT;
+  CREATE INDEX traces_by_program ON traces (program);
+`,
 ];

@@ -155,8 +155,16 @@ export class Store {
     return Number(r.lastInsertRowid);
   }
 
-  ensureTrace(t: { checksum: string; name: string; path: string; events: number; producer: string }): number {
-    this.db.prepare('INSERT OR IGNORE INTO traces (checksum, name, path, events, producer) VALUES (?,?,?,?,?)').run(t.checksum, t.name, t.path, t.events, t.producer);
+  /**
+   * The row of a trace (or of a live run's program: `producer` 'live'),
+   * created on first use. `program` is the hash of the program it ran, with
+   * its identity as JSON; a row stored before it was known gets it now.
+   */
+  ensureTrace(t: { checksum: string; name: string; path: string; events: number; producer: string; program?: { hash: string; identity: unknown } }): number {
+    this.db
+      .prepare('INSERT OR IGNORE INTO traces (checksum, name, path, events, producer, program, program_identity) VALUES (?,?,?,?,?,?,?)')
+      .run(t.checksum, t.name, t.path, t.events, t.producer, t.program?.hash ?? null, t.program ? JSON.stringify(t.program.identity) : null);
+    if (t.program) this.db.prepare('UPDATE traces SET program = ?, program_identity = ? WHERE checksum = ? AND program IS NULL').run(t.program.hash, JSON.stringify(t.program.identity), t.checksum);
     return (this.db.prepare('SELECT id FROM traces WHERE checksum = ?').get(t.checksum) as { id: number }).id;
   }
 

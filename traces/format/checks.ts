@@ -4,6 +4,7 @@
  * one-line input error naming the file and the field.
  */
 import { inputError } from '../errors.js';
+import { checkProgram, type ProgramIdentity } from '../program/program.js';
 import {
   CHUNK_EVENTS,
   COLUMN_DTYPES,
@@ -77,7 +78,13 @@ export function checkHeader(path: string, h: unknown): TraceHeader {
   for (const name of Object.keys(h.columns)) {
     if (!(name in COLUMN_DTYPES)) bad(path, 'header', `columns.${name}`, 'absent (v1 has no such column)', h.columns[name]);
   }
-  return { ...(h as unknown as TraceHeader), producer };
+  let program: ProgramIdentity | undefined;
+  if (h.program !== undefined) {
+    const p = checkProgram(h.program);
+    if (typeof p === 'string') bad(path, 'header', p, p === 'program' ? 'a map' : 'as FORMAT.md describes it', p === 'program' ? h.program : (h.program as Raw)[p.slice(8)]);
+    program = p;
+  }
+  return { ...(h as unknown as TraceHeader), producer, ...(program ? { program } : {}) };
 }
 
 /** A chunk map: its index, event count and one bin per column, nothing else. */

@@ -41,6 +41,8 @@ export interface TraceReader {
   chunks(): Iterable<EventChunk>;
   /** Reads the structure and hashes the chunks without decoding events (for a cached plan's key). */
   scan(): void;
+  /** Closes the file without reading on (a reader wanted only the header); reading ends it too. */
+  close(): void;
 }
 
 const NAMES_TIME = ['op', 'thread', 'object', 'size', 'arg', 'time'] as const;
@@ -136,6 +138,10 @@ class StreamReader implements TraceReader {
       this.stream.close();
       throw e;
     }
+  }
+
+  close(): void {
+    this.stream.close();
   }
 
   private claim(): void {

@@ -1,4 +1,6 @@
 /** Constants of trace format v1; traces/FORMAT.md is the normative text. */
+import type { ProgramIdentity } from '../program/program.js';
+
 export const MAGIC = 'allocreplay-trace';
 export const FORMAT_VERSION = 1;
 /** Events per chunk at most: bounds the memory a reader or writer holds. */
@@ -43,6 +45,8 @@ export interface TraceHeaderInit {
   host?: string | null;
   /** Names of the recorded threads, by dense index, when known. */
   threadNames?: string[];
+  /** The program a recording ran (record only): what `live --from` runs again. */
+  program?: ProgramIdentity;
 }
 
 export interface TraceHeader {
@@ -56,6 +60,8 @@ export interface TraceHeader {
   chunkEvents: number;
   compression: 'zlib';
   columns: Record<string, string>;
+  /** The program a recording ran, when the producer stored it. */
+  program?: ProgramIdentity;
 }
 
 export interface TraceFooter {

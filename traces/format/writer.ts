@@ -61,6 +61,7 @@ export function encodeHeader(init: TraceHeaderInit): Uint8Array {
     chunkEvents: CHUNK_EVENTS,
     compression: 'zlib',
     columns: hasTime ? COLUMN_DTYPES : { ...COLUMN_DTYPES, time: 'absent' },
+    ...(init.program ? { program: init.program } : {}),
   };
   return packr.pack(header);
 }

@@ -7,6 +7,7 @@ import { failure } from '../errors.js';
 import { encodeHeader, type TraceFooter } from '../format/index.js';
 import { compileNative } from '../native-build.js';
 import { packagePath } from '../paths.js';
+import { programIdentity } from '../program/index.js';
 import type { ConversionCounts } from './pointers.js';
 
 const native = (f: string): string => packagePath('traces', 'native', f);
@@ -107,7 +108,8 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
     for (const f of readdirSync(dirname(out))) if (f.startsWith(basename(prefix))) rmSync(join(dirname(out), f), { force: true });
   };
   const headerPath = join(dir, 'header');
-  writeFileSync(headerPath, encodeHeader({ producer: { kind: 'record', name: 'record', command: [cmd, ...args] }, hasTime: true, created: new Date().toISOString(), host: hostname() }));
+  const program = programIdentity([cmd, ...args]);
+  writeFileSync(headerPath, encodeHeader({ producer: { kind: 'record', name: 'record', command: [cmd, ...args] }, hasTime: true, created: new Date().toISOString(), host: hostname(), program }));
   const sock = join(dir, 'sock');
   const conv = spawn(converter, [sock, headerPath, prefix], { stdio: ['pipe', 'pipe', 'inherit'] });
   const convEnded = ended(conv, 'the record converter');
