@@ -3,12 +3,14 @@
 // oclif imports every command module on every start-up to learn their flags,
 // so even `allocreplay --version` would load the store, the engine and the
 // chart libraries; with it, a command loads only its own module.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Config } from '@oclif/core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// oclif reads an existing manifest even when told to ignore it: a new command would stay unknown.
+rmSync(join(root, 'oclif.manifest.json'), { force: true });
 const config = await Config.load({ root, ignoreManifest: true });
 const plugin = config.getPluginsList().find((p) => p.root === root);
 if (!plugin) throw new Error(`no oclif plugin at ${root}`);
