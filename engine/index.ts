@@ -6,6 +6,7 @@ export * from './targets/index.js';
 export * from './driver/index.js';
 export * from './identity/index.js';
 export * from './runner/index.js';
+export * from './live/index.js';
 export * from './bisect/index.js';
 export * from './demo/index.js';
 export * from './shard/index.js';

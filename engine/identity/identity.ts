@@ -5,15 +5,14 @@
  * configuration, and two configurations that measure differently never share
  * a hash.
  */
-import { type Configuration, machineKey, type Store } from '../../reports/index.js';
+import { type Configuration, machineKey, type MeasureOptions, type Store } from '../../reports/index.js';
 import { commitOf } from '../build/index.js';
-import type { ReplayOptions } from '../driver/index.js';
 import type { ReadyTarget } from '../runner/index.js';
 
 let machine: string | undefined;
 
 /** The canonical configuration of a ready target measured with `options` on this machine. */
-export function configurationOf(ready: ReadyTarget, options: Pick<ReplayOptions, 'mode' | 'touch' | 'warmup'>): Configuration {
+export function configurationOf(ready: ReadyTarget, options: MeasureOptions): Configuration {
   machine ??= machineKey();
   const sorted = (o: Record<string, string>): Record<string, string> => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
   return {

@@ -1,6 +1,6 @@
 /* The live launcher: runs a program once, as `allocreplay live` measures it.
  *
- *   live-runner RESULT_FD TIMEOUT_MS STDOUT STDERR -- PROG ARGS...
+ *   live-runner RESULT_FD TIMEOUT_MS STDOUT STDERR -- BINARY ARGV0 ARGS...
  *
  * The program runs in its own process group with stdin from /dev/null,
  * stdout and stderr to the files named, address-space randomisation off (as
@@ -12,7 +12,9 @@
  *
  * Invariant: the launcher allocates nothing between the first clock read
  * and the last (the timed span), and waits with sigtimedwait, not a poll,
- * so the wall time is not rounded up to a polling period.
+ * so the wall time is not rounded up to a polling period. SIGTERM or SIGINT
+ * sent to the launcher kills the program's process group first, so an
+ * interrupted `live` leaves nothing running.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,7 +54,7 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void child(char **argv, const char *out, const char *err, int report) {
+static void child(const char *binary, char **argv, const char *out, const char *err, int report) {
   setpgid(0, 0);
   personality(ADDR_NO_RANDOMIZE);
   int in = open("/dev/null", O_RDONLY);
@@ -70,32 +72,36 @@ static void child(char **argv, const char *out, const char *err, int report) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  execvp(argv[0], argv);
+  execv(binary, argv);
   int x = errno;
   (void)!write(report, &x, sizeof x);
   _exit(127);
 }
 
 int main(int argc, char **argv) {
-  if (argc < 7 || strcmp(argv[5], "--") != 0) {
-    fprintf(stderr, "usage: live-runner RESULT_FD TIMEOUT_MS STDOUT STDERR -- PROG ARGS...\n");
+  if (argc < 8 || strcmp(argv[5], "--") != 0) {
+    fprintf(stderr, "usage: live-runner RESULT_FD TIMEOUT_MS STDOUT STDERR -- BINARY ARGV0 ARGS...\n");
     return 2;
   }
   result_fd = atoi(argv[1]);
   long timeout_ms = atol(argv[2]);
-  char **prog = argv + 6;
+  const char *binary = argv[6];
+  char **prog = argv + 7;
 
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) fail("pipe", errno);
-  sigset_t chld, old;
+  /* The signals waited for are blocked first, so none is lost before the wait. */
+  sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, &old);
+  sigaddset(&chld, SIGTERM);
+  sigaddset(&chld, SIGINT);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
 
   uint64_t t0 = now_ns();
   pid_t pid = fork();
   if (pid < 0) fail("fork", errno);
-  if (pid == 0) child(prog, argv[3], argv[4], pipefd[1]);
+  if (pid == 0) child(binary, prog, argv[3], argv[4], pipefd[1]);
   close(pipefd[1]);
 
   struct timespec limit = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
@@ -104,6 +110,12 @@ int main(int argc, char **argv) {
   for (;;) {
     int s = sigtimedwait(&chld, NULL, &limit);
     if (s == SIGCHLD) break;
+    if (s == SIGTERM || s == SIGINT) {
+      kill(-pid, SIGKILL), kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+      return 128 + s;
+    }
     if (s < 0 && errno == EINTR) {
       uint64_t t = now_ns();
       if (t >= deadline) { timed_out = 1; break; }

@@ -23,7 +23,8 @@ export interface TargetIdentity {
 
 /** The replay options that change what is measured (repetitions and timeouts do not). */
 export interface MeasureOptions {
-  mode: 'serial' | 'threads';
+  /** How the workload ran: a replay (serial, threads), or the recorded program itself (live). */
+  mode: 'serial' | 'threads' | 'live';
   touch: 'none' | 'first' | 'all';
   warmup: number;
 }

@@ -154,7 +154,12 @@ export class ValueStream {
     }
   }
 
+  private closed = false;
+
+  /** Closes the file (once: a second call does nothing). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }

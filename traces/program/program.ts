@@ -73,7 +73,8 @@ export function programHash(p: ProgramIdentity): string {
 
 /** What a person calls the program: its binary's name and first arguments, cut to fit a table cell. */
 export function programName(p: ProgramIdentity, width = 40): string {
-  const text = [p.binary.split('/').pop()!, ...p.argv.slice(1)].join(' ').replace(/\s+/g, ' ');
+  const quoted = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+  const text = [p.binary.split('/').pop()!, ...p.argv.slice(1).map(quoted)].join(' ').replace(/\s+/g, ' ');
   return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
 
