@@ -6,3 +6,4 @@ export { type MatrixCell, matrixReport } from './matrix.js';
 export { type SeriesReport, seriesReport } from './series.js';
 export { type SweepLine, type SweepPointRow, type SweepReport, sweepReport } from './sweep.js';
 export * from './compare.js';
+export * from './fidelity.js';

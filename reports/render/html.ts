@@ -9,6 +9,8 @@ import { axisScale, barsWithCI, compareRatios, historyLine, liveVsRss, svgOf } f
 import { formatValue, pct, ratioText, revisionText } from './tables.js';
 import type { SweepReport } from '../compare/sweep.js';
 import { sweepChart } from './sweep.js';
+import type { FidelityGroup } from '../compare/fidelity.js';
+import { fidelityChart, fidelityVerdict, signedDuration } from './fidelity.js';
 
 /** What goes on the page; every section is optional. */
 export interface HtmlInput {
@@ -25,6 +27,8 @@ export interface HtmlInput {
   bisections?: BisectionRow[];
   /** Flag sweeps: a line chart and a table each. */
   sweeps?: SweepReport[];
+  /** Replays beside the live runs of their programs: a chart and a table per recording × replay mode. */
+  fidelity?: FidelityGroup[];
 }
 
 /** RSS lines per live-bytes chart (more would repeat the palette's colours), and charts per trace. */
@@ -184,6 +188,18 @@ async function sweepSection(sweeps: SweepReport[]): Promise<string> {
   return `<section id="sweeps"><h2>Sweeps</h2>${parts.join('\n')}</section>`;
 }
 
+/** Per recording × replay mode: live Δ beside replay Δ (chart and table) and the verdict on both goals. */
+async function fidelitySection(groups: FidelityGroup[]): Promise<string> {
+  const parts = await Promise.all(
+    groups.map(async (g) => {
+      const rows = g.targets.map((t) => [t.target, signedDuration(t.liveDeltaNs), `${signedDuration(t.liveCi[0])} … ${signedDuration(t.liveCi[1])}`, signedDuration(t.replayDeltaNs), `${signedDuration(t.replayCi[0])} … ${signedDuration(t.replayCi[1])}`, t.liveClear && t.share !== null ? t.share.toFixed(2) : 'no clear live Δ']);
+      const chart = figure('fidelity', await svgOf(fidelityChart(g)), `${g.recording}: live Δ (the program) beside replay Δ (${g.mode}) against ${g.baseline}`, { recording: g.recording, mode: g.mode });
+      return `<h3>${escapeHtml(`${g.recording} — ${g.program}`)}</h3><p>replay ${escapeHtml(g.mode)}: ${escapeHtml(fidelityVerdict(g))}</p>${chart}${htmlTable(['target', 'live Δ', '95% CI', 'replay Δ', '95% CI', 'share'], rows)}`;
+    }),
+  );
+  return `<section id="fidelity"><h2>Fidelity: replays against the live program</h2>${parts.join('\n')}</section>`;
+}
+
 /**
  * Renders the page: comparison (verdict, table, ratio chart), configurations
  * per trace (table, bars with CI whiskers), live bytes vs RSS per trace,
@@ -199,6 +215,7 @@ export async function renderHtml(input: HtmlInput): Promise<string> {
   if (input.history?.length) sections.push(await historySection(input.history, metric, unit));
   if (input.bisections?.length) sections.push(bisectionSection(input.bisections));
   if (input.sweeps?.length) sections.push(await sweepSection(input.sweeps));
+  if (input.fidelity?.length) sections.push(await fidelitySection(input.fidelity));
   if (sections.length === 0) sections.push('<p>No runs match.</p>');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(input.title)}</title>

@@ -85,22 +85,77 @@ export interface BootstrapOptions {
 }
 
 /**
+ * Percentile-bootstrap confidence interval of a statistic of several
+ * samples' medians: each sample is resampled independently with
+ * replacement (in the order given), `statistic` is taken of the resampled
+ * medians. [NaN, NaN] when any sample is empty.
+ */
+export function bootstrapMediansCI(samples: readonly (readonly number[])[], statistic: (medians: readonly number[]) => number, opts: BootstrapOptions = {}): [number, number] {
+  if (samples.some((s) => s.length === 0)) return [NaN, NaN];
+  const level = opts.level ?? 0.95;
+  const n = opts.resamples ?? 2000;
+  const next = seededRandom(opts.seed ?? 42);
+  const bufs = samples.map((s) => new Array<number>(s.length));
+  const medians = new Array<number>(samples.length);
+  const stats = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < samples.length; k++) medians[k] = resampledMedian(samples[k]!, bufs[k]!, next);
+    stats[i] = statistic(medians);
+  }
+  // A statistic undefined for a resample (NaN) is left out of the percentiles.
+  const kept = stats.some(Number.isNaN) ? stats.filter((v) => !Number.isNaN(v)) : stats;
+  if (!kept.length) return [NaN, NaN];
+  kept.sort(ascending);
+  const a = (1 - level) / 2;
+  return [sortedQuantile(kept, a), sortedQuantile(kept, 1 - a)];
+}
+
+/**
  * Percentile-bootstrap confidence interval of median(candidate) ÷
  * median(baseline): both samples are resampled independently with
  * replacement. [NaN, NaN] when either sample is empty.
  */
 export function bootstrapRatioCI(baseline: readonly number[], candidate: readonly number[], opts: BootstrapOptions = {}): [number, number] {
-  if (baseline.length === 0 || candidate.length === 0) return [NaN, NaN];
-  const level = opts.level ?? 0.95;
-  const n = opts.resamples ?? 2000;
-  const next = seededRandom(opts.seed ?? 42);
-  const bb = new Array<number>(baseline.length);
-  const cb = new Array<number>(candidate.length);
-  const ratios = new Array<number>(n);
-  for (let i = 0; i < n; i++) ratios[i] = resampledMedian(candidate, cb, next) / resampledMedian(baseline, bb, next);
-  ratios.sort(ascending);
-  const a = (1 - level) / 2;
-  return [sortedQuantile(ratios, a), sortedQuantile(ratios, 1 - a)];
+  return bootstrapMediansCI([candidate, baseline], ([c, b]) => c! / b!, opts);
+}
+
+/** Percentile-bootstrap CI of median(candidate) − median(baseline). */
+export function bootstrapDiffCI(baseline: readonly number[], candidate: readonly number[], opts: BootstrapOptions = {}): [number, number] {
+  return bootstrapMediansCI([candidate, baseline], ([c, b]) => c! - b!, opts);
+}
+
+/**
+ * Percentile-bootstrap CI of a share: (median(replayCandidate) −
+ * median(replayBaseline)) ÷ (median(liveCandidate) − median(liveBaseline)).
+ * Resamples whose live difference is 0 are left out.
+ */
+export function bootstrapShareCI(liveBaseline: readonly number[], liveCandidate: readonly number[], replayBaseline: readonly number[], replayCandidate: readonly number[], opts: BootstrapOptions = {}): [number, number] {
+  return bootstrapMediansCI([liveCandidate, liveBaseline, replayCandidate, replayBaseline], ([lc, lb, rc, rb]) => (lc === lb ? NaN : (rc! - rb!) / (lc! - lb!)), opts);
+}
+
+/**
+ * Kendall's τ-b between two orderings of the same items (ties allowed):
+ * +1 when they order every pair alike, −1 when they order every pair
+ * oppositely. null for fewer than two items, or when either side is all ties.
+ */
+export function kendallTau(x: readonly number[], y: readonly number[]): number | null {
+  const n = Math.min(x.length, y.length);
+  let concordant = 0;
+  let discordant = 0;
+  let tiesX = 0;
+  let tiesY = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      const dx = Math.sign(x[i]! - x[j]!);
+      const dy = Math.sign(y[i]! - y[j]!);
+      if (dx === 0 && dy === 0) continue;
+      if (dx === 0) tiesX++;
+      else if (dy === 0) tiesY++;
+      else if (dx === dy) concordant++;
+      else discordant++;
+    }
+  const denom = Math.sqrt((concordant + discordant + tiesX) * (concordant + discordant + tiesY));
+  return denom ? (concordant - discordant) / denom : null;
 }
 
 /** Percentile-bootstrap CI of one sample's median (error bars). */

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { compare, history, listBisections, matrixReport, renderHtml, rowKey, seriesReport, type Metric } from '../../../reports/index.js';
+import { compare, fidelityReport, history, listBisections, matrixReport, renderHtml, rowKey, seriesReport, type Metric } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor, thresholdFlag } from '../../common.js';
@@ -34,7 +34,8 @@ export default class ReportHtml extends BaseCommand {
       const h = history(store, { metric, selector: flags.select, repos: configRepos() });
       const series = seriesReport(store, { ...selector, metric, labels: new Map(matrix.map((c) => [rowKey(c), c.label])) });
       const bisections = listBisections(store);
-      emitReport(await renderHtml({ title: flags.title, metric, source: store.path, matrix, series, history: h, bisections, thresholdPct, ...(cmp ? { compare: cmp } : {}) }), flags.output);
+      const fidelity = metric === 'time' ? fidelityReport(store, selector) : [];
+      emitReport(await renderHtml({ title: flags.title, metric, source: store.path, matrix, series, history: h, bisections, thresholdPct, fidelity, ...(cmp ? { compare: cmp } : {}) }), flags.output);
       const summary = {
         output: flags.output,
         configurations: new Set(matrix.map(rowKey)).size,
@@ -44,9 +45,10 @@ export default class ReportHtml extends BaseCommand {
         seriesTraces: series.length,
         seriesConfigurations: series.reduce((n, s) => n + s.rss.length, 0),
         bisections: bisections.length,
+        fidelityGroups: fidelity.length,
       };
       if (flags.json) this.printJson(summary);
-      else this.log(`wrote ${flags.output}: ${summary.configurations} configurations × ${summary.traces} traces, ${summary.seriesTraces} series traces, ${summary.historyLines} history lines, ${summary.bisections} bisections${cmp ? `, ${cmp.length} compared` : ''}`);
+      else this.log(`wrote ${flags.output}: ${summary.configurations} configurations × ${summary.traces} traces, ${summary.seriesTraces} series traces, ${summary.historyLines} history lines, ${summary.bisections} bisections${fidelity.length ? `, ${fidelity.length} fidelity tables` : ''}${cmp ? `, ${cmp.length} compared` : ''}`);
     } finally {
       store.close();
     }
