@@ -123,7 +123,8 @@ export function fidelityReport(store: Store, opts: FidelityOptions = {}): Fideli
     for (const machine of new Set(replays.map((r) => r.machine))) {
       const live = collect(lives.filter((r) => r.machine === machine), all.samples);
       const byMode = new Map<string, RunRow[]>();
-      for (const r of replays.filter((x) => x.machine === machine)) {
+      // Modes in the order they were first measured (runs come newest first).
+      for (const r of replays.filter((x) => x.machine === machine).reverse()) {
         const m = canonicalJson(r.configuration!.options);
         byMode.set(m, [...(byMode.get(m) ?? []), r]);
       }
