@@ -88,8 +88,8 @@ interface Side {
 
 function collect(runs: RunRow[], samples: Map<number, { wallNs: number }[]>): Map<string, Side> {
   const out = new Map<string, Side>();
-  // Oldest run first: targets keep the order they were first measured in.
-  for (const r of [...runs].reverse()) {
+  // Given oldest first, targets keep the order they were first measured in.
+  for (const r of runs) {
     const c = r.configuration;
     if (!c) continue;
     const k = allocatorKey(c);
