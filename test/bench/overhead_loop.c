@@ -1,4 +1,4 @@
-/* The fidelity reference: the smallest loop that makes the same allocator
+/* The overhead reference: the smallest loop that makes the same allocator
  * calls as a serial replay of a plan (malloc/free only), timed the same way.
  * Prints ns/op of the best of `reps` runs. */
 #define _GNU_SOURCE
