@@ -92,7 +92,7 @@ function ended(child: ChildProcess, what: string): Promise<number> {
  * writes one trace per recorded process image while the program runs; the
  * last image of each process is its program, the others are dropped.
  */
-export async function record(cmd: string, args: string[], opts: { out: string; followForks?: boolean; onConvert?: (what: string) => void }): Promise<RecordResult> {
+export async function record(cmd: string, args: string[], opts: { out: string; followForks?: boolean; onConvert?: (what: string) => void; env?: Record<string, string> }): Promise<RecordResult> {
   const out = resolve(opts.out);
   try {
     accessSync(dirname(out), fsConstants.W_OK);
@@ -108,7 +108,7 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
     for (const f of readdirSync(dirname(out))) if (f.startsWith(basename(prefix))) rmSync(join(dirname(out), f), { force: true });
   };
   const headerPath = join(dir, 'header');
-  const program = programIdentity([cmd, ...args]);
+  const program = programIdentity([cmd, ...args], process.cwd(), { ...process.env, ...opts.env });
   writeFileSync(headerPath, encodeHeader({ producer: { kind: 'record', name: 'record', command: [cmd, ...args] }, hasTime: true, created: new Date().toISOString(), host: hostname(), program }));
   const sock = join(dir, 'sock');
   const conv = spawn(converter, [sock, headerPath, prefix], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -131,6 +131,7 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
     await Promise.race([ready, convEnded.then((s) => Promise.reject(failure(`the record converter exited (${s}) before it was ready`, 'see the message above')))]);
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
+      ...opts.env,
       ALLOCREPLAY_RECORD_SOCK: sock,
       ALLOCREPLAY_RECORD_PPID: String(process.pid),
       ALLOCREPLAY_RECORD_FORKS: opts.followForks ? '1' : '0',
