@@ -3,6 +3,11 @@ import { formatBytes, record, usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
 import { Progress } from '../progress.js';
 
+/** What the trace lacks when the command ran other processes: `; 2 child processes ran unrecorded (--follow-forks records them)`. */
+function unrecordedNote(n: number): string {
+  return n ? `; ${n} child process${n === 1 ? '' : 'es'} ran unrecorded (--follow-forks records ${n === 1 ? 'it' : 'them'})` : '';
+}
+
 export default class Record extends BaseCommand {
   static override description = 'Record the allocation calls of a program into a trace; its exit status passes through';
   static override strict = false;
@@ -35,15 +40,16 @@ export default class Record extends BaseCommand {
       threads: t.footer.threads,
       peakLiveBytes: t.footer.peakLiveBytes,
     }));
-    if (flags.json) this.printJson({ status: r.status, wallMs: r.wallMs, converterPeakRssKiB: r.converterPeakRssKiB, traces: summary, images: r.images });
+    if (flags.json) this.printJson({ status: r.status, wallMs: r.wallMs, converterPeakRssKiB: r.converterPeakRssKiB, unrecordedProcesses: r.unrecordedProcesses, traces: summary, images: r.images });
     else {
       for (const t of summary) {
         process.stderr.write(
           `allocreplay: recorded ${t.path}: ${t.events.toLocaleString('en-US')} events (${t.nullFrees} of them free(NULL)), ${t.threads} thread${t.threads === 1 ? '' : 's'}, peak live ${formatBytes(t.peakLiveBytes)}` +
             `; not replayed: ${t.unknownFrees} frees of unknown pointers${t.lostFrees ? `; ${t.lostFrees} missed frees synthesised` : ''}` +
-            `${t.lostRecords ? `; ${t.lostRecords} calls lost (made while the program was exiting)` : ''}; ${r.wallMs} ms wall\n`,
+            `${t.lostRecords ? `; ${t.lostRecords} calls lost (made while the program was exiting)` : ''}; ${r.wallMs} ms wall${t === summary[0] ? unrecordedNote(r.unrecordedProcesses) : ''}\n`,
         );
       }
+      if (r.traces.length === 0 && r.unrecordedProcesses) process.stderr.write(`allocreplay: ${unrecordedNote(r.unrecordedProcesses).slice(2)}\n`);
       if (r.traces.length === 0) process.stderr.write('allocreplay: the command made no recorded allocations\n');
     }
     process.exit(r.status);

@@ -47,6 +47,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -448,6 +449,27 @@ static void open_log(void) {
   if (rfd >= 0) close(rfd); /* the mapping stays */
 }
 
+/* A process of the command that is not recorded (a child, without
+ * --follow-forks) says so: its pid, one line appended to the file the
+ * launcher names, so `record` can tell the user what the trace lacks. A
+ * child that forks and then execs writes its pid twice; the launcher counts
+ * distinct pids. Async-signal-safe: it runs in a fork child. */
+static void note_unrecorded(void) {
+  const char *path = getenv("ALLOCREPLAY_RECORD_UNRECORDED");
+  if (!path || !*path) return;
+  char line[24];
+  int n = 0;
+  char digits[20];
+  for (unsigned long v = (unsigned long)getpid(); n == 0 || v; v /= 10) digits[n++] = (char)('0' + v % 10);
+  int len = 0;
+  while (n) line[len++] = digits[--n];
+  line[len++] = '\n';
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  (void)!write(fd, line, (size_t)len);
+  close(fd);
+}
+
 static void at_fork_child(void) {
   /* Other threads' buffers belong to the parent, which writes them. */
   struct tbuf *keep = tl;
@@ -472,7 +494,10 @@ static void at_fork_child(void) {
   if (ring) munmap(ring, RING_CTL_BYTES + RING_BYTES); /* the parent's */
   ring = NULL;
   atomic_store(&enabled, 0);
-  if (!follow_forks) return;
+  if (!follow_forks) {
+    note_unrecorded();
+    return;
+  }
   atomic_store(&seq, 0);
   open_log();
   atomic_store(&enabled, log_fd >= 0);
@@ -521,7 +546,10 @@ __attribute__((constructor)) static void rec_init(void) {
   if (!sock || strlen(sock) >= sizeof sock_path) return;
   /* The launched command (whose parent is the launcher), and the images it
    * execs; other processes only when following forks. */
-  if (!follow_forks && (!parent || (uint64_t)atoll(parent) != (uint64_t)getppid())) return;
+  if (!follow_forks && (!parent || (uint64_t)atoll(parent) != (uint64_t)getppid())) {
+    note_unrecorded();
+    return;
+  }
   strcpy(sock_path, sock);
   image_pid = getpid();
   pthread_key_create(&key, thread_done);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, existsSync, constants as fsConstants, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,6 +56,8 @@ export interface RecordResult {
   images: RecordedImage[];
   /** The converter's peak resident memory, KiB. */
   converterPeakRssKiB: number;
+  /** Processes of the command that ran and were not recorded (children, without --follow-forks). */
+  unrecordedProcesses: number;
 }
 
 export interface RecordedImage {
@@ -111,6 +113,8 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
   const program = programIdentity([cmd, ...args], process.cwd(), { ...process.env, ...opts.env });
   writeFileSync(headerPath, encodeHeader({ producer: { kind: 'record', name: 'record', command: [cmd, ...args] }, hasTime: true, created: new Date().toISOString(), host: hostname(), program }));
   const sock = join(dir, 'sock');
+  // Each process the recorder saw but did not record appends its pid here (recorder.c note_unrecorded).
+  const unrecordedPath = join(dir, 'unrecorded');
   const conv = spawn(converter, [sock, headerPath, prefix], { stdio: ['pipe', 'pipe', 'inherit'] });
   const convEnded = ended(conv, 'the record converter');
   const images: ImageLine[] = [];
@@ -135,6 +139,7 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
       ALLOCREPLAY_RECORD_SOCK: sock,
       ALLOCREPLAY_RECORD_PPID: String(process.pid),
       ALLOCREPLAY_RECORD_FORKS: opts.followForks ? '1' : '0',
+      ALLOCREPLAY_RECORD_UNRECORDED: unrecordedPath,
       LD_PRELOAD: [lib, process.env.LD_PRELOAD].filter(Boolean).join(' '),
     };
     const child = spawn(cmd, args, { env, stdio: 'inherit' });
@@ -161,6 +166,7 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
   const wallMs = Date.now() - started;
   opts.onConvert?.('finishing the traces');
   const convStatus = await convEnded;
+  const unrecorded = existsSync(unrecordedPath) ? new Set(readFileSync(unrecordedPath, 'utf8').split('\n').filter(Boolean)) : new Set<string>();
   rmSync(dir, { recursive: true, force: true });
   if (convStatus !== 0) {
     removeParts();
@@ -171,7 +177,9 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
     removeParts();
     throw failure(`cannot write the trace beside ${opts.out}: ${failedWrite.writeError}`, 'check the disk has room and the directory is writable');
   }
-  return { status, wallMs, converterPeakRssKiB: peakKiB, ...placeImages(images, prefix, out, rootPid, opts.followForks ?? false, removeParts) };
+  const placed = placeImages(images, prefix, out, rootPid, opts.followForks ?? false, removeParts);
+  for (const t of placed.traces) unrecorded.delete(String(t.pid));
+  return { status, wallMs, converterPeakRssKiB: peakKiB, unrecordedProcesses: unrecorded.size, ...placed };
 }
 
 /** Keeps the last image of each recorded process under its trace name. */
