@@ -22,11 +22,6 @@ export type OpCode = (typeof Op)[OpName];
 
 export const OP_NAMES: readonly OpName[] = Object.keys(Op) as OpName[];
 
-/** Name of an op code, or undefined for an unknown code. */
-export function opName(code: number): OpName | undefined {
-  return OP_NAMES[code - 1];
-}
-
 /**
  * One event, in the meaning every part of allocreplay uses:
  * - `object`: the object this event creates (allocations; 0 when the call
