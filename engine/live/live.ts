@@ -79,7 +79,8 @@ export function checkBinary(program: ProgramIdentity): void {
 /** The environment of a live run: ours without any preload, then the program's variables, then the target's. */
 function liveEnv(program: ProgramIdentity, target: Target): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'LD_PRELOAD' && !k.startsWith('ALLOCREPLAY_')) env[k] = v;
+  // The recorder's and the launcher's own variables never reach the program.
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'LD_PRELOAD' && !k.startsWith('ALLOCREPLAY_RECORD_') && k !== 'ALLOCREPLAY_LIVE_PRELOAD') env[k] = v;
   Object.assign(env, program.env, target.env);
   if (target.library) env.ALLOCREPLAY_LIVE_PRELOAD = target.library;
   return env;

@@ -65,7 +65,8 @@ describe('a recording knows its program', () => {
 describe('live runs', () => {
   let runs: { status: string; target: string; samples: number[]; wallNs: number }[] = [];
   beforeAll(() => {
-    const r = cli(['live', '--from', trace, '-t', 'system', '-t', slow, '--repeat', '3', '--db', db, '--json'], { env: { ...env, ALLOCREPLAY_SLOW_SPIN: '2000' } });
+    // The spin is the allocator's runtime environment (--env), part of its configuration like MALLOC_CONF.
+    const r = cli(['live', '--from', trace, '-t', 'system', '-t', slow, '--env', 'ALLOCREPLAY_SLOW_SPIN=20000', '--repeat', '3', '--db', db, '--json'], { env });
     expect(r.status, r.stderr).toBe(0);
     runs = JSON.parse(r.stdout);
   }, 300_000);

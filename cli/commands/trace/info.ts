@@ -5,7 +5,7 @@ import { BaseCommand } from '../../base.js';
 export default class TraceInfo extends BaseCommand {
   static override description = 'Summarise traces: events by op, objects, threads, sizes, peak live memory, bytes per event (several files: one summary each, e.g. the set record --follow-forks writes)';
   static override strict = false;
-  static override args = { file: Args.string({ description: 'trace file (more may follow)', required: true }) };
+  static override args = { file: Args.string({ description: 'trace file', required: true }) };
   static override flags = { json: Flags.boolean({ description: 'print as JSON (an array when several files are given)' }) };
 
   async run(): Promise<void> {
