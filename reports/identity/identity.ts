@@ -24,8 +24,12 @@ export interface TargetIdentity {
 /** The replay options that change what is measured (repetitions and timeouts do not). */
 export interface MeasureOptions {
   mode: 'serial' | 'threads';
-  touch: 'none' | 'first' | 'all';
+  touch: 'none' | 'first' | 'all' | 'program';
   warmup: number;
+  /** Present only when not the default `none` (so every configuration measured before pacing keeps its hash). */
+  pace?: 'recorded';
+  /** Work units per recorded µs; present exactly when `pace` is. */
+  paceScale?: number;
 }
 
 export interface Configuration {
@@ -76,6 +80,7 @@ export function configurationFields(c: Configuration): [string, string][] {
   for (const k of Object.keys(c.env).sort()) out.push([k, c.env[k]!]);
   if (c.pgo) out.push(['pgo', pgoText(c.pgo.training)]);
   out.push(['mode', c.options.mode], ['touch', c.options.touch], ['warmup', String(c.options.warmup)]);
+  if (c.options.pace) out.push(['pace', c.options.pace], ['pace_scale', String(c.options.paceScale)]);
   out.push(['machine', c.machine.slice(0, 8)]);
   return out;
 }
