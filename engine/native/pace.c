@@ -62,8 +62,6 @@ void pace_reset(void) {
     v->n = 0;
     v->carry = 0;
     v->sink = 0;
-    v->ring_at = 0;
-    memset(v->ring, 0, sizeof v->ring);
     v->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)t << 32 | t); /* never 0: xorshift would stay there */
   }
 }

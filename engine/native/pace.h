@@ -8,10 +8,14 @@
  * the clock — so instruction counts stay exact run after run.
  *
  * One work unit reads and writes one byte in one cache line of a live block:
- * about half the time one of the last PACE_RING blocks allocated (a program
- * mostly works on what it just made), else a block drawn uniformly from the
- * whole live set (the rest of its heap), at a uniformly drawn line of the
- * block. The choice comes from a xorshift PRNG seeded the same for every
+ * 15 times in 16 one of the PACE_RECENT newest entries of the live set (a
+ * program mostly works on what it just made, and those lines mostly hit the
+ * cache), else a block drawn uniformly from the whole live set (the rest of
+ * its heap: mostly a miss), at a uniformly drawn line of the block. The live
+ * set is dense with swap-remove, so its tail holds the most recently made
+ * blocks still live (a freed block's hole takes the tail's newest one): a
+ * ring of recent ids would mostly name blocks already freed, since most
+ * programs free their temporaries at once. The choice comes from a xorshift PRNG seeded the same for every
  * repetition.
  *
  * A view is the live set one thread works over: serial mode has one; threads
@@ -31,9 +35,10 @@
 
 #include "plan.h"
 
-#define PACE_RING 64u /* recent blocks per view: a power of two */
+#define PACE_RECENT 64u /* the newest live blocks a near unit draws from: a power of two */
 #define PACE_NEVER UINT32_MAX
 #define PACE_LINE 64u /* bytes per cache line */
+#define PACE_FAR 16u  /* one unit in PACE_FAR draws from the whole live set: a power of two */
 
 struct pace_entry {
   volatile uint8_t *p;
@@ -47,8 +52,6 @@ struct pace_view {
   uint64_t rng;
   uint64_t carry; /* ns·scale not yet turned into a whole unit (< 1000) */
   uint64_t sink;  /* keeps the reads live */
-  uint32_t ring[PACE_RING];
-  uint32_t ring_at;
 };
 
 extern uint32_t *pace_pos;      /* object id -> index + 1 in its view */
@@ -79,7 +82,6 @@ static inline void pace_add(struct pace_view *v, uint32_t obj, void *p, uint64_t
   uint64_t lines = (bytes + PACE_LINE - 1) / PACE_LINE;
   v->live[v->n] = (struct pace_entry){p, obj, lines ? (lines > UINT32_MAX ? UINT32_MAX : (uint32_t)lines) : 1};
   pace_pos[obj] = (uint32_t)++v->n;
-  v->ring[v->ring_at++ & (PACE_RING - 1)] = obj;
 }
 
 /* Object `obj` leaves the view (before the allocator frees or moves it). */
@@ -99,18 +101,17 @@ static inline void pace_work(struct pace_view *v, uint32_t ns) {
   v->carry = acc % 1000;
   uint64_t sink = v->sink;
   for (uint64_t u = 0; u < units; u++) {
-    uint64_t r = pace_next(v);
-    const struct pace_entry *e = NULL;
-    if (r & 1) {
-      uint32_t k = pace_pos[v->ring[(r >> 1) & (PACE_RING - 1)]];
-      if (k != 0 && k != PACE_NEVER) e = &v->live[k - 1];
+    uint64_t r = pace_next(v), n = v->n;
+    if (!n) {
+      sink += r; /* nothing live: only the arithmetic */
+      continue;
     }
-    if (!e) {
-      if (!v->n) {
-        sink += r; /* nothing live: only the arithmetic */
-        continue;
-      }
-      e = &v->live[pace_below((r >> 8) & 0xffffffffu, v->n)];
+    const struct pace_entry *e;
+    if (r & (PACE_FAR - 1)) {
+      uint64_t back = (r >> 4) & (PACE_RECENT - 1);
+      e = &v->live[n - 1 - (back < n ? back : n - 1)];
+    } else {
+      e = &v->live[pace_below((r >> 8) & 0xffffffffu, n)];
     }
     volatile uint8_t *q = e->p + pace_below(r >> 32, e->lines) * PACE_LINE;
     uint8_t b = *q;
