@@ -100,14 +100,14 @@ export function renderBisect(r: BisectResult): string {
 /** The options a bisection ran with, on one line (what tells two bisections apart in `bisect show`). */
 export function renderSpec(spec: Record<string, unknown>): string {
   const parts: string[] = [];
-  for (const k of ['metric', 'mode', 'touch', 'warmup', 'repeat', 'threshold', 'direction']) if (spec[k] !== undefined) parts.push(`${k} ${spec[k]}${k === 'threshold' ? '%' : ''}`);
+  for (const k of ['metric', 'mode', 'touch', 'pace', 'paceScale', 'warmup', 'repeat', 'threshold', 'direction']) if (spec[k] !== undefined) parts.push(`${k} ${spec[k]}${k === 'threshold' ? '%' : ''}`);
   if (spec.firstParent) parts.push('first-parent');
   const flags = spec.flags as Record<string, string> | undefined;
   if (flags && Object.keys(flags).length) parts.push(`flags ${Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   return parts.join(', ');
 }
 
-type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: number; improvement: boolean; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch: string; timeout: number; db?: string; json: boolean };
+type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: number; improvement: boolean; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch: string; pace?: string; 'pace-scale'?: number; timeout: number; db?: string; json: boolean };
 
 /** Opens the store and fills what both bisections take from their flags; closes the store after `run`. */
 export async function withBisect<T>(f: BisectFlagValues, run: (common: BisectCommon) => Promise<T>): Promise<T> {

@@ -4,14 +4,16 @@ import { usageError } from '../traces/index.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, delimiter, join, relative, resolve } from 'node:path';
 import { packagePath } from '../traces/index.js';
-import { checkFlagName, type Config, loadConfig, parseFlagDecl, type ReplayOptions, resolveSelectorRevisions } from '../engine/index.js';
+import { checkFlagName, type Config, DEFAULT_PACE_SCALE, loadConfig, parseFlagDecl, type ReplayOptions, resolveSelectorRevisions } from '../engine/index.js';
 
 /** Flags shared by replay, matrix and bisect. */
 export const replayFlags = {
   repeat: Flags.integer({ description: 'measured repetitions (metric time)', default: 10, min: 1, max: 1000 }),
   warmup: Flags.integer({ description: 'untimed repetitions first', default: 1, min: 0 }),
   mode: Flags.string({ description: 'serial: recorded global order on one thread; threads: one thread per recorded thread', options: ['serial', 'threads'], default: 'serial' }),
-  touch: Flags.string({ description: 'write to new blocks: none, first byte, or all of it', options: ['none', 'first', 'all'], default: 'none' }),
+  touch: Flags.string({ description: 'write to new blocks: none, first byte, all of it, or program (all of it up to 1 MiB, and read it again before free)', options: ['none', 'first', 'all', 'program'], default: 'none' }),
+  pace: Flags.string({ description: "none: calls back to back; recorded: before each call, program work (touching live blocks) in proportion to the trace's recorded time (a trace without time replays as none)", options: ['none', 'recorded'], default: 'none' }),
+  'pace-scale': Flags.integer({ description: `work units (one cache line of a live block each) per recorded µs, with --pace recorded (default ${DEFAULT_PACE_SCALE})`, min: 1, max: 1000000 }),
   metric: Flags.string({ description: 'time (wall clock, repeated) or instructions (callgrind, exact)', options: ['time', 'instructions'], default: 'time' }),
   timeout: Flags.integer({ description: 'seconds before a run is killed and recorded as timeout', default: 300, min: 1 }),
 };
@@ -46,8 +48,10 @@ export const thresholdFlag = (description: string) =>
 
 export const dbFlag = { db: Flags.string({ description: 'results database (default .allocreplay/results.sqlite beside allocreplay.yaml, else here)' }) };
 
-export function replayOptions(f: { repeat: number; warmup: number; mode: string; touch: string; metric: string; timeout: number }): ReplayOptions {
+export function replayOptions(f: { repeat: number; warmup: number; mode: string; touch: string; pace?: string; 'pace-scale'?: number; metric: string; timeout: number }): ReplayOptions {
+  if (f['pace-scale'] !== undefined && f.pace !== 'recorded') throw usageError('--pace-scale applies only with --pace recorded', 'add --pace recorded, or drop --pace-scale');
   return {
+    ...(f.pace === 'recorded' ? { pace: 'recorded' as const, paceScale: f['pace-scale'] ?? DEFAULT_PACE_SCALE } : {}),
     repeat: f.repeat,
     warmup: f.warmup,
     mode: f.mode as ReplayOptions['mode'],

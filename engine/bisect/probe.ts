@@ -4,6 +4,7 @@ import type { SourceTarget } from '../build/index.js';
 import { discardProfile, type ReplayOptions, runReplay } from '../driver/index.js';
 import { machineKey, median } from '../../reports/index.js';
 import { fullAssignment } from '../build/index.js';
+import { paceOf } from '../identity/index.js';
 import { makeJob, measure, type Outcome, type PlannedTrace } from '../runner/index.js';
 import { readySource } from '../runner/targets.js';
 import { attribute, type FunctionDelta, profileFunctions } from './attribution.js';
@@ -66,6 +67,7 @@ export function bisectionSpec(kind: 'commits' | 'flags', c: BisectCommon, trace:
     metric: c.options.metric,
     mode: c.options.mode,
     touch: c.options.touch,
+    ...paceOf(c.options),
     warmup: c.options.warmup,
     repeat: c.options.repeat,
     threshold: c.thresholdPct,

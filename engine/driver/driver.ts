@@ -10,11 +10,21 @@ import type { Target } from '../targets/index.js';
 import type { Metric, RunStatus } from '../../reports/index.js';
 
 export type ReplayMode = 'serial' | 'threads';
-export type TouchMode = 'none' | 'first' | 'all';
+export type TouchMode = 'none' | 'first' | 'all' | 'program';
+/** `none`: calls back to back; `recorded`: the program's work between calls, in proportion to the recorded time (engine/native/pace.h). */
+export type PaceMode = 'none' | 'recorded';
+
+/** Work units (one cache line of a live block each) per recorded µs when pace=recorded and no scale is given. */
+export const DEFAULT_PACE_SCALE = 100;
 
 export interface ReplayOptions {
   mode: ReplayMode;
+  /** none; first byte; all of it; program: all of it up to 1 MiB on allocation, the first byte read again before free. */
   touch: TouchMode;
+  /** Default `none`. A trace without recorded time replays as `none` whatever this says. */
+  pace?: PaceMode;
+  /** Work units per recorded µs (pace=recorded only); default DEFAULT_PACE_SCALE. */
+  paceScale?: number;
   /** Measured repetitions (metric time; instructions always measure one). */
   repeat: number;
   /** Untimed repetitions before the measured ones. */
@@ -74,8 +84,8 @@ export function driverBuild(): NativeBuild {
   const vendor = join(dir, 'vendor');
   return {
     name: 'replay',
-    sources: ['replay.c', 'args.c', 'crash.c', 'counters.c', 'serial.c', 'threads.c', 'report.c', 'plan.c'].map((f) => join(dir, f)),
-    deps: [join(dir, 'driver.h'), join(dir, 'plan.h'), join(shared, 'ar_text.h'), join(vendor, 'valgrind', 'valgrind.h'), join(vendor, 'valgrind', 'callgrind.h')],
+    sources: ['replay.c', 'args.c', 'crash.c', 'counters.c', 'serial.c', 'threads.c', 'report.c', 'plan.c', 'pace.c', 'serial_model.c'].map((f) => join(dir, f)),
+    deps: [join(dir, 'driver.h'), join(dir, 'plan.h'), join(dir, 'pace.h'), join(shared, 'ar_text.h'), join(vendor, 'valgrind', 'valgrind.h'), join(vendor, 'valgrind', 'callgrind.h')],
     // The vendored valgrind headers: replay builds without valgrind's development files.
     cflags: [`-I${vendor}`, `-I${shared}`],
     ldflags: ['-lpthread'],
@@ -193,6 +203,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   const instructions = opts.metric === 'instructions';
   const profilePath = join(work, 'callgrind.out');
   const args = [plan.planPath, '--result-fd', '3', '--mode', opts.mode, '--touch', opts.touch];
+  if (opts.pace === 'recorded') args.push('--pace', 'recorded', '--pace-scale', String(opts.paceScale ?? DEFAULT_PACE_SCALE));
   args.push('--repeat', String(instructions ? 1 : opts.repeat), '--warmup', String(instructions ? 0 : opts.warmup));
   // The RSS series is sampled where the plan computed its live bytes.
   args.push('--samples', String(SERIES_SAMPLES), '--sample-every', String(plan.sampleEvery));

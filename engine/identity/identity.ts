@@ -7,12 +7,13 @@
  */
 import { type Configuration, machineKey, type MeasureOptions, type Store } from '../../reports/index.js';
 import { commitOf } from '../build/index.js';
+import { DEFAULT_PACE_SCALE, type ReplayOptions } from '../driver/index.js';
 import type { ReadyTarget } from '../runner/index.js';
 
 let machine: string | undefined;
 
 /** The canonical configuration of a ready target measured with `options` on this machine. */
-export function configurationOf(ready: ReadyTarget, options: MeasureOptions): Configuration {
+export function configurationOf(ready: ReadyTarget, options: MeasureOptions | Pick<ReplayOptions, 'mode' | 'touch' | 'warmup' | 'pace' | 'paceScale'>): Configuration {
   machine ??= machineKey();
   const sorted = (o: Record<string, string>): Record<string, string> => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
   return {
@@ -22,10 +23,15 @@ export function configurationOf(ready: ReadyTarget, options: MeasureOptions): Co
     dirty: ready.dirty,
     flags: sorted(ready.flags),
     env: sorted(ready.target.env),
-    options: { mode: options.mode, touch: options.touch, warmup: options.warmup },
+    options: { mode: options.mode, touch: options.touch, warmup: options.warmup, ...paceOf(options) },
     machine,
     ...(ready.pgo ? { pgo: { training: [...ready.pgo.training] } } : {}),
   };
+}
+
+/** The pacing part of a configuration: nothing for the default (pace=none), else the mode and its scale (defaults filled in). */
+export function paceOf(options: Pick<ReplayOptions, 'pace' | 'paceScale'>): { pace?: 'recorded'; paceScale?: number } {
+  return options.pace === 'recorded' ? { pace: 'recorded', paceScale: options.paceScale ?? DEFAULT_PACE_SCALE } : {};
 }
 
 /**

@@ -1,7 +1,8 @@
 /* The driver's command line:
  *
  *   replay PLAN --result-fd N --samples N --sample-every N
- *          [--mode serial|threads] [--touch none|first|all] [--repeat N] [--warmup N]
+ *          [--mode serial|threads] [--touch none|first|all|program]
+ *          [--pace none|recorded] [--pace-scale N] [--repeat N] [--warmup N]
  *
  * The RSS series' size and spacing come from the caller (engine/driver), which
  * computed the live-bytes points they are paired with: the driver has no
@@ -26,6 +27,7 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
   memset(a, 0, sizeof *a);
   a->result_fd = -1;
   a->repeat = 1;
+  a->pace_scale = PACE_DEFAULT_SCALE;
   int have_samples = 0, have_every = 0;
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
@@ -45,7 +47,13 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
       if (!strcmp(v, "none")) a->touch = TOUCH_NONE;
       else if (!strcmp(v, "first")) a->touch = TOUCH_FIRST;
       else if (!strcmp(v, "all")) a->touch = TOUCH_ALL;
-      else die("--touch expects none, first or all", v);
+      else if (!strcmp(v, "program")) a->touch = TOUCH_PROGRAM;
+      else die("--touch expects none, first, all or program", v);
+    } else if (!strcmp(o, "--pace")) {
+      if (strcmp(v, "none") && strcmp(v, "recorded")) die("--pace expects none or recorded", v);
+      a->pace = !strcmp(v, "recorded");
+    } else if (!strcmp(o, "--pace-scale")) {
+      a->pace_scale = number(o, v, 1, 1000000);
     } else if (!strcmp(o, "--repeat")) a->repeat = (int)number(o, v, 1, AR_MAX_REPS);
     else if (!strcmp(o, "--warmup")) a->warmup = (int)number(o, v, 0, INT32_MAX); /* untimed: nothing kept per warm-up */
     else if (!strcmp(o, "--samples")) a->samples = (unsigned)number(o, v, 0, AR_MAX_SERIES), have_samples = 1;
@@ -53,5 +61,5 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
     else die("unknown option", o);
   }
   if (!a->plan_path || a->result_fd < 0 || !have_samples || !have_every)
-    die("usage", "replay PLAN --result-fd N --samples N --sample-every N [--mode M] [--touch T] [--repeat N] [--warmup N]");
+    die("usage", "replay PLAN --result-fd N --samples N --sample-every N [--mode M] [--touch T] [--pace P] [--pace-scale N] [--repeat N] [--warmup N]");
 }

@@ -10,9 +10,11 @@
  *   crash.c    crash handlers and alternate signal stacks (main + workers)
  *   counters.c hardware counters (perf_event_open) and RSS from /proc
  *   serial.c   serial mode: every op in recorded order on one thread
+ *   serial_model.c  serial mode with pace=recorded or touch=program
  *   threads.c  threads mode: one thread per recorded thread
  *   report.c   JSON output (buffered, streamed, escaped) and die()
  *   plan.c     the plan loader (layout in plan.h)
+ *   pace.c     pace=recorded: the program's work between calls (pace.h)
  *
  * Invariants:
  * - Nothing inside the timed region allocates on the driver's behalf: the
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pace.h"
 #include "plan.h"
 
 /* The driver accepts up to this many measured repetitions. */
@@ -40,7 +43,15 @@
 /* Upper bound on RSS samples per run (the TS side asks for fewer). */
 #define AR_MAX_SERIES 4096
 
-enum touch_mode { TOUCH_NONE, TOUCH_FIRST, TOUCH_ALL };
+enum touch_mode { TOUCH_NONE, TOUCH_FIRST, TOUCH_ALL, TOUCH_PROGRAM };
+
+/* touch=program writes at most this much of a new block (bytes): programs
+ * write what they allocate, but a huge block is often only partly used. */
+#define TOUCH_PROGRAM_CAP (1u << 20)
+
+/* Default work units per recorded µs of pace=recorded (the TS side passes
+ * its own; this is only the driver's fallback). */
+#define PACE_DEFAULT_SCALE 100u
 
 /* ---- args.c ---- */
 struct driver_args {
@@ -48,6 +59,8 @@ struct driver_args {
   int result_fd;
   int threads; /* 1: threads mode, 0: serial */
   enum touch_mode touch;
+  int pace;            /* 1: pace=recorded */
+  uint64_t pace_scale; /* work units per recorded µs */
   int repeat, warmup;
   unsigned samples;      /* capacity of the RSS series */
   uint64_t sample_every; /* serial mode samples RSS after ops every, 2·every, … */
@@ -97,6 +110,11 @@ uint64_t rss_kib(void);
 extern struct ar_plan P;
 extern void **slots;           /* object id -> pointer */
 extern enum touch_mode touch;
+extern int pace; /* pace=recorded asked for */
+
+/* Pacing runs only when asked for and the plan has recorded time: a trace
+ * without time (generated, imported) replays exactly as pace=none. */
+static inline int paced(void) { return pace && P.pace_ns != NULL; }
 
 struct checks {
   uint64_t nulls, misaligned, short_usable, leaked, double_freed;
@@ -113,6 +131,13 @@ extern struct series g_series;
 void series_reserve(unsigned cap);
 /* One repetition in serial mode; `full` runs the costly checks (untimed). */
 void serial_run(int full, uint64_t sample_every);
+
+/* ---- serial_model.c ---- */
+/* The same, for pace=recorded or touch=program (serial.c's loops stay as
+ * they were, so unmodelled instruction counts do not move). */
+void serial_run_model(int full, uint64_t sample_every);
+/* Whether a repetition runs serial_run_model. */
+static inline int modelled(void) { return paced() || touch == TOUCH_PROGRAM; }
 
 /* ---- threads.c ---- */
 extern atomic_uint_fast64_t t_double_freed, t_nulls;
@@ -158,6 +183,18 @@ static inline void *alloc_op(const struct ar_op *o, void *old) {
 
 static inline uint64_t op_bytes(const struct ar_op *o) {
   return o->op == AR_CALLOC ? o->size * o->arg : o->size;
+}
+
+/* touch=program: a program writes the block it gets (first touch: the page
+ * faults and cache misses of fresh memory) ... */
+static inline void touch_program_new(void *p, uint64_t bytes) {
+  memset(p, 1, bytes < TOUCH_PROGRAM_CAP ? (size_t)bytes : TOUCH_PROGRAM_CAP);
+}
+
+/* ... and reads it once more before it frees it (the line comes back into
+ * cache, as it does when a program inspects what it drops). */
+static inline void touch_program_end(void *p) {
+  if (p) (void)*(volatile char *)p;
 }
 
 #endif

@@ -33,17 +33,20 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
   if (h->threads == 0 || h->threads > AR_PLAN_MAX_THREADS) return fail(err, errlen, "bad thread count", h->threads);
   if (h->nops > (1ull << 32) || h->nobjects > (1ull << 32)) return fail(err, errlen, "plan counts out of range", h->nops);
   if (h->nwide > 2 * h->nops) return fail(err, errlen, "plan counts out of range", h->nwide);
+  if (h->ngaps != 0 && h->ngaps != h->nops) return fail(err, errlen, "plan's gaps are neither absent nor one per op", h->ngaps);
   /* Sizes computed in 64 bits cannot overflow with the bounds above. */
   uint64_t recs_end = sizeof *h + h->nops * sizeof(struct ar_plan_rec);
   uint64_t wide_at = (recs_end + 7) & ~7ull;
-  uint64_t need = wide_at + h->nwide * sizeof(uint64_t);
+  uint64_t gaps_at = wide_at + h->nwide * sizeof(uint64_t);
+  uint64_t need = gaps_at + h->ngaps * sizeof(uint32_t);
   if (need != len || h->file_bytes != len) return fail(err, errlen, "plan size does not match its header", len);
 
   /* Expand the records into fixed-width ops, and make room for the thread lists, all before timing. */
   uint64_t list_bytes = h->nops * sizeof(uint32_t) + ((uint64_t)h->threads + 1) * sizeof(uint64_t);
   uint64_t ops_bytes = h->nops * sizeof(struct ar_op);
-  void *mem = mmap(NULL, ops_bytes + list_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  if (mem == MAP_FAILED) return fail(err, errlen, "cannot map the plan's ops", ops_bytes + list_bytes);
+  uint64_t pace_bytes = h->ngaps * sizeof(uint32_t);
+  void *mem = mmap(NULL, ops_bytes + list_bytes + pace_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (mem == MAP_FAILED) return fail(err, errlen, "cannot map the plan's ops", ops_bytes + list_bytes + pace_bytes);
   struct ar_op *ops = mem;
   uint64_t *tstart = (void *)((char *)mem + ops_bytes);
   uint32_t *tops = (void *)(tstart + h->threads + 1);
@@ -88,6 +91,22 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
   for (uint64_t i = 0; i < h->nops; i++) tops[tstart[ops[i].thread]++] = (uint32_t)i;
   for (uint32_t t = h->threads; t > 0; t--) tstart[t] = tstart[t - 1];
   tstart[0] = 0;
+  plan->pace_ns = NULL;
+  if (h->ngaps) {
+    /* Each stamped gap, spread evenly over the ops since the previous stamp
+     * (the remainder one ns each to the first of them): the total is kept
+     * exactly, and the ops after the last stamp get none. */
+    uint32_t *pace = (void *)(tops + h->nops);
+    const uint32_t *gap = (const void *)((const char *)map + gaps_at);
+    uint64_t from = 0;
+    for (uint64_t i = 0; i < h->nops; i++) {
+      if (!gap[i]) continue;
+      uint64_t span = i + 1 - from, each = gap[i] / span, rest = gap[i] % span;
+      for (uint64_t k = from; k <= i; k++) pace[k] = (uint32_t)(each + (k - from < rest));
+      from = i + 1;
+    }
+    plan->pace_ns = pace;
+  }
   plan->h = NULL; /* the file is unmapped once expanded */
   plan->ops = ops;
   plan->thread_ops = tops;

@@ -10,6 +10,10 @@
  *                                                when AR_REC_WIDE_SIZE is set,
  *                                                then calloc's nmemb or
  *                                                realloc's old object id)
+ *   uint32_t gap[ngaps]                         (optional, ngaps is 0 or nops:
+ *                                                the recorded ns between the
+ *                                                previous op and this one,
+ *                                                saturated at 2^32 − 1)
  * An aligned allocation's alignment is a power of two: its log2 sits in the
  * record's `aux` byte.
  *
@@ -19,6 +23,12 @@
  * thread_ops[thread_start[t] .. thread_start[t+1]), in global order). So the
  * plan on disk is about 12 bytes per op, the planner's memory O(threads),
  * and the replay loops index plain fixed-width ops.
+ *
+ * The recorder stamps the clock only every 64th call, so most gaps are 0 and
+ * a stamped op carries the time since the previous stamp. The loader spreads
+ * each stamped gap evenly over the ops it covers (the ops after the previous
+ * stamp, up to and including this one) into pace_ns[], which pace=recorded
+ * turns into program work before each op (pace.h).
  *
  * Invariant the loader enforces before anything runs: every object id is
  * < nobjects, every thread index < threads, every op code known — so a
@@ -31,8 +41,8 @@
 
 #include <stdint.h>
 
-#define AR_PLAN_MAGIC "ARPLAN03"
-#define AR_PLAN_VERSION 3u
+#define AR_PLAN_MAGIC "ARPLAN04"
+#define AR_PLAN_VERSION 4u
 #define AR_PLAN_MAX_THREADS 65536u
 
 enum ar_opcode {
@@ -49,7 +59,8 @@ struct ar_plan_header {
   uint64_t nobjects;   /* ids are 1..nobjects-1; 0 is NULL */
   uint64_t file_bytes; /* the whole plan's size, for the loader's check */
   uint64_t nwide;      /* entries of wide[] */
-  uint64_t reserved[2];
+  uint64_t ngaps;      /* entries of gap[]: 0 (a trace without time) or nops */
+  uint64_t reserved;
 };
 
 #define AR_REC_WIDE_SIZE 0x80u  /* aux: the size is the next wide[] value */
@@ -81,6 +92,9 @@ struct ar_plan {
   const struct ar_op *ops;
   const uint32_t *thread_ops;
   const uint64_t *thread_start;
+  /* Recorded ns before each op, spread over the ops a stamp covers; NULL
+   * when the trace has no time. */
+  const uint32_t *pace_ns;
   uint64_t nops, nobjects;
   uint32_t threads;
 };

@@ -58,21 +58,34 @@ static void *worker(void *arg) {
   atomic_fetch_add_explicit(&ready, 1, memory_order_release);
   while (!atomic_load_explicit(&go, memory_order_acquire)) sched_yield();
   if (atomic_load_explicit(&abandon, memory_order_relaxed)) return NULL;
+  /* pace=recorded: this worker's own view (pace.h: it holds only blocks the
+   * worker makes and ends itself, so no other thread frees them under it).
+   * touch=program as in serial mode; touch first/all do not apply here. */
+  const int pace_on = paced(), program = touch == TOUCH_PROGRAM;
+  struct pace_view *v = pace_on ? &pace_views[t] : NULL;
   for (uint64_t k = P.thread_start[t]; k < P.thread_start[t + 1]; k++) {
     uint32_t i = P.thread_ops[k];
     const struct ar_op *o = &P.ops[i];
     tl_op = i;
     if (o->op == AR_THREAD_EXIT) break;
+    if (pace_on) pace_work(v, P.pace_ns[i]);
     if (o->op == AR_FREE) {
-      if (o->obj) free(take(o->obj));
-      else free(NULL);
+      if (o->obj) {
+        if (pace_on) pace_remove(v, o->obj);
+        void *p = take(o->obj);
+        if (program) touch_program_end(p);
+        free(p);
+      } else free(NULL);
       continue;
     }
+    if (pace_on && o->op == AR_REALLOC && o->arg) pace_remove(v, (uint32_t)o->arg);
     void *old = (o->op == AR_REALLOC && o->arg) ? take((uint32_t)o->arg) : NULL;
     void *p = alloc_op(o, old);
     if (!p && op_bytes(o)) atomic_fetch_add(&t_nulls, 1);
+    if (p && program) touch_program_new(p, op_bytes(o));
     if (o->obj) {
       slots[o->obj] = p;
+      if (pace_on) pace_add(v, o->obj, p, op_bytes(o));
       atomic_store_explicit(&state[o->obj], p ? 1 : 3, memory_order_release);
     } else if (p) {
       free(p);

@@ -4,10 +4,12 @@
  * compiles a probe against plan.h and checks every number here.
  */
 export const PLAN_LAYOUT = {
-  magic: 'ARPLAN03',
-  version: 3,
+  magic: 'ARPLAN04',
+  version: 4,
   maxThreads: 65536,
-  header: { bytes: 64, version: 8, threads: 12, nops: 16, nobjects: 24, fileBytes: 32, nwide: 40 },
+  header: { bytes: 64, version: 8, threads: 12, nops: 16, nobjects: 24, fileBytes: 32, nwide: 40, ngaps: 48 },
+  /** The optional per-op section after wide[]: the recorded ns before each op (uint32, saturated). */
+  gap: { bytes: 4, max: 0xffffffff },
   /** One op on disk; `aux` holds AR_REC_WIDE_SIZE and an alignment's log2. */
   rec: { bytes: 12, op: 0, aux: 1, thread: 2, obj: 4, size: 8, wideSize: 0x80, alignMask: 0x3f },
   /** One op as the driver runs it, after loading. */

@@ -9,7 +9,7 @@ export const PLAN_VERSION = PLAN_LAYOUT.version;
 /** Points of the live-bytes-vs-RSS series; passed to the driver as `--samples`. */
 export const SERIES_SAMPLES = 100;
 
-const { header: H, rec: R } = PLAN_LAYOUT;
+const { header: H, rec: R, gap: G } = PLAN_LAYOUT;
 const R_WORDS = R.bytes / 4;
 
 /** A plan on disk, ready for the driver. */
@@ -112,7 +112,9 @@ function writeAll(fd: number, b: Uint8Array, len: number, at: number): number {
 /**
  * Streams the trace into the plan file: 12-byte records a chunk at a time,
  * values too wide for a record (sizes ≥ 2^32, calloc's nmemb, realloc's old
- * id) to a scratch file appended at the end, the header last. Memory: one
+ * id) to a scratch file appended after the records, the recorded ns before
+ * each op (traces with time) to another appended after those, the header
+ * last. Memory: one
  * chunk and the live set. With `expectOps` (the op count, when no event is
  * left out), the live bytes are kept at the driver's sample points only, and
  * undefined is returned if the count turns out different; without it, the
@@ -125,11 +127,14 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expe
   const tmp = `${scratch}.tmp${process.pid}`;
   const liveTmp = `${scratch}.live${process.pid}`;
   const wideTmp = `${scratch}.wide${process.pid}`;
+  const gapTmp = `${scratch}.gap${process.pid}`;
+  const timed = reader.header.hasTime;
   const fd = openSync(tmp, 'w');
   const liveFd = expectOps === undefined ? openSync(liveTmp, 'w+') : -1;
   const guessEvery = expectOps === undefined ? 0 : Math.floor(expectOps / SERIES_SAMPLES) + 1;
   const guessed: number[] = [];
   const wideFd = openSync(wideTmp, 'w+');
+  const gapFd = timed ? openSync(gapTmp, 'w+') : -1;
   let closed = false;
   try {
     const cap = reader.header.chunkEvents;
@@ -139,12 +144,17 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expe
     const wideBytes = new Uint8Array(wide.buffer);
     const live = new Float64Array(cap);
     const liveBytes = new Uint8Array(live.buffer);
+    const gaps = new Uint32Array(timed ? cap : 0);
+    const gapBytes = new Uint8Array(gaps.buffer);
+    // The recorded clock: the latest time seen, and the time no kept op has taken yet (a left-out event's gap goes to the next op).
+    let clock = 0;
+    let owed = 0;
     let n = 0;
     let nwide = 0;
     let at = H.bytes;
     let wideAt = 0;
     for (const c of reader.chunks()) {
-      const { op, thread, object, size, arg } = c;
+      const { op, thread, object, size, arg, time } = c;
       const after = reader.liveAfter;
       let k = 0;
       let x = 0;
@@ -152,6 +162,14 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expe
         const o = op[i]!;
         const obj = object[i]!;
         const sz = size[i]!;
+        if (time) {
+          // Threads' clocks may interleave out of order: time never runs backwards here.
+          const t = time[i]!;
+          if (t > clock) {
+            owed += t - clock;
+            clock = t;
+          }
+        }
         // A failed allocation made nothing; replaying it would only measure a
         // failure path the allocator under test may not share. Same for a
         // failed realloc (NULL for a non-zero size: the old block lives on).
@@ -174,11 +192,16 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expe
         words[w] = o | (aux << 8) | (thread[i]! << 16);
         words[w + 1] = obj;
         live[k] = after[i]!;
+        if (timed) {
+          gaps[k] = Math.min(owed, G.max);
+          owed = 0;
+        }
         k++;
         if (guessEvery && (n + k - 1) % guessEvery === 0) guessed.push(after[i]!);
       }
       at += writeAll(fd, bytes, k * R.bytes, at);
       wideAt += writeAll(wideFd, wideBytes, x * 4, wideAt);
+      if (gapFd >= 0) writeAll(gapFd, gapBytes, k * G.bytes, n * G.bytes);
       if (liveFd >= 0) writeAll(liveFd, liveBytes, k * 8, n * 8);
       n += k;
       nwide += x / 2;
@@ -189,11 +212,15 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expe
     const pad = (8 - (at % 8)) % 8;
     at += writeAll(fd, new Uint8Array(pad), pad, at);
     const block = new Uint8Array(1 << 20);
-    for (let off = 0; off < wideAt; ) {
-      const got = readSync(wideFd, block, 0, Math.min(block.length, wideAt - off), off);
-      at += writeAll(fd, block, got, at);
-      off += got;
-    }
+    const append = (from: number, bytes: number): void => {
+      for (let off = 0; off < bytes; ) {
+        const got = readSync(from, block, 0, Math.min(block.length, bytes - off), off);
+        at += writeAll(fd, block, got, at);
+        off += got;
+      }
+    };
+    append(wideFd, wideAt);
+    if (gapFd >= 0) append(gapFd, n * G.bytes);
     const threads = Math.max(1, reader.live.threads);
     const header = Buffer.alloc(H.bytes);
     header.write(PLAN_LAYOUT.magic, 0, 'latin1');
@@ -203,6 +230,7 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expe
     header.writeBigUInt64LE(BigInt(reader.live.nextId), H.nobjects);
     header.writeBigUInt64LE(BigInt(at), H.fileBytes);
     header.writeBigUInt64LE(BigInt(nwide), H.nwide);
+    header.writeBigUInt64LE(BigInt(timed ? n : 0), H.ngaps);
     writeAll(fd, header, H.bytes, 0);
     closeSync(fd);
     closed = true;
@@ -224,6 +252,7 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expe
     if (!closed) closeSync(fd);
     if (liveFd >= 0) closeSync(liveFd);
     closeSync(wideFd);
-    for (const f of [liveTmp, wideTmp, tmp]) rmSync(f, { force: true });
+    if (gapFd >= 0) closeSync(gapFd);
+    for (const f of [liveTmp, wideTmp, gapTmp, tmp]) rmSync(f, { force: true });
   }
 }

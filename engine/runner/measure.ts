@@ -46,7 +46,12 @@ export interface Job {
   configHash: string;
   /** What tells this configuration apart from the others measured with it. */
   label: string;
+  /** The replay options its configuration was made with: they win over the run's shared options, so jobs of one run may replay differently (e.g. pace=recorded only for recorded traces). */
+  replay: JobReplay;
 }
+
+/** The options of a job that its configuration names. */
+export type JobReplay = Pick<ReplayOptions, 'mode' | 'touch' | 'warmup' | 'pace' | 'paceScale'>;
 
 /** What a replay/matrix prints per (trace, configuration). */
 export interface Outcome {
@@ -89,7 +94,8 @@ export function planTrace(store: Store, path: string): PlannedTrace {
 export function makeJob(store: Store, trace: PlannedTrace, ready: ReadyTarget, options: ReplayOptions): Job {
   const configuration = configurationOf(ready, options);
   const { id, hash } = store.ensureConfiguration(configuration);
-  return { trace, ready, configuration, configurationId: id, configHash: hash, label: differingLabels([configuration])[0]! };
+  const replay: JobReplay = { mode: options.mode, touch: options.touch, warmup: options.warmup, ...(options.pace ? { pace: options.pace } : {}), ...(options.paceScale !== undefined ? { paceScale: options.paceScale } : {}) };
+  return { trace, ready, configuration, configurationId: id, configHash: hash, label: differingLabels([configuration])[0]!, replay };
 }
 
 /** Every (trace, target) job, labelled by what differs between their configurations. */
@@ -277,7 +283,7 @@ async function measureClaimed(store: Store, sessionId: number, jobs: Job[], opti
   if (!reuse.interleave || options.metric === 'instructions') {
     for (const job of jobs) {
       hooks.onStart?.(job, 0);
-      storeRep(job, job.ready.buildError ? failedBuild(job) : await runReplay(job.trace.plan, job.ready.target, { ...options, repeat: need.get(job)! }));
+      storeRep(job, job.ready.buildError ? failedBuild(job) : await runReplay(job.trace.plan, job.ready.target, { ...options, ...job.replay, repeat: need.get(job)! }));
     }
     return;
   }
@@ -287,7 +293,7 @@ async function measureClaimed(store: Store, sessionId: number, jobs: Job[], opti
     for (const j of jobs) {
       if (done.has(j) || round >= need.get(j)!) continue;
       hooks.onStart?.(j, round);
-      storeRep(j, await runReplay(j.trace.plan, j.ready.target, { ...options, repeat: 1 }));
+      storeRep(j, await runReplay(j.trace.plan, j.ready.target, { ...options, ...j.replay, repeat: 1 }));
     }
   }
 }

@@ -25,8 +25,12 @@ export interface TargetIdentity {
 export interface MeasureOptions {
   /** How the workload ran: a replay (serial, threads), or the recorded program itself (live). */
   mode: 'serial' | 'threads' | 'live';
-  touch: 'none' | 'first' | 'all';
+  touch: 'none' | 'first' | 'all' | 'program';
   warmup: number;
+  /** Present only when not the default `none` (so every configuration measured before pacing keeps its hash). */
+  pace?: 'recorded';
+  /** Work units per recorded µs; present exactly when `pace` is. */
+  paceScale?: number;
 }
 
 export interface Configuration {
@@ -77,6 +81,7 @@ export function configurationFields(c: Configuration): [string, string][] {
   for (const k of Object.keys(c.env).sort()) out.push([k, c.env[k]!]);
   if (c.pgo) out.push(['pgo', pgoText(c.pgo.training)]);
   out.push(['mode', c.options.mode], ['touch', c.options.touch], ['warmup', String(c.options.warmup)]);
+  if (c.options.pace) out.push(['pace', c.options.pace], ['pace_scale', String(c.options.paceScale)]);
   out.push(['machine', c.machine.slice(0, 8)]);
   return out;
 }

@@ -8,7 +8,7 @@
  *   target=NAME     target name, exactly;  kind=system|preload|source
  *   repo=PATH       source repository;     library=PATH  preloaded library
  *   dirty=PREFIX    hash of built uncommitted changes (`dirty=none`: clean)
- *   mode=, touch=, warmup=   replay options
+ *   mode=, touch=, warmup=, pace=, pace_scale=   replay options (pace=none: configurations without pacing)
  *   machine=HOST    hostname or machine key prefix (merged databases hold several)
  *   session=ID      the CLI session that measured the run
  *   config=PREFIX   configuration hash starts with PREFIX
@@ -34,7 +34,7 @@ export function parseSelector(text: string): Selector {
   const parts: [string, string][] = [];
   for (const tok of text.split(/[\s,]+/).filter(Boolean)) {
     const m = /^([A-Za-z_][\w.]*)=(.*)$/.exec(tok);
-    if (!m) throw usageError(`selector '${text}': '${tok}' is not NAME=value`, 'use rev=, target=, kind=, repo=, library=, dirty=, mode=, touch=, warmup=, machine=, session=, config=, trace= or FLAG=value');
+    if (!m) throw usageError(`selector '${text}': '${tok}' is not NAME=value`, 'use rev=, target=, kind=, repo=, library=, dirty=, mode=, touch=, warmup=, pace=, pace_scale=, machine=, session=, config=, trace= or FLAG=value');
     if (m[1] === 'session' && !/^\d+$/.test(m[2]!)) throw usageError(`selector '${text}': session= takes a session id, got '${m[2]}'`, '`allocreplay db runs` shows session ids');
     parts.push([m[1]!, m[2]!]);
   }
@@ -73,6 +73,15 @@ function whereOf(sel: Selector | undefined): { sql: string[]; args: unknown[] } 
       case 'touch':
       case 'warmup':
         sql.push(`CAST(json_extract(c.options, '$.${k}') AS TEXT) = ?`);
+        args.push(v);
+        break;
+      case 'pace':
+        // pace=none is the default, stored as no `pace` at all.
+        if (v === 'none') sql.push("json_extract(c.options, '$.pace') IS NULL");
+        else sql.push("json_extract(c.options, '$.pace') = ?"), args.push(v);
+        break;
+      case 'pace_scale':
+        sql.push("CAST(json_extract(c.options, '$.paceScale') AS TEXT) = ?");
         args.push(v);
         break;
       case 'target':

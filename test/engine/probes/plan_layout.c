@@ -1,6 +1,7 @@
 /* Prints the plan layout as plan.h defines it, one `name value` per line,
  * for test/engine/plan.test.ts to compare with engine/plan/layout.ts. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../../../engine/native/plan.h"
@@ -16,6 +17,9 @@ int main(void) {
   printf("header.nobjects %zu\n", offsetof(struct ar_plan_header, nobjects));
   printf("header.fileBytes %zu\n", offsetof(struct ar_plan_header, file_bytes));
   printf("header.nwide %zu\n", offsetof(struct ar_plan_header, nwide));
+  printf("header.ngaps %zu\n", offsetof(struct ar_plan_header, ngaps));
+  printf("gap.bytes %zu\n", sizeof(*((struct ar_plan *)0)->pace_ns));
+  printf("gap.max %u\n", UINT32_MAX);
   printf("rec.bytes %zu\n", sizeof(struct ar_plan_rec));
   printf("rec.op %zu\n", offsetof(struct ar_plan_rec, op));
   printf("rec.aux %zu\n", offsetof(struct ar_plan_rec, aux));
