@@ -107,7 +107,7 @@ export function renderSpec(spec: Record<string, unknown>): string {
   return parts.join(', ');
 }
 
-type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: number; improvement: boolean; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch: string; pace?: string; 'pace-scale'?: number; timeout: number; db?: string; json: boolean };
+type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: number; improvement: boolean; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch?: string; pace?: string; 'pace-scale'?: number; timeout: number; db?: string; json: boolean };
 
 /** Opens the store and fills what both bisections take from their flags; closes the store after `run`. */
 export async function withBisect<T>(f: BisectFlagValues, run: (common: BisectCommon) => Promise<T>): Promise<T> {

@@ -11,8 +11,8 @@ export const replayFlags = {
   repeat: Flags.integer({ description: 'measured repetitions (metric time)', default: 10, min: 1, max: 1000 }),
   warmup: Flags.integer({ description: 'untimed repetitions first', default: 1, min: 0 }),
   mode: Flags.string({ description: 'serial: recorded global order on one thread; threads: one thread per recorded thread', options: ['serial', 'threads'], default: 'serial' }),
-  touch: Flags.string({ description: 'write to new blocks: none, first byte, all of it, or program (all of it up to 1 MiB, and read it again before free)', options: ['none', 'first', 'all', 'program'], default: 'none' }),
-  pace: Flags.string({ description: "none: calls back to back; recorded: before each call, program work (touching live blocks) in proportion to the trace's recorded time (a trace without time replays as none)", options: ['none', 'recorded'], default: 'none' }),
+  touch: Flags.string({ description: 'write to new blocks: none, first byte, all of it, or program (all of it up to 1 MiB, and read it again before free); default none, and for recorded traces the mode that predicts their program (README: replay modes)', options: ['none', 'first', 'all', 'program'] }),
+  pace: Flags.string({ description: "none: calls back to back; recorded: before each call, program work (touching live blocks) in proportion to the trace's recorded time; default none, and recorded for recorded traces (a trace without time replays as none)", options: ['none', 'recorded'] }),
   'pace-scale': Flags.integer({ description: `work units (one cache line of a live block each) per recorded µs, with --pace recorded (default ${DEFAULT_PACE_SCALE})`, min: 1, max: 1000000 }),
   metric: Flags.string({ description: 'time (wall clock, repeated) or instructions (callgrind, exact)', options: ['time', 'instructions'], default: 'time' }),
   timeout: Flags.integer({ description: 'seconds before a run is killed and recorded as timeout', default: 300, min: 1 }),
@@ -48,16 +48,23 @@ export const thresholdFlag = (description: string) =>
 
 export const dbFlag = { db: Flags.string({ description: 'results database (default .allocreplay/results.sqlite beside allocreplay.yaml, else here)' }) };
 
-export function replayOptions(f: { repeat: number; warmup: number; mode: string; touch: string; pace?: string; 'pace-scale'?: number; metric: string; timeout: number }): ReplayOptions {
+/**
+ * Replay options from the flags. What the command line leaves out is named
+ * in `auto`: recorded traces then take the modes that predict their program
+ * (engine RECORDED_REPLAY), every other trace the plain defaults.
+ */
+export function replayOptions(f: { repeat: number; warmup: number; mode: string; touch?: string; pace?: string; 'pace-scale'?: number; metric: string; timeout: number }): ReplayOptions {
   if (f['pace-scale'] !== undefined && f.pace !== 'recorded') throw usageError('--pace-scale applies only with --pace recorded', 'add --pace recorded, or drop --pace-scale');
+  const auto = [...(f.touch === undefined ? (['touch'] as const) : []), ...(f.pace === undefined ? (['pace'] as const) : [])];
   return {
     ...(f.pace === 'recorded' ? { pace: 'recorded' as const, paceScale: f['pace-scale'] ?? DEFAULT_PACE_SCALE } : {}),
     repeat: f.repeat,
     warmup: f.warmup,
     mode: f.mode as ReplayOptions['mode'],
-    touch: f.touch as ReplayOptions['touch'],
+    touch: (f.touch ?? 'none') as ReplayOptions['touch'],
     metric: f.metric as ReplayOptions['metric'],
     timeoutMs: f.timeout * 1000,
+    ...(auto.length ? { auto } : {}),
   };
 }
 

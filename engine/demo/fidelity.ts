@@ -2,8 +2,8 @@
  * The demo's last question: does a replay predict the program? A real
  * program every Debian machine has (perl, building a hash of array refs) is
  * recorded, run live under the system allocator and each packaged one, and
- * its trace replayed through the same targets in the mode recorded traces
- * get by default; `report fidelity` sets the two side by side. Stored runs
+ * its trace replayed through the same targets in the modes recorded traces
+ * get by default (engine/runner RECORDED_REPLAY); `report fidelity` sets the two side by side. Stored runs
  * are reused: a second demo measures nothing again.
  */
 import { existsSync } from 'node:fs';
@@ -53,7 +53,7 @@ export async function demoFidelity(store: Store, session: number, dir: string, t
   const failed = live.outcomes.find((o) => o.status !== 'ok');
   if (failed) return { trace, groups: [], stored: false, error: `${failed.label} ran perl ${failed.status}: ${failed.error ?? ''}` };
   hooks.onPhase?.('perl, replayed');
-  await replayTraces(store, session, { traces: [trace], targets, set: {}, env: {}, config: undefined, options: { mode: 'serial', touch: 'none', repeat: REPEAT, warmup: 1, metric: 'time', timeoutMs: 120_000 }, dirty: false });
+  await replayTraces(store, session, { traces: [trace], targets, set: {}, env: {}, config: undefined, options: { mode: 'serial', touch: 'none', repeat: REPEAT, warmup: 1, metric: 'time', timeoutMs: 120_000, auto: ['touch', 'pace'] }, dirty: false });
   return { trace, groups: wanted(), stored: false };
 }
 

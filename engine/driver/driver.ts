@@ -25,6 +25,8 @@ export interface ReplayOptions {
   pace?: PaceMode;
   /** Work units per recorded µs (pace=recorded only); default DEFAULT_PACE_SCALE. */
   paceScale?: number;
+  /** Options the user left to allocreplay: recorded traces take RECORDED_REPLAY's values for them (engine/runner). */
+  auto?: readonly ('touch' | 'pace')[];
   /** Measured repetitions (metric time; instructions always measure one). */
   repeat: number;
   /** Untimed repetitions before the measured ones. */

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { type Configuration, differingLabels, mad, median, type RunRow, type RunStatus, type Store, type TargetIdentity } from '../../reports/index.js';
-import { discardProfile, type Metric, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
+import { DEFAULT_PACE_SCALE, discardProfile, type Metric, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
 import { openTrace, programHash, type ProgramIdentity } from '../../traces/index.js';
 import { configurationOf } from '../identity/index.js';
 import { type Plan, planFor } from '../plan/index.js';
@@ -91,7 +91,25 @@ export function planTrace(store: Store, path: string): PlannedTrace {
 }
 
 /** Registers the configuration of (target, options) and makes the job. */
-export function makeJob(store: Store, trace: PlannedTrace, ready: ReadyTarget, options: ReplayOptions): Job {
+/**
+ * The replay options a recorded trace (a real program, with call times) gets
+ * for what the user left open: the combination `npm run bench -- fidelity`
+ * measured to predict the live program best. Synthetic traces keep the plain
+ * back-to-back defaults.
+ */
+export const RECORDED_REPLAY: Required<Pick<ReplayOptions, 'touch' | 'pace' | 'paceScale'>> = { touch: 'program', pace: 'recorded', paceScale: DEFAULT_PACE_SCALE };
+
+/** The options a trace is replayed with: what was given, and for a recorded trace RECORDED_REPLAY in place of what was left open. */
+export function replayFor(trace: Pick<PlannedTrace, 'recorded'>, options: ReplayOptions): ReplayOptions {
+  if (!trace.recorded || !options.auto?.length) return options;
+  const out = { ...options };
+  if (options.auto.includes('touch')) out.touch = RECORDED_REPLAY.touch;
+  if (options.auto.includes('pace')) Object.assign(out, { pace: RECORDED_REPLAY.pace, paceScale: RECORDED_REPLAY.paceScale });
+  return out;
+}
+
+export function makeJob(store: Store, trace: PlannedTrace, ready: ReadyTarget, given: ReplayOptions): Job {
+  const options = replayFor(trace, given);
   const configuration = configurationOf(ready, options);
   const { id, hash } = store.ensureConfiguration(configuration);
   const replay: JobReplay = { mode: options.mode, touch: options.touch, warmup: options.warmup, ...(options.pace ? { pace: options.pace } : {}), ...(options.paceScale !== undefined ? { paceScale: options.paceScale } : {}) };
