@@ -131,8 +131,10 @@ const PROGRAMS: Program[] = [
 /** Replay modes compared: the default for recorded traces first (no flag), then each alternative as flags. */
 export const FIDELITY_MODES: { name: string; flags: string[] }[] = [
   { name: 'default', flags: [] },
-  { name: 'back-to-back', flags: ['--touch', 'none'] },
-  { name: 'touch all', flags: ['--touch', 'all'] },
+  { name: 'back-to-back', flags: ['--pace', 'none', '--touch', 'none'] },
+  { name: 'touch all', flags: ['--pace', 'none', '--touch', 'all'] },
+  { name: 'touch program', flags: ['--pace', 'none', '--touch', 'program'] },
+  { name: 'paced', flags: ['--pace', 'recorded', '--touch', 'none'] },
 ];
 
 function run(args: string[], opts: { cwd: string; env?: Record<string, string> }): string {
