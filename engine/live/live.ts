@@ -19,10 +19,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { differingLabels, mad, median, type Store } from '../../reports/index.js';
 import { compileNative, failure, killAfter, killGroup, onInterrupt, packagePath, type ProgramIdentity, programHash, programName } from '../../traces/index.js';
-import type { Config } from '../config/index.js';
 import { type RunResult, type SampleFigures, stderrTail } from '../driver/index.js';
 import { configurationOf } from '../identity/index.js';
-import { type Outcome, planTrace, type ReadyTarget, readyTargets } from '../runner/index.js';
+import { type Outcome, planTrace, type ReadyTarget, readyTargets, type TargetsSpec } from '../runner/index.js';
 import type { Target } from '../targets/index.js';
 
 /** How live runs are repeated and bounded. */
@@ -177,17 +176,10 @@ export async function runLive(program: ProgramIdentity, target: Target, opts: Pi
   return out;
 }
 
-/** What `allocreplay live` asks for: one program under targets, one flag assignment and runtime env for all. */
-export interface LiveSpec {
+/** What `allocreplay live` asks for: one program under targets. */
+export interface LiveSpec extends TargetsSpec {
   program: ProgramIdentity;
-  targets: string[];
-  set: Record<string, string>;
-  env: Record<string, string>;
-  config: Config | undefined;
   options: LiveOptions;
-  dirty: boolean;
-  /** Training trace files of a profile-guided build of the source targets. */
-  pgo?: string[];
 }
 
 export interface LiveHooks {

@@ -4,18 +4,22 @@ import type { ReplayOptions } from '../driver/index.js';
 import { type Job, makeJobs, measure, type Outcome, planTrace, type ReadyTarget } from './measure.js';
 import { readyTargets } from './targets.js';
 
-/** What `allocreplay replay` asks for: traces × targets, one flag assignment and runtime env for all. */
-export interface ReplaySpec {
-  /** Trace files (allocreplay.yaml names already resolved). */
-  traces: string[];
+/** The targets a command measures under: one flag assignment and runtime env for all (replay, live). */
+export interface TargetsSpec {
   targets: string[];
   set: Record<string, string>;
   env: Record<string, string>;
   config: Config | undefined;
-  options: ReplayOptions;
   dirty: boolean;
   /** Training trace files of a profile-guided build of the source targets. */
   pgo?: string[];
+}
+
+/** What `allocreplay replay` asks for: traces × targets. */
+export interface ReplaySpec extends TargetsSpec {
+  /** Trace files (allocreplay.yaml names already resolved). */
+  traces: string[];
+  options: ReplayOptions;
 }
 
 export interface ReplayHooks {
