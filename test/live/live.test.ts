@@ -2,7 +2,8 @@ import { execSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileNative, openTrace, programHash } from '../../traces/index.js';
+import { RECORDED_REPLAY } from '../../engine/index.js';
+import { compileNative, generate, openTrace, programHash } from '../../traces/index.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
@@ -116,3 +117,20 @@ describe('live runs', () => {
     expect(execSync("pgrep -f '^sleep 37[.]5$' || true", { encoding: 'utf8' }).trim()).toBe('');
   });
 });
+
+describe('replay modes by trace', () => {
+  it('a recorded trace replays in the modes that predict its program unless told otherwise; a generated one back to back', () => {
+    const options = (args: string[]): Record<string, unknown> => {
+      const r = cli(['replay', ...args, '-t', 'system', '--repeat', '1', '--db', db, '--json'], { env });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout)[0].identity.options;
+    };
+    expect(options([trace])).toEqual({ mode: 'serial', touch: RECORDED_REPLAY.touch, warmup: 1, pace: RECORDED_REPLAY.pace, paceScale: RECORDED_REPLAY.paceScale });
+    expect(options([trace, '--pace', 'none', '--touch', 'none'])).toEqual({ mode: 'serial', touch: 'none', warmup: 1 });
+    expect(options([trace, '--touch', 'first'])).toMatchObject({ touch: 'first', pace: RECORDED_REPLAY.pace });
+    const gen = join(dir, 'gen.trace.msgpack');
+    generate('tiny-hot', { ops: 10_000 }, gen);
+    expect(options([gen])).toEqual({ mode: 'serial', touch: 'none', warmup: 1 });
+  });
+});
+
