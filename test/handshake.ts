@@ -69,6 +69,12 @@ export function reached<T>(child: ChildProcess, what: string, check: () => T | u
     }
     function ended(): void {
       if (attempt()) return;
+      // What it wrote last may still be in the pipe: read to its end first.
+      const err = child.stderr;
+      if (err && !err.destroyed) {
+        err.once('close', ended);
+        return;
+      }
       finish();
       const tail = stderr.trim().split('\n').slice(-5).join('\n');
       reject(new Error(`waiting for ${what}: the child (pid ${child.pid}) ${howItEnded(child)} before that${tail ? `; its stderr ended:\n${tail}` : ''}`));
