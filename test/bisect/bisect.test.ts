@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../traces/index.js';
+import { reached } from '../handshake.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { makeRepo as makeRepoIn, run } from './repo.js';
 
@@ -69,12 +70,11 @@ describe('bisect commits', () => {
     const finished = (): number => (existsSync(join(cache, 'builds')) ? readdirSync(join(cache, 'builds')).filter((k) => existsSync(join(cache, 'builds', k, 'result.json'))).length : 0);
     const child = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), ...args], { env: { ...process.env, ...renv }, stdio: 'ignore' });
     const closed = new Promise((res) => child.on('close', res));
-    for (let i = 0; i < 600; i++) {
-      await new Promise((res) => setTimeout(res, 100));
-      if (existsSync(counter) && readFileSync(counter, 'utf8').trim().split('\n').length >= 3) break;
-    }
+    // Each build appends a line to the counter as it starts: the third line means two builds are finished.
+    await reached(child, 'the third build', () => existsSync(counter) && readFileSync(counter, 'utf8').trim().split('\n').length >= 3, { dirs: [dir] });
     child.kill('SIGKILL');
     await closed;
+    expect(child.signalCode, 'the bisection finished before it could be killed').toBe('SIGKILL');
     const before = readFileSync(counter, 'utf8').trim().split('\n');
     const done = finished();
     expect(done).toBeGreaterThanOrEqual(2);

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveSelectorRevisions } from '../../engine/index.js';
 import { measured, openStore } from '../../reports/index.js';
 import { compileNative, generate } from '../../traces/index.js';
+import { countIn, reached } from '../handshake.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
 // One configuration, one identity: every case here was once a way for a
@@ -245,6 +246,7 @@ describe('reuse', () => {
     const db = join(dir, 'killed.sqlite');
     const args = ['matrix', big, '-t', 'system', '-t', 'jemalloc', '--repeat', '30', '--db', db];
     const child = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+    const closed = new Promise((r) => child.on('close', r));
     const samples = (): number => {
       try {
         return query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM samples')[0]!.n;
@@ -252,9 +254,12 @@ describe('reuse', () => {
         return 0;
       }
     };
-    while (samples() < 6) await new Promise((r) => setTimeout(r, 100));
+    // Each stored sample changes the database's files: look again on every change.
+    const stored = countIn(db, 'SELECT COUNT(*) AS n FROM samples');
+    await reached(child, '6 samples in the database', () => stored() >= 6, { dirs: [dir] }).finally(stored.close);
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
+    await closed;
+    expect(child.signalCode, 'the matrix finished before it could be killed').toBe('SIGKILL');
     const kept = samples();
     expect(kept).toBeGreaterThanOrEqual(6);
     const resumed = json<MatrixJson>(args);

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../traces/index.js';
+import { countIn, howItEnded, reached } from '../handshake.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
@@ -93,14 +94,13 @@ describe('matrix', () => {
       const r = cli(['db', 'query', 'SELECT count(*) AS n FROM runs', '--json', '--db', db], { env });
       return r.status === 0 ? (JSON.parse(r.stdout)[0].n as number) : 0;
     };
-    let before = 0;
-    for (let i = 0; i < 600 && before < 2; i++) {
-      await new Promise((res) => setTimeout(res, 200));
-      before = stored();
-    }
+    const runs = countIn(db, 'SELECT count(*) AS n FROM runs');
+    await reached(child, '2 runs stored', () => runs() >= 2, { dirs: [dir] }).finally(runs.close);
     child.kill('SIGINT');
     await closed;
-    before = stored();
+    // Stopped by the Ctrl-C: status 130 when it came during a measurement, the signal itself between two.
+    expect(child.exitCode === 130 || child.signalCode === 'SIGINT', `the matrix ${howItEnded(child)}`).toBe(true);
+    const before = stored();
     expect(before).toBeGreaterThanOrEqual(2);
     expect(before).toBeLessThan(8);
     const again = matrixJson(args.slice(1));

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { driverBuild, driverPath, PLAN_LAYOUT, planFor, resolveTarget, runReplay } from '../../engine/index.js';
 import { compileNative, generate } from '../../traces/index.js';
+import { countIn, reached } from '../handshake.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
@@ -198,30 +199,18 @@ describe('allocreplay replay', () => {
     const child = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), 'replay', rm, '-t', 'system', '-t', 'jemalloc', '-t', 'mimalloc', '-t', 'tcmalloc', '--metric', 'instructions', '--db', db], { stdio: 'ignore' });
     const closed = new Promise((res) => child.on('close', res));
     // Kill once the first run is stored and the next is under way.
-    const { existsSync } = await import('node:fs');
-    for (let i = 0; i < 600; i++) {
-      await new Promise((res) => setTimeout(res, 100));
-      if (!existsSync(db)) continue;
-      // The file exists a moment before its tables do.
-      let n = 0;
-      try {
-        const probe = new Database(db, { readonly: true });
-        n = (probe.prepare('SELECT count(*) n FROM runs').get() as { n: number }).n;
-        probe.close();
-      } catch {
-        n = 0;
-      }
-      if (n >= 1) break;
-    }
+    const runs = countIn(db, 'SELECT count(*) n FROM runs');
+    await reached(child, 'the first run stored', () => runs() >= 1, { dirs: [dir] }).finally(runs.close);
     child.kill('SIGKILL');
     await closed;
+    expect(child.signalCode, 'the replay finished before it could be killed').toBe('SIGKILL');
     const d = new Database(db);
     expect(d.pragma('integrity_check', { simple: true })).toBe('ok');
     const partial = d.prepare(`SELECT r.id FROM runs r LEFT JOIN samples s ON s.run_id = r.id WHERE r.status = 'ok' GROUP BY r.id HAVING count(s.rep) <> 1`).all();
     expect(partial).toEqual([]);
-    const runs = (d.prepare('SELECT count(*) n FROM runs').get() as { n: number }).n;
-    expect(runs).toBeGreaterThanOrEqual(1);
-    expect(runs).toBeLessThan(4);
+    const stored = (d.prepare('SELECT count(*) n FROM runs').get() as { n: number }).n;
+    expect(stored).toBeGreaterThanOrEqual(1);
+    expect(stored).toBeLessThan(4);
     d.close();
   });
 });

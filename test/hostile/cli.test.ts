@@ -4,13 +4,14 @@
  * in the middle of a measurement (no driver left running, no temp
  * directory left behind, nothing half-written in the database).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../traces/index.js';
 import { compileNative } from '../../traces/index.js';
+import { howItEnded, reached } from '../handshake.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
@@ -18,12 +19,12 @@ const db = join(dir, 'results.sqlite');
 const trace = join(dir, '=1+2.trace.msgpack');
 generate('random-mixed', { slots: 64, ops: 2000, seed: 1 }, trace);
 
-/** The CLI as a child we can signal; resolves with its exit status and stderr. */
-function cliAsync(args: string[], env: Record<string, string>): { pid: number; done: Promise<{ status: number | null; signal: string | null; stderr: string }> } {
+/** The CLI as a child we can signal; `done` resolves with its exit status and stderr. */
+function cliAsync(args: string[], env: Record<string, string>): { child: ChildProcess; pid: number; done: Promise<{ status: number | null; signal: string | null; stderr: string }> } {
   const child = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return { pid: child.pid!, done: new Promise((res) => child.on('close', (status, signal) => res({ status, signal, stderr }))) };
+  return { child, pid: child.pid!, done: new Promise((res) => child.on('close', (status, signal) => res({ status, signal, stderr }))) };
 }
 
 /** Children of `pid`, from /proc. */
@@ -52,7 +53,36 @@ function alive(pid: number): boolean {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * True when `pid` has ended or is on its way out: not alive, a SIGKILL
+ * pending (SigPnd, ShdPnd), or exiting (PF_EXITING, PF_SIGNALED). False
+ * means nothing will end it: a process left running.
+ */
+function ending(pid: number): boolean {
+  const SIGKILL_BIT = 1n << 8n;
+  const PF_EXITING = 0x4;
+  const PF_SIGNALED = 0x400;
+  try {
+    // The pending signals first: they are cleared just before the flags are set.
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    for (const m of status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)) if (BigInt(`0x${m[1]}`) & SIGKILL_BIT) return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    return (flags & (PF_EXITING | PF_SIGNALED)) !== 0 || !alive(pid);
+  } catch {
+    return true; // gone
+  }
+}
+
+/** Watches `pid` through a pidfd (test/hostile/probes/pidwait.c): resolves once the watch is set, with the watcher, which exits when `pid` has ended. */
+async function watchEnd(pid: number): Promise<ChildProcess> {
+  const pidwait = compileNative({ name: 'pidwait', sources: [join(ROOT, 'test/hostile/probes/pidwait.c')] });
+  const watcher = spawn(pidwait, [String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  watcher.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await reached(watcher, `a watch on pid ${pid}`, () => out.includes(`watching ${pid}\n`));
+  return watcher;
+}
 
 describe('db commands', () => {
   it('a first replay stores a run to look at', () => {
@@ -132,21 +162,29 @@ describe('signals', () => {
       const tmp = join(dir, `tmp-${sig}-${metric}`);
       mkdirSync(tmp);
       const sigDb = join(dir, `${sig}-${metric}.sqlite`);
-      const run = cliAsync(['replay', trace, '-t', hang, '--env', 'ALLOCREPLAY_HANG_AT=500', '--repeat', '1', '--metric', metric, '--timeout', '600', '--db', sigDb], { TMPDIR: tmp });
-      // Wait for the driver: a child of the CLI with its work directory in our TMPDIR.
-      let driver: number | undefined;
-      for (let i = 0; i < 600 && driver === undefined; i++) {
-        await sleep(50);
-        if (readdirSync(tmp).some((f) => f.startsWith('allocreplay-run-'))) driver = children(run.pid)[0];
-      }
-      expect(driver).toBeDefined();
-      await sleep(metric === 'time' ? 300 : 1500); // let it reach the hang (valgrind starts slower)
+      const note = join(dir, `hang-${sig}-${metric}`);
+      const run = cliAsync(['replay', trace, '-t', hang, '--env', 'ALLOCREPLAY_HANG_AT=500', '--env', `ALLOCREPLAY_HANG_NOTE=${note}`, '--repeat', '1', '--metric', metric, '--timeout', '600', '--db', sigDb], { TMPDIR: tmp });
+      // The allocator writes its pid to the note once it hangs (under valgrind too, however slowly it starts).
+      const hung = await reached(run.child, 'the allocator to hang', () => (existsSync(note) ? /^(\d+)\n$/.exec(readFileSync(note, 'utf8'))?.[1] : undefined), { dirs: [dir] });
+      const driver = Number(hung);
+      // It is the driver: a child of the CLI with its work directory in our TMPDIR.
+      expect(children(run.pid)).toContain(driver);
+      expect(readdirSync(tmp).some((f) => f.startsWith('allocreplay-run-'))).toBe(true);
+      const watcher = await watchEnd(driver);
+      const watched = new Promise((res) => watcher.on('close', res));
       process.kill(run.pid, sig);
       const r = await run.done;
       expect(r.status).toBe(sig === 'SIGINT' ? 130 : 143);
       expect(r.stderr).toMatch(/interrupted/);
-      for (let i = 0; i < 100 && alive(driver!); i++) await sleep(20);
-      expect(alive(driver!)).toBe(false);
+      // The CLI has exited: its SIGKILL is on its way to the driver, or the driver is left running.
+      if (!ending(driver)) {
+        watcher.kill();
+        process.kill(driver, 'SIGKILL');
+        expect.fail('the driver was left running after the CLI exited');
+      }
+      await watched;
+      expect(watcher.exitCode, `pidwait ${howItEnded(watcher)}`).toBe(0);
+      expect(alive(driver)).toBe(false);
       expect(readdirSync(tmp)).toEqual([]);
       if (existsSync(sigDb)) {
         const d = new Database(sigDb, { readonly: true });

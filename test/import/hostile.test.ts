@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AllocreplayError, importAosp, importMtrace, readEvents, validateTrace } from '../../traces/index.js';
+import { reached } from '../handshake.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
@@ -120,7 +121,7 @@ describe('interrupted', () => {
     const child = spawn(process.execPath, [join(ROOT, 'cli/bin/run.js'), 'import', 'aosp', src, '-o', out], { stdio: 'ignore' });
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     // The half-written trace exists from the first line on: interrupt once it is there.
-    while (!existsSync(`${out}.tmp`)) await new Promise((r) => setTimeout(r, 10));
+    await reached(child, `${out}.tmp`, () => existsSync(`${out}.tmp`), { dirs: [dir] });
     child.kill(signal);
     expect(await exited).toBe(status);
     expect(existsSync(out)).toBe(false);

@@ -22,10 +22,14 @@ describe('build cache lock', () => {
   it('a lock is waited for while its holder lives, and taken over once it is gone (a killed build)', () => {
     const dir = join(tempDir(), 'entry');
     mkdirSync(join(dir, 'lock'), { recursive: true });
-    const holder = spawn('sleep', ['0.5']);
+    // The holder lives until it is killed, and it is killed only once the lock says it waits for it.
+    const holder = spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
     writeFileSync(join(dir, 'lock', 'owner'), `${hostname()} ${holder.pid}\n`);
     const seen: string[] = [];
-    const lock = lockBuild(dir, (h) => seen.push(h));
+    const lock = lockBuild(dir, (h) => {
+      seen.push(h);
+      holder.kill('SIGKILL');
+    });
     expect(lock.waited).toBe(true);
     expect(seen).toEqual([`${hostname()} pid ${holder.pid}`]);
     lock.release();

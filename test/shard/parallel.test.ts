@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../traces/index.js';
 import { run } from '../bisect/repo.js';
+import { countIn, reached } from '../handshake.js';
 import { ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
@@ -53,7 +54,8 @@ describe('a matrix in 4 shards under GNU parallel', () => {
     // Shard 1 is killed once it has stored its first run; the parallel run below resumes it.
     const killed = spawn(process.execPath, [BIN, 'matrix', ...MATRIX, '--shard', '1/4', '--db', shardDb(1)], { env: { ...process.env, ...env }, stdio: 'ignore' });
     const exited = new Promise<void>((done) => killed.on('exit', () => done()));
-    while (runCount(shardDb(1)) === 0 && killed.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    const stored = countIn(shardDb(1), 'SELECT COUNT(*) AS n FROM runs');
+    await reached(killed, "shard 1's first run stored", () => stored() > 0, { dirs: [dir] }).finally(stored.close);
     killed.kill('SIGKILL');
     await exited;
     expect(killed.signalCode, 'shard 1 finished before it could be killed').toBe('SIGKILL');
