@@ -51,7 +51,7 @@ enum touch_mode { TOUCH_NONE, TOUCH_FIRST, TOUCH_ALL, TOUCH_PROGRAM };
 
 /* Default work units per recorded µs of pace=recorded (the TS side passes
  * its own; this is only the driver's fallback). */
-#define PACE_DEFAULT_SCALE 100u
+#define PACE_DEFAULT_SCALE 20u
 
 /* ---- args.c ---- */
 struct driver_args {
