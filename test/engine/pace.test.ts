@@ -123,7 +123,7 @@ describe('configurations and flags', () => {
     expect(replay(db, '--pace', 'none')[0]!.configHash).toBe(plain.configHash);
     const paced = replay(db, '--pace', 'recorded')[0]!;
     expect(paced.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1, pace: 'recorded', paceScale: 20 });
-    expect(replay(db, '--pace', 'recorded', '--pace-scale', '100')[0]!.configHash).toBe(paced.configHash);
+    expect(replay(db, '--pace', 'recorded', '--pace-scale', '20')[0]!.configHash).toBe(paced.configHash);
     const scaled = replay(db, '--pace', 'recorded', '--pace-scale', '7')[0]!;
     expect(scaled.configHash).not.toBe(paced.configHash);
     const store = openStore(db, { readonly: true });
