@@ -15,7 +15,7 @@ export type TouchMode = 'none' | 'first' | 'all' | 'program';
 export type PaceMode = 'none' | 'recorded';
 
 /** Work units (one cache line of a live block each) per recorded µs when pace=recorded and no scale is given. */
-export const DEFAULT_PACE_SCALE = 100;
+export const DEFAULT_PACE_SCALE = 20;
 
 export interface ReplayOptions {
   mode: ReplayMode;

@@ -18,8 +18,8 @@
  *
  * Invariants:
  * - Nothing inside the timed region allocates on the driver's behalf: the
- *   plan is mmapped; slot tables, series, signal stacks and figures come
- *   from mmap or static storage; threads are created (and have installed
+ *   plan is mmapped; slot tables, series, pace views, signal stacks and
+ *   figures come from mmap or static storage; threads are created (and have installed
  *   their signal stacks) before the clock starts.
  * - The plan was validated by ar_plan_load, so the loops index without checks.
  * - A crash in the allocator is reported (signal + op index) from an
@@ -51,7 +51,7 @@ enum touch_mode { TOUCH_NONE, TOUCH_FIRST, TOUCH_ALL, TOUCH_PROGRAM };
 
 /* Default work units per recorded µs of pace=recorded (the TS side passes
  * its own; this is only the driver's fallback). */
-#define PACE_DEFAULT_SCALE 100u
+#define PACE_DEFAULT_SCALE 20u
 
 /* ---- args.c ---- */
 struct driver_args {

@@ -122,8 +122,8 @@ describe('configurations and flags', () => {
     expect(plain.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1 });
     expect(replay(db, '--pace', 'none')[0]!.configHash).toBe(plain.configHash);
     const paced = replay(db, '--pace', 'recorded')[0]!;
-    expect(paced.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1, pace: 'recorded', paceScale: 100 });
-    expect(replay(db, '--pace', 'recorded', '--pace-scale', '100')[0]!.configHash).toBe(paced.configHash);
+    expect(paced.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1, pace: 'recorded', paceScale: 20 });
+    expect(replay(db, '--pace', 'recorded', '--pace-scale', '20')[0]!.configHash).toBe(paced.configHash);
     const scaled = replay(db, '--pace', 'recorded', '--pace-scale', '7')[0]!;
     expect(scaled.configHash).not.toBe(paced.configHash);
     const store = openStore(db, { readonly: true });
@@ -134,7 +134,7 @@ describe('configurations and flags', () => {
       expect(hashes('pace_scale=7')).toEqual([scaled.configHash]);
       const labels = store.db.prepare('SELECT label FROM configurations ORDER BY id').all() as { label: string }[];
       expect(labels[0]!.label).not.toMatch(/pace/);
-      expect(labels[1]!.label).toMatch(/ touch=none warmup=1 pace=recorded pace_scale=100 machine=/);
+      expect(labels[1]!.label).toMatch(/ touch=none warmup=1 pace=recorded pace_scale=20 machine=/);
       expect(labels[2]!.label).toMatch(/ pace=recorded pace_scale=7 /);
     } finally {
       store.close();
