@@ -8,16 +8,24 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CheckResult, Store } from '../../reports/index.js';
 import { generate, openTrace } from '../../traces/index.js';
-import type { BisectResult, BisectStep } from '../bisect/index.js';
+import type { BisectStep } from '../bisect/index.js';
 import type { ReplayOptions } from '../driver/index.js';
 import { type MatrixResult, type MeasureHooks, runMatrix } from '../runner/index.js';
 import { listTargets } from '../targets/index.js';
 import { makeDemoHistory } from './history.js';
 import { type PgoFinding, pgoGain } from './pgo.js';
-import { bisectDip, checkDip, type DipRow, measureDip, type SweepPoint, sweepFlag } from './story.js';
+import { bisectDip, checkDip, type DemoBisection, type DipRow, measureDip, type SweepAnswer, sweepAnswer, type SweepPoint, sweepFlag } from './story.js';
 
-/** Events per demo trace: enough for steady figures, few enough for callgrind to take seconds. */
-const OPS = 500_000;
+/**
+ * Events per timed demo trace: a timed region of 15 ms or more even on a
+ * fast machine (random-mixed runs at 10 ns/op or more, tiny-hot at 5 or
+ * more), far above the 5 ms under which a figure is mostly timer and
+ * scheduler noise.
+ */
+const OPS = 1_500_000;
+const HOT_OPS = 3_000_000;
+/** Events per trace counted by callgrind: instruction counts are exact, so a short twin of the timed trace answers as well, in seconds. */
+const EXACT_OPS = 500_000;
 
 /** Every trace the demo uses, by key; generated once into the demo folder. */
 export const DEMO_TRACES: Record<string, { file: string; generator: string; params: Record<string, number> }> = {
@@ -26,9 +34,11 @@ export const DEMO_TRACES: Record<string, { file: string; generator: string; para
   rm512: { file: 'random-mixed-512.trace.msgpack', generator: 'random-mixed', params: { slots: 512, ops: OPS, seed: 42 } },
   rm2048: { file: 'random-mixed-2048.trace.msgpack', generator: 'random-mixed', params: { slots: 2048, ops: OPS, seed: 42 } },
   rm8192: { file: 'random-mixed-8192.trace.msgpack', generator: 'random-mixed', params: { slots: 8192, ops: OPS, seed: 42 } },
-  th16: { file: 'tiny-hot-16.trace.msgpack', generator: 'tiny-hot', params: { size: 16, ops: OPS } },
-  th64: { file: 'tiny-hot-64.trace.msgpack', generator: 'tiny-hot', params: { size: 64, ops: OPS } },
+  th16: { file: 'tiny-hot-16.trace.msgpack', generator: 'tiny-hot', params: { size: 16, ops: HOT_OPS } },
+  th64: { file: 'tiny-hot-64.trace.msgpack', generator: 'tiny-hot', params: { size: 64, ops: HOT_OPS } },
   larson: { file: 'larson-4x1000.trace.msgpack', generator: 'larson', params: { threads: 4, slots: 1000, ops: OPS, seed: 42 } },
+  rm256x: { file: 'random-mixed-256-exact.trace.msgpack', generator: 'random-mixed', params: { slots: 256, ops: EXACT_OPS, seed: 42 } },
+  rm8192x: { file: 'random-mixed-8192-exact.trace.msgpack', generator: 'random-mixed', params: { slots: 8192, ops: EXACT_OPS, seed: 42 } },
 };
 
 /** Soft caps swept (64 KiB slabs); tinyslab's default is 32. */
@@ -39,6 +49,11 @@ export const PGO_TRAINING = ['rm128', 'rm256', 'rm512', 'th16', 'th64'];
 export const PGO_JUDGED = ['rm256', 'th16', 'rm8192', 'larson'];
 /** `report check` and the bisection call a change past this a regression (instructions are exact). */
 export const DIP_THRESHOLD_PCT = 3;
+/** The time bisection calls a probe bad past this (medians; its final step is judged with its interval). */
+export const TIME_THRESHOLD_PCT = 5;
+/** The soft cap tinyslab ships with, and the trace on which the sweep's answer is given. */
+export const DEFAULT_SOFT_CAP = '32';
+export const SWEEP_JUDGED = 'random-mixed-8192';
 
 export interface DemoResult {
   dir: string;
@@ -48,8 +63,10 @@ export interface DemoResult {
   history: { repo: string; commits: { commit: string; subject: string }[] };
   dip: DipRow[];
   check: CheckResult;
-  bisect: BisectResult & { stored: boolean };
-  sweep: { flag: string; points: SweepPoint[]; best?: SweepPoint };
+  /** By instructions on the short twin of random-mixed-256, then by time on random-mixed-256. */
+  bisect: DemoBisection;
+  bisectTime: DemoBisection;
+  sweep: { flag: string; points: SweepPoint[]; answer: SweepAnswer | undefined };
   pgo: PgoFinding;
 }
 
@@ -81,11 +98,18 @@ export function demoTraces(dir: string): Record<string, string> {
   );
 }
 
-/** Runs the whole demo; what is stored in the store already is reused, not measured again. */
+/**
+ * Runs the whole demo; what is stored in the store already is reused, not
+ * measured again. `options.repeat` is the repetitions of a configuration in
+ * the allocator table and the sweep; the dip, the time bisection's final
+ * pair and PGO take twice as many, so their intervals can tell 5% apart
+ * on a busy machine.
+ */
 export async function runDemo(store: Store, session: number, dir: string, options: ReplayOptions, hooks: DemoHooks = {}): Promise<DemoResult> {
   hooks.onPhase?.('generating traces');
   const traces = demoTraces(dir);
   const t = (k: string): string => traces[k]!;
+  const twice: ReplayOptions = { ...options, repeat: options.repeat * 2 };
   hooks.onPhase?.('allocators');
   const packaged = listTargets()
     .filter((x) => x.kind === 'preload' && x.available)
@@ -93,13 +117,26 @@ export async function runDemo(store: Store, session: number, dir: string, option
   const allocators = await runMatrix(store, session, { traces: [t('rm256'), t('rm8192'), t('th16')], targets: ['system', 'tinyslab', ...packaged], revs: [], set: {}, env: {}, exclude: [], options, force: false }, undefined, hooks);
   hooks.onPhase?.('refactor dip');
   const history = makeDemoHistory(join(resolve(dir), 'tinyslab-history'));
-  const dip = await measureDip(store, session, history, [t('rm256'), t('rm8192')], options, hooks);
+  const dip = await measureDip(store, session, history, [t('rm256'), t('rm8192')], twice, hooks, [t('rm256x'), t('rm8192x')]);
   const checked = checkDip(store, history, DIP_THRESHOLD_PCT);
-  hooks.onPhase?.('bisecting');
-  const bisect = await bisectDip(store, session, history, t('rm256'), options, DIP_THRESHOLD_PCT, hooks.onBisectStep);
+  hooks.onPhase?.('bisecting by instructions');
+  const bisect = await bisectDip(store, session, history, t('rm256x'), options, DIP_THRESHOLD_PCT, hooks.onBisectStep, 'instructions');
+  hooks.onPhase?.('bisecting by time');
+  const bisectTime = await bisectDip(store, session, history, t('rm256'), options, TIME_THRESHOLD_PCT, hooks.onBisectStep, 'time');
   hooks.onPhase?.('soft-cap sweep');
-  const sweep = await sweepFlag(store, session, 'TS_SOFT_CAP', SOFT_CAPS, [t('rm256'), t('rm2048'), t('rm8192')], options, 'random-mixed-8192', hooks);
+  const swept = await sweepFlag(store, session, 'TS_SOFT_CAP', SOFT_CAPS, [t('rm256'), t('rm2048'), t('rm8192')], options, hooks);
   hooks.onPhase?.('profile-guided build');
-  const pgo = await pgoGain(store, session, PGO_TRAINING.map(t), PGO_JUDGED.map(t), options, hooks);
-  return { dir, traces, allocators, history: { repo: history.repo, commits: history.commits }, dip, check: checked, bisect, sweep: { flag: 'TS_SOFT_CAP', ...sweep }, pgo };
+  const pgo = await pgoGain(store, session, PGO_TRAINING.map(t), PGO_JUDGED.map(t), twice, hooks);
+  return {
+    dir,
+    traces,
+    allocators,
+    history: { repo: history.repo, commits: history.commits },
+    dip,
+    check: checked,
+    bisect,
+    bisectTime,
+    sweep: { flag: 'TS_SOFT_CAP', points: swept.points, answer: sweepAnswer(swept.points, SWEEP_JUDGED, DEFAULT_SOFT_CAP) },
+    pgo,
+  };
 }

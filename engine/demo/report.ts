@@ -25,7 +25,7 @@ export async function demoReport(store: Store, r: DemoResult, source: string): P
     thresholdPct: r.check.thresholdPct,
     series: seriesReport(store, { metric: 'time', labels: new Map(matrix.map((c) => [rowKey(c), c.label])) }),
     history: history(store, { metric: 'instructions', selector: 'target=tinyslab-history', repo: r.history.repo }),
-    bisections: listBisections(store).filter((b) => b.id === r.bisect.id),
+    bisections: listBisections(store).filter((b) => [r.bisect, r.bisectTime].some((x) => 'id' in x && x.id === b.id)),
     ...(sweep ? { sweeps: [sweep] } : {}),
   });
   return { html, sweep };
