@@ -64,9 +64,9 @@ function bisectLines(b: DemoBisection, on: string): string[] {
   const fb = b.firstBadCommit;
   if (!fb) return [...out, '  no single commit named: only commits that do not build were left'];
   const delta = b.metric === 'instructions' ? `${signed(fb.deltaPct)} instructions, exact` : `${signed(fb.deltaPct)} ns/op in medians`;
-  out.push(`  first bad commit ${fb.commit.slice(0, 10)} ${bold(fb.subject)} (${delta})`);
   const c = b.confirmation;
-  if (c) out.push(`  measured again (${c.repeat} a side): ${claim({ ratio: c.bad.median / c.good.median, ci: c.ci, n: [c.good.n, c.bad.n] })}`);
+  out.push(`  ${c?.withinNoise ? 'the medians point at' : 'first bad commit'} ${fb.commit.slice(0, 10)} ${bold(fb.subject)} (${delta})`);
+  if (c) out.push(`  that step measured again (${c.repeat} a side): ${claim({ ratio: c.bad.median / c.good.median, ci: c.ci, n: [c.good.n, c.bad.n] })}${c.withinNoise ? ': no commit named' : ''}`);
   return out;
 }
 
@@ -111,7 +111,7 @@ export function renderDemo(r: DemoResult, reportPath: string): string {
   out.push(dim('time: median of interleaved repetitions, ± half the 95% CI of the ratio; instructions: callgrind, exact (short twin trace)'));
   out.push('', `${bold('report check')} (last vs first, instructions, threshold ${r.check.thresholdPct}%): ${r.check.regression ? 'FAILS — a CI job would exit 1' : 'passes'}`);
   for (const row of r.check.rows) out.push(`  ${row.trace}: ${signed(row.deltaPct, 2)} instructions, ${row.verdict}`);
-  out.push('', ...bisectLines(r.bisect, 'the 500k-event twin of random-mixed-256'), ...attributionTable(r.bisect));
+  out.push('', ...bisectLines(r.bisect, 'random-mixed-256 (its 500k-event twin)'), ...attributionTable(r.bisect));
   out.push('', ...bisectLines(r.bisectTime, `random-mixed-256 (threshold ${TIME_THRESHOLD_PCT}%)`));
   out.push('', bold(`2. Soft-cap tuning: ${r.sweep.flag} × working sets`), sweepTable(r), dim('median ns/op per value; fb = soft-cap fallbacks'), sweepClaim(r.sweep.flag, r.sweep.answer));
   out.push('', bold('3. Profile-guided tinyslab'), dim(`   trained on ${r.pgo.training.join(', ')}`));
@@ -141,6 +141,7 @@ const dipOf = (r: DemoResult, trace: string, metric: 'time' | 'instructions'): C
 function bisectClause(b: DemoBisection): string {
   if ('refused' in b) return `by ${b.metric} there was nothing to bisect`;
   const fb = b.firstBadCommit;
+  if (fb && b.confirmation?.withinNoise) return `by ${b.metric} no commit is named (its last step, measured again, is no clear difference)`;
   return fb ? `by ${b.metric} it names ${fb.commit.slice(0, 10)} "${fb.subject}"` : `by ${b.metric} no single commit is named`;
 }
 

@@ -72,21 +72,6 @@ struct ts_heap {
 
 /* ---- hot helpers (inlined or not, per TS_INLINE) ---- */
 
-/* Classes: 16..128 by 16, then 4 per power of two up to 8192. */
-TS_HOT unsigned ts_size_class(size_t n) {
-  if (n <= 128) return n ? (unsigned)((n + 15) >> 4) - 1 : 0;
-  unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1)); /* 2^lg < n <= 2^(lg+1) */
-  unsigned step = lg - 2;                                                      /* quarter of 2^lg */
-  unsigned q = (unsigned)((n - 1 - ((size_t)1 << lg)) >> step);               /* 0..3 */
-  return 8 + (lg - 7) * 4 + q;
-}
-
-TS_HOT size_t ts_class_size(unsigned c) {
-  if (c < 8) return (size_t)(c + 1) * 16;
-  unsigned lg = 7 + (c - 8) / 4, q = (c - 8) % 4;
-  return ((size_t)1 << lg) + ((size_t)(q + 1) << (lg - 2));
-}
-
 TS_HOT struct ts_slab *ts_slab_of(const void *p) {
   return (struct ts_slab *)(((uintptr_t)p - 1) & ~(uintptr_t)(TS_SLAB_SIZE - 1));
 }
@@ -131,14 +116,18 @@ TS_HOT void ts_freelist_push(struct ts_slab *s, void *p) {
 }
 
 /* ---- slab.c: the only code that maps or unmaps; it keeps the unit map ---- */
-struct ts_slab *ts_slab_map_alone(void);          /* a 64 KiB-aligned slab from its own mmap */
+/* A slab of class `cls` from its own mmap: 64 KiB-aligned, `size` bytes
+ * (a multiple of the page size, at most TS_SLAB_SIZE), marked fallback. */
+struct ts_slab *ts_slab_map_alone(unsigned cls, size_t size);
 void ts_slab_unmap(struct ts_slab *s);
 void *ts_superslab_carve(void);                  /* next 64 KiB of the current superslab */
 void ts_slab_init(struct ts_slab *s, unsigned cls);
 void *ts_large_alloc(size_t size, size_t align, int *fresh);
 void ts_large_free(struct ts_slab *s);
 
-/* ---- pool.c ---- */
+/* ---- pool.c: size classes and the shared slab pool ---- */
+unsigned ts_size_class(size_t n); /* the class of a request of n bytes (n <= TS_MAX_SMALL) */
+size_t ts_class_size(unsigned c);  /* block size of class c, bytes */
 struct ts_slab *ts_pool_acquire(unsigned cls);
 void ts_pool_release(struct ts_slab *s);
 
