@@ -65,7 +65,7 @@ function bisectLines(b: DemoBisection, on: string): string[] {
   if (!fb) return [...out, '  no single commit named: only commits that do not build were left'];
   const delta = b.metric === 'instructions' ? `${signed(fb.deltaPct)} instructions, exact` : `${signed(fb.deltaPct)} ns/op in medians`;
   const c = b.confirmation;
-  out.push(`  ${c?.withinNoise ? 'the medians point at' : 'first bad commit'} ${fb.commit.slice(0, 10)} ${bold(fb.subject)} (${delta})`);
+  out.push(`  ${c?.withinNoise ? 'the medians point at' : 'first bad commit'} ${fb.commit.slice(0, 10)} (${delta})`, `    ${bold(fb.subject)}`);
   if (c) out.push(`  that step measured again (${c.repeat} a side): ${claim({ ratio: c.bad.median / c.good.median, ci: c.ci, n: [c.good.n, c.bad.n] })}${c.withinNoise ? ': no commit named' : ''}`);
   return out;
 }
@@ -152,7 +152,7 @@ export function summaryParagraph(r: DemoResult): string {
   const t8192 = dipOf(r, 'random-mixed-8192', 'time');
   const i256 = dipOf(r, 'random-mixed-256', 'instructions');
   parts.push(
-    `From the first to the last of ${r.history.commits.length} commits, tinyslab on random-mixed at 256 slots: ${claim(t256)} in time (${claim(i256)} instructions); at 8192 slots: ${claim(t8192)}. \`report check\` ${r.check.regression ? 'fails' : 'passes'} on it.`,
+    `From the first to the last of ${r.history.commits.length} commits, tinyslab on random-mixed at 256 slots: ${claim(t256)} in time (instructions ${claim(i256)}); at 8192 slots: ${claim(t8192)} in time. \`report check\` ${r.check.regression ? 'fails' : 'passes'} on it.`,
   );
   parts.push(`Bisection: ${bisectClause(r.bisect)}; ${bisectClause(r.bisectTime)}.`);
   parts.push(sweepClaim(r.sweep.flag, r.sweep.answer));
