@@ -5,7 +5,7 @@
  * change; otherwise the line says "no clear difference (±x%)". Every line
  * fits 120 columns: configurations are named by what tells them apart.
  */
-import { type Change, DEFAULT_SOFT_CAP, type DemoBisection, type DemoResult, isClear, type SweepAnswer, SWEEP_JUDGED, TIME_THRESHOLD_PCT } from '../engine/index.js';
+import { type Change, DEFAULT_SOFT_CAP, type DemoBisection, type DemoResult, isClear, type SweepAnswer, type SweepPoint, SWEEP_JUDGED, TIME_THRESHOLD_PCT } from '../engine/index.js';
 import { ratioWithUncertainty, timingWarnings } from '../reports/index.js';
 import { bold, dim, table } from './render.js';
 
@@ -23,11 +23,11 @@ function halfWidthPct(c: Change): number {
  * change as `1.15 ± 0.03× slower` (or faster) when its interval excludes 1,
  * else `no clear difference (±x%)`.
  */
-export function claim(c: Change | undefined): string {
+export function claim(c: Change | undefined, unit = 'ns/op'): string {
   if (!c) return '—';
   if (c.ci[0] === c.ci[1]) return `${signed((c.ratio - 1) * 100)} (exact)`;
   if (!isClear(c)) return `no clear difference (±${halfWidthPct(c).toFixed(1)}%)`;
-  return `${signed((c.ratio - 1) * 100)}: ${ratioWithUncertainty(c.ratio, c.ci)}`;
+  return `${signed((c.ratio - 1) * 100)} ${unit}: ${ratioWithUncertainty(c.ratio, c.ci)}`;
 }
 
 /** The allocator table: one row per allocator (named by target), median ns/op ± MAD and % of system per trace. */
@@ -93,9 +93,16 @@ export function sweepClaim(flag: string, a: SweepAnswer | undefined): string {
   const pct = halfWidthPct(a.speedup).toFixed(1);
   if (!a.clear) return `At ${a.trace} no ${flag} is clearly fastest: ${a.best.value} against ${a.against.value}, no clear difference (±${pct}%).`;
   const times = ratioWithUncertainty(a.speedup.ratio, [a.speedup.ci[0], a.speedup.ci[1]]).replace('slower', 'faster');
+  const removed = (p: SweepPoint): string => (a.dflt.fallbacks !== undefined && p.fallbacks !== undefined ? `${(a.dflt.fallbacks - p.fallbacks).toLocaleString('en-US')} fewer fallbacks (${a.dflt.fallbacks} → ${p.fallbacks})` : 'fallbacks not counted');
+  if (a.alike.length > 1) {
+    // Several values tie with the best: the claim is about them together, and the least of them is enough.
+    const least = a.alike[0]!;
+    const names = a.alike.map((p) => p.value).join(', ');
+    if (a.alike.includes(a.dflt)) return `At ${a.trace} no ${flag} is clearly fastest: ${names} show no clear difference.`;
+    return `At ${a.trace} ${flag} ${names} tie (no clear difference among them); the best is ${times} than the default ${a.dflt.value}, and the least, ${least.value}, already has ${removed(least)}.`;
+  }
   if (a.best === a.dflt) return `At ${a.trace} the default ${flag}=${a.dflt.value} is fastest: ${times} than ${a.against.value}.`;
-  const removed = a.dflt.fallbacks !== undefined && a.best.fallbacks !== undefined ? `, ${(a.dflt.fallbacks - a.best.fallbacks).toLocaleString('en-US')} fewer fallbacks (${a.dflt.fallbacks} → ${a.best.fallbacks})` : '';
-  return `At ${a.trace} ${flag}=${a.best.value} wins: ${times} than the default ${a.dflt.value}${removed}.`;
+  return `At ${a.trace} ${flag}=${a.best.value} wins: ${times} than the default ${a.dflt.value}, ${removed(a.best)}.`;
 }
 
 function pgoTable(r: DemoResult): string {

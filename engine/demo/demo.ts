@@ -129,7 +129,9 @@ export async function runDemo(store: Store, session: number, dir: string, option
   hooks.onPhase?.('bisecting by instructions');
   const bisect = await bisectDip(store, session, history, t('rm256x'), options, DIP_THRESHOLD_PCT, hooks.onBisectStep, 'instructions');
   hooks.onPhase?.('bisecting by time');
-  const bisectTime = await bisectDip(store, session, history, t('rm256'), options, TIME_THRESHOLD_PCT, hooks.onBisectStep, 'time');
+  // One more warm-up makes the time bisection a configuration of its own: its ends are measured with its probes,
+  // by the same method and at the same time, not taken from the dip's repetitions of a minute before.
+  const bisectTime = await bisectDip(store, session, history, t('rm256'), { ...options, warmup: options.warmup + 1 }, TIME_THRESHOLD_PCT, hooks.onBisectStep, 'time');
   hooks.onPhase?.('soft-cap sweep');
   const swept = await sweepFlag(store, session, 'TS_SOFT_CAP', SOFT_CAPS, [t('rm256'), t('rm2048'), t('rm8192')], options, hooks);
   hooks.onPhase?.('profile-guided build');

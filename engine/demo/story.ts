@@ -157,6 +157,8 @@ export interface SweepAnswer {
   /** against ÷ best (> 1: the best is faster), with its interval. */
   speedup: Change;
   clear: boolean;
+  /** The values not clearly different from the best (the best among them), in ascending order of value. */
+  alike: SweepPoint[];
 }
 
 /** Judges the sweep on `trace` (see SweepAnswer); undefined when fewer than two values have figures. */
@@ -167,7 +169,8 @@ export function sweepAnswer(points: SweepPoint[], trace: string, defaultValue: s
   const best = on[0]!;
   const against = best === dflt ? on[1]! : dflt;
   const speedup = changeOf(best.samples, against.samples)!;
-  return { trace, best, dflt, against, speedup, clear: isClear(speedup) && speedup.ratio > 1 };
+  const alike = on.filter((p) => p === best || !isClear(changeOf(best.samples, p.samples))).sort((a, b) => Number(a.value) - Number(b.value));
+  return { trace, best, dflt, against, speedup, clear: isClear(speedup) && speedup.ratio > 1, alike };
 }
 
 /** Sweeps a numeric flag of tinyslab over `values` on every trace (time metric, repetitions interleaved). */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { claim, renderDemo, summaryParagraph, sweepClaim } from '../../cli/demo.js';
@@ -26,6 +26,13 @@ describe('the demo names a winner only when its interval says so', () => {
     expect(text).toMatch(/TS_SOFT_CAP=256 wins: \d\.\d+ ± 0\.\d+× faster than the default 32, 120 fewer fallbacks \(120 → 0\)/);
   });
 
+  it('caps that tie with the best are named together, and none of them is called the winner', () => {
+    const points = [point('32', around(40, 1), 1841), point('64', around(20.4, 3), 0), point('128', around(20.8, 3), 0), point('256', around(20, 3), 0)];
+    const text = sweepClaim('TS_SOFT_CAP', sweepAnswer(points, 'random-mixed-8192', '32'));
+    expect(text).toMatch(/TS_SOFT_CAP 64, 128, 256 tie \(no clear difference among them\); the best is \d\.\d+ ± 0\.\d+× faster than the default 32, and the least, 64, already has 1,841 fewer fallbacks \(1841 → 0\)/);
+    expect(text).not.toMatch(/ wins:/);
+  });
+
   it('a default that is best is called so only when it is clearly ahead of the runner-up', () => {
     const close = sweepAnswer([point('32', around(20, 3), 0), point('64', around(20.5, 3), 0)], 'random-mixed-8192', '32')!;
     expect(sweepClaim('TS_SOFT_CAP', close)).toMatch(/no TS_SOFT_CAP is clearly fastest/);
@@ -35,7 +42,7 @@ describe('the demo names a winner only when its interval says so', () => {
 
   it('"slower", "faster" and "gain" come with an interval, or as no clear difference', () => {
     expect(claim(changeOf(around(20, 4), around(21, 4)))).toMatch(/^no clear difference \(±\d+\.\d%\)$/);
-    expect(claim(changeOf(around(20, 0.5), around(23, 0.5)))).toMatch(/^\+1\d\.\d%: 1\.1\d ± 0\.\d\d× slower$/);
+    expect(claim(changeOf(around(20, 0.5), around(23, 0.5)))).toMatch(/^\+1\d\.\d% ns\/op: 1\.1\d ± 0\.\d\d× slower$/);
     expect(claim(changeOf(around(20, 0.5), around(17, 0.5)))).toMatch(/× faster$/);
     expect(claim(changeOf([100], [108], true))).toBe('+8.0% (exact)');
     // Pooled over traces: the geometric mean of the ratios; two overlapping traces give no claim either.
@@ -47,14 +54,22 @@ describe('the demo names a winner only when its interval says so', () => {
 });
 
 describe('the demo output', () => {
-  // A DemoResult the demo itself produced (stored once from a real run, as --json cannot hold every field).
-  const fixture = join(ROOT, 'test/demo/fixtures/demo-result.json');
-  it.runIf(existsSync(fixture))('fits 120 columns on every line, and names no winner without an interval', () => {
-    const r = JSON.parse(readFileSync(fixture, 'utf8')) as DemoResult;
+  // A DemoResult the demo itself produced on 2 cores (`allocreplay demo`, then runDemo again on its store, which
+  // measures nothing), so the text is rendered from real figures without running the demo here.
+  const r = JSON.parse(readFileSync(join(ROOT, 'test/demo/fixtures/demo-result.json'), 'utf8')) as DemoResult;
+
+  it('fits 120 columns on every line, and names no winner without an interval', () => {
     const text = renderDemo(r, '/tmp/allocreplay-demo/report.html');
     const wide = text.split('\n').filter((l) => l.replace(/\x1b\[[0-9;]*m/g, '').length > 120);
     expect(wide).toEqual([]);
     expect(text).not.toMatch(/★|best:/);
-    for (const l of summaryParagraph(r).split(/(?<=\.) /)) if (/slower|faster/.test(l)) expect(l).toMatch(/±|no clear difference/);
+    for (const sentence of summaryParagraph(r).split(/(?<=\.) /)) if (/slower|faster|wins/.test(sentence)) expect(sentence).toMatch(/±/);
+  });
+
+  it('the summary withholds the soft cap\'s winner when the caps overlap at 8192 slots', () => {
+    const planted = [point('32', around(29, 4), 1841), point('64', around(28, 4), 0), point('256', around(28.5, 4), 0)];
+    const summary = summaryParagraph({ ...r, sweep: { ...r.sweep, points: planted, answer: sweepAnswer(planted, 'random-mixed-8192', '32') } });
+    expect(summary).toMatch(/At random-mixed-8192 no TS_SOFT_CAP is clearly fastest: 64 against 32, no clear difference \(±\d+\.\d%\)\./);
+    expect(summary).not.toMatch(/TS_SOFT_CAP=\d+ wins/);
   });
 });
