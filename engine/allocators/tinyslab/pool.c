@@ -1,5 +1,4 @@
-/* Size classes, and the shared slab pool with its soft cap (TS_POOL,
- * TS_SOFT_CAP). Up to the cap, slabs are carved from superslabs and cycle
+/* The shared slab pool and its soft cap (TS_POOL, TS_SOFT_CAP). Up to the cap, slabs are carved from superslabs and cycle
  * through the pool. Past it the pool keeps no more memory: each slab it
  * must still hand out is a fallback, a mapping of its own just big enough
  * for a page of blocks, unmapped as soon as it empties. So a working set
@@ -9,21 +8,6 @@
 #include <sys/mman.h>
 
 #include "tinyslab.h"
-
-/* Classes: 16..128 by 16, then 4 per power of two up to 8192. */
-unsigned ts_size_class(size_t n) {
-  if (n <= 128) return n ? (unsigned)((n + 15) >> 4) - 1 : 0;
-  unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1)); /* 2^lg < n <= 2^(lg+1) */
-  unsigned step = lg - 2;                                                      /* quarter of 2^lg */
-  unsigned q = (unsigned)((n - 1 - ((size_t)1 << lg)) >> step);               /* 0..3 */
-  return 8 + (lg - 7) * 4 + q;
-}
-
-size_t ts_class_size(unsigned c) {
-  if (c < 8) return (size_t)(c + 1) * 16;
-  unsigned lg = 7 + (c - 8) / 4, q = (c - 8) % 4;
-  return ((size_t)1 << lg) + ((size_t)(q + 1) << (lg - 2));
-}
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ts_slab *pool_free; /* empty slabs ready for any class */

@@ -72,6 +72,21 @@ struct ts_heap {
 
 /* ---- hot helpers (inlined or not, per TS_INLINE) ---- */
 
+/* Classes: 16..128 by 16, then 4 per power of two up to 8192. */
+TS_HOT unsigned ts_size_class(size_t n) {
+  if (n <= 128) return n ? (unsigned)((n + 15) >> 4) - 1 : 0;
+  unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1)); /* 2^lg < n <= 2^(lg+1) */
+  unsigned step = lg - 2;                                                      /* quarter of 2^lg */
+  unsigned q = (unsigned)((n - 1 - ((size_t)1 << lg)) >> step);               /* 0..3 */
+  return 8 + (lg - 7) * 4 + q;
+}
+
+TS_HOT size_t ts_class_size(unsigned c) {
+  if (c < 8) return (size_t)(c + 1) * 16;
+  unsigned lg = 7 + (c - 8) / 4, q = (c - 8) % 4;
+  return ((size_t)1 << lg) + ((size_t)(q + 1) << (lg - 2));
+}
+
 TS_HOT struct ts_slab *ts_slab_of(const void *p) {
   return (struct ts_slab *)(((uintptr_t)p - 1) & ~(uintptr_t)(TS_SLAB_SIZE - 1));
 }
@@ -125,15 +140,14 @@ void ts_slab_init(struct ts_slab *s, unsigned cls);
 void *ts_large_alloc(size_t size, size_t align, int *fresh);
 void ts_large_free(struct ts_slab *s);
 
-/* ---- pool.c: size classes and the shared slab pool ---- */
-unsigned ts_size_class(size_t n); /* the class of a request of n bytes (n <= TS_MAX_SMALL) */
-size_t ts_class_size(unsigned c);  /* block size of class c, bytes */
+/* ---- pool.c ---- */
 struct ts_slab *ts_pool_acquire(unsigned cls);
 void ts_pool_release(struct ts_slab *s);
 
 /* ---- heap.c ---- */
 struct ts_heap *ts_heap_get(void);
 struct ts_heap *ts_heap_current(void); /* may be NULL */
+void *ts_heap_alloc(struct ts_heap *h, unsigned cls); /* a block of class cls, or NULL when out of memory */
 void *ts_heap_alloc_slow(struct ts_heap *h, unsigned cls);
 void ts_heap_free_local(struct ts_heap *h, struct ts_slab *s, void *p);
 
