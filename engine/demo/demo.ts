@@ -63,6 +63,8 @@ export const SWEEP_JUDGED = 'random-mixed-8192';
 
 export interface DemoResult {
   dir: string;
+  /** The replay options of the allocator table and the sweep (the dip and PGO take twice the repetitions). */
+  options: ReplayOptions;
   traces: Record<string, string>;
   /** Every allocator on rm256, rm8192 and tiny-hot 16. */
   allocators: MatrixResult;
@@ -125,7 +127,7 @@ export async function runDemo(store: Store, session: number, dir: string, option
   hooks.onPhase?.('refactor dip');
   const history = makeDemoHistory(join(resolve(dir), 'tinyslab-history'));
   const dip = await measureDip(store, session, history, [t('rm256'), t('rm8192')], twice, hooks, [t('rm256x'), t('rm8192')]);
-  const checked = checkDip(store, history, DIP_THRESHOLD_PCT);
+  const checked = checkDip(store, history, DIP_THRESHOLD_PCT, options.warmup);
   hooks.onPhase?.('bisecting by instructions');
   const bisect = await bisectDip(store, session, history, t('rm256x'), options, DIP_THRESHOLD_PCT, hooks.onBisectStep, 'instructions');
   hooks.onPhase?.('bisecting by time');
@@ -138,6 +140,7 @@ export async function runDemo(store: Store, session: number, dir: string, option
   const pgo = await pgoGain(store, session, PGO_TRAINING.map(t), PGO_JUDGED.map(t), twice, hooks);
   return {
     dir,
+    options,
     traces,
     allocators,
     history: { repo: history.repo, commits: history.commits },

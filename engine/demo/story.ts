@@ -89,8 +89,9 @@ export async function measureDip(store: Store, session: number, history: DemoHis
 }
 
 /** `report check` of the last commit against the first, as a CI job would run it (instructions: exact). */
-export function checkDip(store: Store, history: DemoHistory, thresholdPct: number): CheckResult {
-  const sel = (rev: string): string => `target=${history.target.name} rev=${rev}`;
+export function checkDip(store: Store, history: DemoHistory, thresholdPct: number, warmup?: number): CheckResult {
+  // The time bisection measures the same commits with another warm-up: naming the dip's keeps one configuration a side.
+  const sel = (rev: string): string => `target=${history.target.name} rev=${rev}${warmup === undefined ? '' : ` warmup=${warmup}`}`;
   return check(store, sel(history.commits[0]!.commit), sel(history.commits.at(-1)!.commit), { metric: 'instructions', thresholdPct });
 }
 

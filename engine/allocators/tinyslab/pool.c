@@ -1,9 +1,10 @@
-/* The shared slab pool and its soft cap (TS_POOL, TS_SOFT_CAP). Up to the cap, slabs are carved from superslabs and cycle
- * through the pool. Past it the pool keeps no more memory: each slab it
- * must still hand out is a fallback, a mapping of its own just big enough
- * for a page of blocks, unmapped as soon as it empties. So a working set
- * that fits the cap costs no system calls, and one past it pays an mmap
- * and a munmap for every page of blocks that comes and goes. */
+/* The shared slab pool and its soft cap (TS_POOL, TS_SOFT_CAP). Up to
+ * the cap, slabs are carved from superslabs and cycle through the pool.
+ * Past it the pool keeps no more memory: each slab it must still hand out
+ * is a fallback, a mapping of its own of one page (or what one block
+ * needs), unmapped as soon as it empties. So a working set that fits the
+ * cap costs no system calls, and one past it pays an mmap and a munmap for
+ * every page of blocks that comes and goes. */
 #define _GNU_SOURCE
 #include <sys/mman.h>
 
