@@ -57,7 +57,7 @@ function dipTable(r: DemoResult): string {
 }
 
 /** A bisection's answer in a few lines: steps, the first bad commit, and (time) the final pair judged with its interval. */
-function bisectLines(b: DemoBisection, on: string): string[] {
+function bisectLines(b: DemoBisection, on: string, thresholdPct: number): string[] {
   const what = `${bold('bisect')} by ${b.metric} on ${on}`;
   if ('refused' in b) return [`${what}: nothing to bisect: ${b.refused}`];
   const out = [`${what}${b.stored ? ' (stored earlier)' : ''}: ${b.steps.length} steps, ${b.builds} builds`];
@@ -66,7 +66,7 @@ function bisectLines(b: DemoBisection, on: string): string[] {
   const delta = b.metric === 'instructions' ? `${signed(fb.deltaPct)} instructions, exact` : `${signed(fb.deltaPct)} ns/op in medians`;
   const c = b.confirmation;
   out.push(`  ${c?.withinNoise ? 'the medians point at' : 'first bad commit'} ${fb.commit.slice(0, 10)} (${delta})`, `    ${bold(fb.subject)}`);
-  if (c) out.push(`  that step measured again (${c.repeat} a side): ${claim({ ratio: c.bad.median / c.good.median, ci: c.ci, n: [c.good.n, c.bad.n] })}${c.withinNoise ? ': no commit named' : ''}`);
+  if (c) out.push(`  that step measured again (${c.repeat} a side): ${claim({ ratio: c.bad.median / c.good.median, ci: c.ci, n: [c.good.n, c.bad.n] })}${c.withinNoise ? `: not clearly past ${thresholdPct}%, no commit named` : ''}`);
   return out;
 }
 
@@ -118,8 +118,8 @@ export function renderDemo(r: DemoResult, reportPath: string): string {
   out.push(dim('time: median of interleaved repetitions, ± half the 95% CI of the ratio; instructions: callgrind, exact (short twin trace)'));
   out.push('', `${bold('report check')} (last vs first, instructions, threshold ${r.check.thresholdPct}%): ${r.check.regression ? 'FAILS — a CI job would exit 1' : 'passes'}`);
   for (const row of r.check.rows) out.push(`  ${row.trace}: ${signed(row.deltaPct, 2)} instructions, ${row.verdict}`);
-  out.push('', ...bisectLines(r.bisect, 'random-mixed-256 (its 500k-event twin)'), ...attributionTable(r.bisect));
-  out.push('', ...bisectLines(r.bisectTime, `random-mixed-256 (threshold ${TIME_THRESHOLD_PCT}%)`));
+  out.push('', ...bisectLines(r.bisect, `random-mixed-256 (its 500k-event twin, threshold ${r.check.thresholdPct}%)`, r.check.thresholdPct), ...attributionTable(r.bisect));
+  out.push('', ...bisectLines(r.bisectTime, `random-mixed-256 (threshold ${TIME_THRESHOLD_PCT}%)`, TIME_THRESHOLD_PCT));
   out.push('', bold(`2. Soft-cap tuning: ${r.sweep.flag} × working sets`), sweepTable(r), dim('median ns/op per value; fb = soft-cap fallbacks'), sweepClaim(r.sweep.flag, r.sweep.answer));
   out.push('', bold('3. Profile-guided tinyslab'), dim(`   trained on ${r.pgo.training.join(', ')}`));
   if (r.pgo.error) out.push(`  the profile-guided build failed: ${r.pgo.error}`);
@@ -148,7 +148,7 @@ const dipOf = (r: DemoResult, trace: string, metric: 'time' | 'instructions'): C
 function bisectClause(b: DemoBisection): string {
   if ('refused' in b) return `by ${b.metric} there was nothing to bisect`;
   const fb = b.firstBadCommit;
-  if (fb && b.confirmation?.withinNoise) return `by ${b.metric} no commit is named (its last step, measured again, is no clear difference)`;
+  if (fb && b.confirmation?.withinNoise) return `by ${b.metric} no commit is named (its last step, measured again, is not clearly past ${TIME_THRESHOLD_PCT}%)`;
   return fb ? `by ${b.metric} it names ${fb.commit.slice(0, 10)} "${fb.subject}"` : `by ${b.metric} no single commit is named`;
 }
 

@@ -55,8 +55,13 @@ export const PGO_TRAINING = ['rm128', 'rm256', 'rm512', 'th16', 'th64'];
 export const PGO_JUDGED = ['rm256', 'th16', 'rm2048', 'larson'];
 /** `report check` and the bisection call a change past this a regression (instructions are exact). */
 export const DIP_THRESHOLD_PCT = 3;
-/** The time bisection calls a probe bad past this (medians; its final step is judged with its interval). */
-export const TIME_THRESHOLD_PCT = 10;
+/**
+ * The time bisection calls a probe bad past this (medians), and names the
+ * commit only when its step, measured again, is past it with 95%
+ * confidence: well under the dip it looks for (some 15%), so a true step
+ * clears it on a busy machine too.
+ */
+export const TIME_THRESHOLD_PCT = 5;
 /** The soft cap tinyslab ships with, and the trace on which the sweep's answer is given. */
 export const DEFAULT_SOFT_CAP = '32';
 export const SWEEP_JUDGED = 'random-mixed-8192';
