@@ -77,6 +77,11 @@ function attributionTable(b: DemoBisection): string[] {
   return [table(['function', 'self Δ', 'inclusive Δ', 'self before', 'self after'], rows.map((a) => [a.function.slice(0, 40), n(a.selfDelta), n(a.inclDelta), a.goodSelf.toLocaleString('en-US'), a.badSelf.toLocaleString('en-US')]))];
 }
 
+function timelineTable(r: DemoResult): string {
+  const subject = (x: string): string => (x.length > 44 ? `${x.slice(0, 43)}…` : x);
+  return table(['commit', 'subject', 'ns/op', 'vs first'], r.timeline.map((p, i) => [p.commit.slice(0, 7), subject(p.subject), ns(p.nsPerOp), i ? claim(p.change) : '']));
+}
+
 function sweepTable(r: DemoResult): string {
   const traces = [...new Set(r.sweep.points.map((p) => p.trace))];
   const values = [...new Set(r.sweep.points.map((p) => p.value))].sort((a, b) => Number(a) - Number(b));
@@ -119,6 +124,7 @@ export function renderDemo(r: DemoResult, reportPath: string): string {
   out.push('', `${bold('report check')} (last vs first, instructions, threshold ${r.check.thresholdPct}%): ${r.check.regression ? 'FAILS — a CI job would exit 1' : 'passes'}`);
   for (const row of r.check.rows) out.push(`  ${row.trace}: ${signed(row.deltaPct, 2)} instructions, ${row.verdict}`);
   out.push('', ...bisectLines(r.bisect, `random-mixed-256 (its 500k-event twin, threshold ${r.check.thresholdPct}%)`, r.check.thresholdPct), ...attributionTable(r.bisect));
+  out.push('', bold('every commit timed on random-mixed-256'), dim('(repetitions interleaved across all commits; the time bisection judges from these runs)'), timelineTable(r));
   out.push('', ...bisectLines(r.bisectTime, `random-mixed-256 (threshold ${TIME_THRESHOLD_PCT}%)`, TIME_THRESHOLD_PCT));
   out.push('', bold(`2. Soft-cap tuning: ${r.sweep.flag} × working sets`), sweepTable(r), dim('median ns/op per value; fb = soft-cap fallbacks'), sweepClaim(r.sweep.flag, r.sweep.answer));
   out.push('', bold('3. Profile-guided tinyslab'), dim(`   trained on ${r.pgo.training.join(', ')}`));

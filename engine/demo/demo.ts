@@ -14,7 +14,7 @@ import { type MatrixResult, type MeasureHooks, runMatrix } from '../runner/index
 import { listTargets } from '../targets/index.js';
 import { makeDemoHistory } from './history.js';
 import { type PgoFinding, pgoGain } from './pgo.js';
-import { bisectDip, checkDip, type DemoBisection, type DipRow, measureDip, type SweepAnswer, sweepAnswer, type SweepPoint, sweepFlag } from './story.js';
+import { bisectDip, checkDip, type DemoBisection, type DipRow, type HistoryPoint, measureDip, type SweepAnswer, sweepAnswer, type SweepPoint, sweepFlag, timeHistory } from './story.js';
 
 /**
  * Events per timed demo trace: a timed region of 15 ms or more even on a
@@ -74,6 +74,8 @@ export interface DemoResult {
   /** Every allocator on rm256, rm8192 and tiny-hot 16. */
   allocators: MatrixResult;
   history: { repo: string; commits: { commit: string; subject: string }[] };
+  /** Every commit timed on random-mixed-256, interleaved: what the time bisection judges from. */
+  timeline: HistoryPoint[];
   dip: DipRow[];
   check: CheckResult;
   /** By instructions on the short twin of random-mixed-256, then by time on random-mixed-256 (its last step measured again, 3× the repetitions a side). */
@@ -135,10 +137,13 @@ export async function runDemo(store: Store, session: number, dir: string, option
   const checked = checkDip(store, history, DIP_THRESHOLD_PCT, options.warmup);
   hooks.onPhase?.('bisecting by instructions');
   const bisect = await bisectDip(store, session, history, t('rm256x'), options, DIP_THRESHOLD_PCT, hooks.onBisectStep, 'instructions');
+  hooks.onPhase?.('timing every commit');
+  // One more warm-up makes the time bisection a configuration of its own: every commit is timed together,
+  // interleaved, and the bisection judges its probes from those runs, not from the dip's of a minute before.
+  const timeOptions: ReplayOptions = { ...options, warmup: options.warmup + 1 };
+  const timeline = await timeHistory(store, session, history, t('rm256'), timeOptions, hooks);
   hooks.onPhase?.('bisecting by time');
-  // One more warm-up makes the time bisection a configuration of its own: its ends are measured with its probes,
-  // by the same method and at the same time, not taken from the dip's repetitions of a minute before.
-  const bisectTime = await bisectDip(store, session, history, t('rm256'), { ...options, warmup: options.warmup + 1 }, TIME_THRESHOLD_PCT, hooks.onBisectStep, 'time');
+  const bisectTime = await bisectDip(store, session, history, t('rm256'), timeOptions, TIME_THRESHOLD_PCT, hooks.onBisectStep, 'time');
   hooks.onPhase?.('soft-cap sweep');
   const swept = await sweepFlag(store, session, 'TS_SOFT_CAP', SOFT_CAPS, [t('rm256'), t('rm2048'), t('rm8192')], options, hooks);
   hooks.onPhase?.('profile-guided build');
@@ -149,6 +154,7 @@ export async function runDemo(store: Store, session: number, dir: string, option
     traces,
     allocators,
     history: { repo: history.repo, commits: history.commits },
+    timeline,
     dip,
     check: checked,
     bisect,

@@ -88,6 +88,30 @@ export async function measureDip(store: Store, session: number, history: DemoHis
   return rows;
 }
 
+/** One commit of the history timed on one trace, against the first commit. */
+export interface HistoryPoint {
+  commit: string;
+  subject: string;
+  /** Median ns/op. */
+  nsPerOp: number | undefined;
+  /** This commit ÷ the first, with its interval. */
+  change: Change | undefined;
+}
+
+/**
+ * Times every commit of the history on `trace`, repetitions interleaved
+ * across all of them (A B C … A B C …), so a slow spell of the machine
+ * falls on every commit alike. A time bisection with the same options then
+ * judges its probes from these runs.
+ */
+export async function timeHistory(store: Store, session: number, history: DemoHistory, trace: string, options: ReplayOptions, hooks: MeasureHooks = {}): Promise<HistoryPoint[]> {
+  const readies = history.commits.map((c) => readySource(store, history.target, c.commit, {}));
+  const jobs = makeJobs(store, [planTrace(store, trace)], readies, options);
+  const outcomes = await measure(store, session, jobs, options, { interleave: true }, hooks);
+  const values = jobs.map((j) => valuesOf(outcomes.find((o) => o.configHash === j.configHash), 'time'));
+  return history.commits.map((c, i) => ({ commit: c.commit, subject: c.subject, nsPerOp: values[i]!.length ? median(values[i]!) : undefined, change: changeOf(values[0]!, values[i]!) }));
+}
+
 /** `report check` of the last commit against the first, as a CI job would run it (instructions: exact). */
 export function checkDip(store: Store, history: DemoHistory, thresholdPct: number, warmup?: number): CheckResult {
   // The time bisection measures the same commits with another warm-up: naming the dip's keeps one configuration a side.
