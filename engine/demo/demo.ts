@@ -140,7 +140,8 @@ export async function runDemo(store: Store, session: number, dir: string, option
   hooks.onPhase?.('timing every commit');
   // One more warm-up makes the time bisection a configuration of its own: every commit is timed together,
   // interleaved, and the bisection judges its probes from those runs, not from the dip's of a minute before.
-  const timeOptions: ReplayOptions = { ...options, warmup: options.warmup + 1 };
+  // Half as many repetitions again as the table's: the first commit's median is every probe's reference.
+  const timeOptions: ReplayOptions = { ...options, warmup: options.warmup + 1, repeat: Math.ceil(options.repeat * 1.5) };
   const timeline = await timeHistory(store, session, history, t('rm256'), timeOptions, hooks);
   hooks.onPhase?.('bisecting by time');
   const bisectTime = await bisectDip(store, session, history, t('rm256'), timeOptions, TIME_THRESHOLD_PCT, hooks.onBisectStep, 'time');
