@@ -17,15 +17,15 @@ import { type PgoFinding, pgoGain } from './pgo.js';
 import { bisectDip, checkDip, type DemoBisection, type DipRow, type HistoryPoint, measureDip, type SweepAnswer, sweepAnswer, type SweepPoint, sweepFlag, timeHistory } from './story.js';
 
 /**
- * Events per timed demo trace: a timed region of 15 ms or more even on a
+ * Events per timed demo trace: a timed region of 10 ms or more even on a
  * fast machine (random-mixed runs at 10 ns/op or more, tiny-hot at 5 or
- * more), far above the 5 ms under which a figure is mostly timer and
+ * more), well above the 5 ms under which a figure is mostly timer and
  * scheduler noise. At 8192 slots tinyslab's soft-cap fallbacks make every
  * event dearer (and a run past the cap takes 50 ns/op or more), so fewer
  * events give the same timed region.
  */
-const OPS = 1_500_000;
-const HOT_OPS = 3_000_000;
+const OPS = 1_000_000;
+const HOT_OPS = 2_000_000;
 const BIG_OPS = 500_000;
 /** Events per trace counted by callgrind: instruction counts are exact, so a short twin of the timed trace answers as well, in seconds. */
 const EXACT_OPS = 500_000;
@@ -68,8 +68,10 @@ export const SWEEP_JUDGED = 'random-mixed-8192';
 
 export interface DemoResult {
   dir: string;
-  /** The replay options of the allocator table and the sweep (the dip and PGO take twice the repetitions). */
+  /** The replay options of the allocator table, the sweep and the instruction counts. */
   options: ReplayOptions;
+  /** The options the history is timed with (timeline, dip, time bisection): one more warm-up, 1.5× the repetitions. */
+  historyOptions: ReplayOptions;
   traces: Record<string, string>;
   /** Every allocator on rm256, rm8192 and tiny-hot 16. */
   allocators: MatrixResult;
@@ -116,42 +118,42 @@ export function demoTraces(dir: string): Record<string, string> {
 /**
  * Runs the whole demo; what is stored in the store already is reused, not
  * measured again. `options.repeat` is the repetitions of a configuration in
- * the allocator table, the sweep and the time bisection's probes; the dip
- * and PGO take twice as many, and the time bisection measures its last
- * step again with three times as many, so their intervals can tell 5%
- * apart on a busy machine.
+ * the allocator table and the sweep; the history's timings and PGO take
+ * half as many again, and the time bisection measures its last step again
+ * with three times as many, so their intervals can tell 5% apart on a
+ * busy machine.
  */
 export async function runDemo(store: Store, session: number, dir: string, options: ReplayOptions, hooks: DemoHooks = {}): Promise<DemoResult> {
   hooks.onPhase?.('generating traces');
   const traces = demoTraces(dir);
   const t = (k: string): string => traces[k]!;
-  const twice: ReplayOptions = { ...options, repeat: options.repeat * 2 };
   hooks.onPhase?.('allocators');
   const packaged = listTargets()
     .filter((x) => x.kind === 'preload' && x.available)
     .map((x) => x.name);
   const allocators = await runMatrix(store, session, { traces: [t('rm256'), t('rm8192'), t('th16')], targets: ['system', 'tinyslab', ...packaged], revs: [], set: {}, env: {}, exclude: [], options, force: false }, undefined, hooks);
-  hooks.onPhase?.('refactor dip');
   const history = makeDemoHistory(join(resolve(dir), 'tinyslab-history'));
-  const dip = await measureDip(store, session, history, [t('rm256'), t('rm8192')], twice, hooks, [t('rm256x'), t('rm8192')]);
+  hooks.onPhase?.('timing every commit');
+  // Every commit is timed together, interleaved, so a slow spell of the machine falls on all alike; the dip and the
+  // time bisection judge from these runs. One more warm-up makes them configurations of their own (not the
+  // table's), and half as many repetitions again: the first commit's median is every probe's reference.
+  const historyOptions: ReplayOptions = { ...options, warmup: options.warmup + 1, repeat: Math.ceil(options.repeat * 1.5) };
+  const timeline = await timeHistory(store, session, history, t('rm256'), historyOptions, hooks);
+  hooks.onPhase?.('refactor dip');
+  const dip = await measureDip(store, session, history, [t('rm256'), t('rm8192')], historyOptions, hooks, [t('rm256x'), t('rm8192')], options);
   const checked = checkDip(store, history, DIP_THRESHOLD_PCT, options.warmup);
   hooks.onPhase?.('bisecting by instructions');
   const bisect = await bisectDip(store, session, history, t('rm256x'), options, DIP_THRESHOLD_PCT, hooks.onBisectStep, 'instructions');
-  hooks.onPhase?.('timing every commit');
-  // One more warm-up makes the time bisection a configuration of its own: every commit is timed together,
-  // interleaved, and the bisection judges its probes from those runs, not from the dip's of a minute before.
-  // Half as many repetitions again as the table's: the first commit's median is every probe's reference.
-  const timeOptions: ReplayOptions = { ...options, warmup: options.warmup + 1, repeat: Math.ceil(options.repeat * 1.5) };
-  const timeline = await timeHistory(store, session, history, t('rm256'), timeOptions, hooks);
   hooks.onPhase?.('bisecting by time');
-  const bisectTime = await bisectDip(store, session, history, t('rm256'), timeOptions, TIME_THRESHOLD_PCT, hooks.onBisectStep, 'time');
+  const bisectTime = await bisectDip(store, session, history, t('rm256'), historyOptions, TIME_THRESHOLD_PCT, hooks.onBisectStep, 'time');
   hooks.onPhase?.('soft-cap sweep');
   const swept = await sweepFlag(store, session, 'TS_SOFT_CAP', SOFT_CAPS, [t('rm256'), t('rm2048'), t('rm8192')], options, hooks);
   hooks.onPhase?.('profile-guided build');
-  const pgo = await pgoGain(store, session, PGO_TRAINING.map(t), PGO_JUDGED.map(t), twice, hooks);
+  const pgo = await pgoGain(store, session, PGO_TRAINING.map(t), PGO_JUDGED.map(t), { ...options, repeat: historyOptions.repeat }, hooks);
   return {
     dir,
     options,
+    historyOptions,
     traces,
     allocators,
     history: { repo: history.repo, commits: history.commits },

@@ -14,7 +14,7 @@ export async function demoReport(store: Store, r: DemoResult, source: string): P
   } catch {
     sweep = undefined; // nothing swept in this database: the sweep's own figures are still printed
   }
-  const sel = (rev: string): string => `target=tinyslab-history rev=${rev} warmup=${r.options.warmup}`;
+  const sel = (rev: string): string => `target=tinyslab-history rev=${rev} warmup=${r.historyOptions.warmup}`;
   const matrix = matrixReport(store, { metric: 'time' });
   const html = await renderHtml({
     title: 'allocreplay demo',

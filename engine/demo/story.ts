@@ -60,10 +60,10 @@ export function valuesOf(o: Outcome | undefined, metric: DipRow['metric']): numb
 /**
  * Measures the history's first and last commits on each trace, by time
  * (`traces`, repetitions interleaved) and by instructions (`exactTraces`,
- * one callgrind run each; by default the same traces). Rows are named by
- * the time trace they stand for.
+ * one callgrind run each, under `exactOptions`; by default the same traces
+ * and options). Rows are named by the time trace they stand for.
  */
-export async function measureDip(store: Store, session: number, history: DemoHistory, traces: string[], options: ReplayOptions, hooks: MeasureHooks = {}, exactTraces: string[] = traces): Promise<DipRow[]> {
+export async function measureDip(store: Store, session: number, history: DemoHistory, traces: string[], options: ReplayOptions, hooks: MeasureHooks = {}, exactTraces: string[] = traces, exactOptions: ReplayOptions = options): Promise<DipRow[]> {
   const ends = [history.commits[0]!.commit, history.commits.at(-1)!.commit];
   const readies = ends.map((rev) => readySource(store, history.target, rev, {}));
   readies.forEach((r, i) => {
@@ -72,7 +72,7 @@ export async function measureDip(store: Store, session: number, history: DemoHis
   const names = traces.map((t) => planTrace(store, t).name);
   const rows: DipRow[] = [];
   for (const metric of ['time', 'instructions'] as const) {
-    const opts = { ...options, metric };
+    const opts = { ...(metric === 'time' ? options : exactOptions), metric };
     const planned = (metric === 'time' ? traces : exactTraces).map((t) => planTrace(store, t));
     const jobs = makeJobs(store, planned, readies, opts);
     const outcomes = await measure(store, session, jobs, opts, { interleave: true }, hooks);
