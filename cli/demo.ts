@@ -66,7 +66,10 @@ function bisectLines(b: DemoBisection, on: string, thresholdPct: number): string
   const delta = b.metric === 'instructions' ? `${signed(fb.deltaPct)} instructions, exact` : `${signed(fb.deltaPct)} ns/op in medians`;
   const c = b.confirmation;
   out.push(`  ${c?.withinNoise ? 'the medians point at' : 'first bad commit'} ${fb.commit.slice(0, 10)} (${delta})`, `    ${bold(fb.subject)}`);
-  if (c) out.push(`  that step measured again (${c.repeat} a side): ${claim({ ratio: c.bad.median / c.good.median, ci: c.ci, n: [c.good.n, c.bad.n] })}${c.withinNoise ? `: not clearly past ${thresholdPct}%, no commit named` : ''}`);
+  if (c) {
+    const again = `that step measured again (${c.repeat} a side): ${claim({ ratio: c.bad.median / c.good.median, ci: c.ci, n: [c.good.n, c.bad.n] })}${c.withinNoise ? `: not clearly past ${thresholdPct}%, so no commit is named` : ''}`;
+    out.push(...wrap(again, 116).map((l) => `  ${l}`));
+  }
   return out;
 }
 
@@ -120,13 +123,13 @@ export function renderDemo(r: DemoResult, reportPath: string): string {
   out.push(bold('Allocators'), ...allocatorTable(r), '');
   out.push(bold(`1. A refactor dip in tinyslab's history (${r.history.commits.length} commits)`), dim(`   in ${r.history.repo}`));
   out.push(dipTable(r));
-  out.push(dim('time: median of interleaved repetitions, ± half the 95% CI of the ratio; instructions: callgrind, exact (short twin trace)'));
+  out.push(dim('time: median of interleaved repetitions, ± half the 95% CI of the ratio; instructions: callgrind, exact'));
   out.push('', `${bold('report check')} (last vs first, instructions, threshold ${r.check.thresholdPct}%): ${r.check.regression ? 'FAILS — a CI job would exit 1' : 'passes'}`);
   for (const row of r.check.rows) out.push(`  ${row.trace}: ${signed(row.deltaPct, 2)} instructions, ${row.verdict}`);
   out.push('', ...bisectLines(r.bisect, `random-mixed-256 (its 500k-event twin, threshold ${r.check.thresholdPct}%)`, r.check.thresholdPct), ...attributionTable(r.bisect));
   out.push('', bold('every commit timed on random-mixed-256'), dim('(repetitions interleaved across all commits; the time bisection judges from these runs)'), timelineTable(r));
   out.push('', ...bisectLines(r.bisectTime, `random-mixed-256 (threshold ${TIME_THRESHOLD_PCT}%)`, TIME_THRESHOLD_PCT));
-  out.push('', bold(`2. Soft-cap tuning: ${r.sweep.flag} × working sets`), sweepTable(r), dim('median ns/op per value; fb = soft-cap fallbacks'), sweepClaim(r.sweep.flag, r.sweep.answer));
+  out.push('', bold(`2. Soft-cap tuning: ${r.sweep.flag} × working sets`), sweepTable(r), dim('median ns/op per value; fb = soft-cap fallbacks'), ...wrap(sweepClaim(r.sweep.flag, r.sweep.answer), 120));
   out.push('', bold('3. Profile-guided tinyslab'), dim(`   trained on ${r.pgo.training.join(', ')}`));
   if (r.pgo.error) out.push(`  the profile-guided build failed: ${r.pgo.error}`);
   out.push(pgoTable(r));
