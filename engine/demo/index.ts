@@ -1,5 +1,5 @@
 export { type DemoHistory, makeDemoHistory, SPLIT_SUBJECT } from './history.js';
 export * from './story.js';
-export type { PgoFinding } from './pgo.js';
+export { type PgoFinding, pooledChange } from './pgo.js';
 export * from './demo.js';
 export * from './report.js';

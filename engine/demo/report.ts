@@ -14,7 +14,7 @@ export async function demoReport(store: Store, r: DemoResult, source: string): P
   } catch {
     sweep = undefined; // nothing swept in this database: the sweep's own figures are still printed
   }
-  const sel = (rev: string): string => `target=tinyslab-history rev=${rev}`;
+  const sel = (rev: string): string => `target=tinyslab-history rev=${rev} warmup=${r.historyOptions.warmup}`;
   const matrix = matrixReport(store, { metric: 'time' });
   const html = await renderHtml({
     title: 'allocreplay demo',
@@ -25,7 +25,7 @@ export async function demoReport(store: Store, r: DemoResult, source: string): P
     thresholdPct: r.check.thresholdPct,
     series: seriesReport(store, { metric: 'time', labels: new Map(matrix.map((c) => [rowKey(c), c.label])) }),
     history: history(store, { metric: 'instructions', selector: 'target=tinyslab-history', repo: r.history.repo }),
-    bisections: listBisections(store).filter((b) => b.id === r.bisect.id),
+    bisections: listBisections(store).filter((b) => [r.bisect, r.bisectTime].some((x) => 'id' in x && x.id === b.id)),
     ...(sweep ? { sweeps: [sweep] } : {}),
   });
   return { html, sweep };

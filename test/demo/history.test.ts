@@ -48,6 +48,7 @@ describe('the demo history', () => {
     const checked = checkDip(store, h, DIP_THRESHOLD_PCT);
     expect(checked.regression).toBe(true);
     const r = await bisectDip(store, session, h, trace, options, DIP_THRESHOLD_PCT);
+    if ('refused' in r) throw new Error(r.refused);
     expect(r.stored).toBe(false);
     expect(r.firstBadCommit?.subject).toBe(SPLIT_SUBJECT);
     expect(r.firstBadCommit?.commit).toBe(h.commits.find((c) => c.subject === SPLIT_SUBJECT)!.commit);
@@ -56,6 +57,7 @@ describe('the demo history', () => {
     expect(grew.filter((f) => f.startsWith('ts_heap_')).length, grew.join(', ')).toBeGreaterThan(0);
     // A second demo run shows the stored bisection instead of profiling again.
     const again = await bisectDip(store, session, h, trace, options, DIP_THRESHOLD_PCT);
+    if ('refused' in again) throw new Error(again.refused);
     expect(again.stored).toBe(true);
     expect(again.firstBadCommit?.commit).toBe(r.firstBadCommit?.commit);
   }, 300_000);

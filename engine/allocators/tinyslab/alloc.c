@@ -20,12 +20,7 @@ TS_HOT void *ts_alloc_small(size_t n) {
   unsigned cls = ts_size_class(n);
   HEAP_LOCK();
   struct ts_heap *h = ts_heap_get();
-  void *p = NULL;
-  if (h) {
-    struct ts_slab *s = h->cur[cls];
-    p = s ? ts_freelist_pop(s) : NULL;
-    if (!p) p = ts_heap_alloc_slow(h, cls);
-  }
+  void *p = h ? ts_heap_alloc(h, cls) : NULL;
   HEAP_UNLOCK();
   return p;
 }

@@ -83,6 +83,13 @@ static void collect_remote(struct ts_slab *s) {
   }
 }
 
+/* The next block of `cls`: from the current slab's free list, else the slow path. */
+void *ts_heap_alloc(struct ts_heap *h, unsigned cls) {
+  struct ts_slab *s = h->cur[cls];
+  void *p = s ? ts_freelist_pop(s) : NULL;
+  return p ? p : ts_heap_alloc_slow(h, cls);
+}
+
 /* The current slab of `cls` has no free block: find one, or take a slab
  * from the pool, then allocate from it. */
 void *ts_heap_alloc_slow(struct ts_heap *h, unsigned cls) {

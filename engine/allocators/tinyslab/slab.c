@@ -22,20 +22,23 @@ static void *map_aligned(size_t size, size_t align) {
   return p;
 }
 
-struct ts_slab *ts_slab_map_alone(void) {
-  struct ts_slab *s = map_aligned(TS_SLAB_SIZE, TS_SLAB_SIZE);
+struct ts_slab *ts_slab_map_alone(unsigned cls, size_t size) {
+  struct ts_slab *s = map_aligned(size, TS_SLAB_SIZE);
   if (!s) return NULL;
   if (!ts_unit_mark(s, 1)) {
-    munmap(s, TS_SLAB_SIZE);
+    munmap(s, size);
     return NULL;
   }
+  ts_slab_init(s, cls);
+  s->end = (char *)s + size;
+  s->fallback = 1;
   TS_COUNT(ts_stat_slabs_alone);
   return s;
 }
 
 void ts_slab_unmap(struct ts_slab *s) {
   ts_unit_mark(s, 0);
-  munmap(s, TS_SLAB_SIZE);
+  munmap(s, (size_t)(s->end - (char *)s)); /* a slab mapped alone ends where its mapping does */
 }
 
 /* Superslabs are carved front to back under the pool's lock; they are never

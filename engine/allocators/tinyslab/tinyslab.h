@@ -131,7 +131,9 @@ TS_HOT void ts_freelist_push(struct ts_slab *s, void *p) {
 }
 
 /* ---- slab.c: the only code that maps or unmaps; it keeps the unit map ---- */
-struct ts_slab *ts_slab_map_alone(void);          /* a 64 KiB-aligned slab from its own mmap */
+/* A slab of class `cls` from its own mmap: 64 KiB-aligned, `size` bytes
+ * (a multiple of the page size, at most TS_SLAB_SIZE), marked fallback. */
+struct ts_slab *ts_slab_map_alone(unsigned cls, size_t size);
 void ts_slab_unmap(struct ts_slab *s);
 void *ts_superslab_carve(void);                  /* next 64 KiB of the current superslab */
 void ts_slab_init(struct ts_slab *s, unsigned cls);
@@ -145,6 +147,7 @@ void ts_pool_release(struct ts_slab *s);
 /* ---- heap.c ---- */
 struct ts_heap *ts_heap_get(void);
 struct ts_heap *ts_heap_current(void); /* may be NULL */
+void *ts_heap_alloc(struct ts_heap *h, unsigned cls); /* a block of class cls, or NULL when out of memory */
 void *ts_heap_alloc_slow(struct ts_heap *h, unsigned cls);
 void ts_heap_free_local(struct ts_heap *h, struct ts_slab *s, void *p);
 

@@ -8,10 +8,12 @@
 #define TS_TLS_CACHE 1
 #endif
 
-/* Shared slab pool. 0: none, every slab is its own mmap and is unmapped
- * when empty; 1: slabs carved from superslabs up to the soft cap, then a
- * slower fallback (a slab mapped on its own), freed slabs kept for reuse;
- * 2: strict, as 1 but fallback slabs are unmapped as soon as they empty. */
+/* Shared slab pool. 0: none, every slab is its own 64 KiB mmap, unmapped
+ * when empty; 1: slabs carved from superslabs up to the soft cap, kept in
+ * the pool for reuse when they empty; past the cap a slower fallback: a
+ * page-sized slab mapped on its own and unmapped as soon as it empties;
+ * 2: strict, as 1 but an empty carved slab also gives its pages back
+ * (madvise) while it waits in the pool. */
 #ifndef TS_POOL
 #define TS_POOL 1
 #endif
