@@ -6,7 +6,7 @@
  * fits 120 columns: configurations are named by what tells them apart.
  */
 import { type Change, DEFAULT_SOFT_CAP, type DemoBisection, type DemoResult, isClear, type SweepAnswer, type SweepPoint, SWEEP_JUDGED, TIME_THRESHOLD_PCT } from '../engine/index.js';
-import { ratioWithUncertainty, timingWarnings } from '../reports/index.js';
+import { fidelityVerdict, ratioWithUncertainty, renderFidelity, timingWarnings } from '../reports/index.js';
 import { bold, dim, table } from './render.js';
 
 const signed = (x: number | undefined, digits = 1): string => (x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}%`);
@@ -133,6 +133,9 @@ export function renderDemo(r: DemoResult, reportPath: string): string {
   out.push('', bold('3. Profile-guided tinyslab'), dim(`   trained on ${r.pgo.training.join(', ')}`));
   if (r.pgo.error) out.push(`  the profile-guided build failed: ${r.pgo.error}`);
   out.push(pgoTable(r));
+  out.push('', bold('4. Does a replay predict the program? perl, recorded, run live and replayed'));
+  if (r.fidelity.error) out.push(`  no fidelity table: ${r.fidelity.error}`);
+  else out.push(dim(`   ${r.fidelity.trace}${r.fidelity.stored ? ' (stored earlier)' : ''}`), renderFidelity(r.fidelity.groups));
   out.push('', bold('Summary'), ...wrap(summaryParagraph(r), 120), '', `report: ${reportPath}`);
   return out.join('\n');
 }
@@ -175,5 +178,7 @@ export function summaryParagraph(r: DemoResult): string {
   const pooled = (c: Change | undefined, where: string): string => (c ? `${claim(c)} ${where}` : `no figure ${where}`);
   if (r.pgo.rows.some((p) => p.change)) parts.push(`Profile-guided tinyslab against the plain build: ${pooled(r.pgo.pooled.inTraining, 'on traces in its training set')}, ${pooled(r.pgo.pooled.outside, 'on traces outside it')} (geometric mean over traces).`);
   else if (r.pgo.error) parts.push(`The profile-guided build failed: ${r.pgo.error}.`);
+  const f = r.fidelity.groups[0];
+  if (f) parts.push(`Replaying perl's recording (${f.mode}) against running it live under ${f.targets.length + 1} allocators: ${fidelityVerdict(f)}.`);
   return parts.join(' ');
 }

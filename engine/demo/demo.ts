@@ -2,7 +2,8 @@
  * The main job (`allocreplay demo`): the allocators side by side, then the
  * story the tool exists for — a refactor dip found, checked and bisected in
  * a real history of tinyslab, the soft cap tuned by a sweep, and a
- * profile-guided build measured against the plain one.
+ * profile-guided build measured against the plain one; and last, whether a
+ * replay predicts a real program run live.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import type { BisectStep } from '../bisect/index.js';
 import type { ReplayOptions } from '../driver/index.js';
 import { type MatrixResult, type MeasureHooks, runMatrix } from '../runner/index.js';
 import { listTargets } from '../targets/index.js';
+import { type DemoFidelity, demoFidelity } from './fidelity.js';
 import { makeDemoHistory } from './history.js';
 import { type PgoFinding, pgoGain } from './pgo.js';
 import { bisectDip, checkDip, type DemoBisection, type DipRow, type HistoryPoint, measureDip, type SweepAnswer, sweepAnswer, type SweepPoint, sweepFlag, timeHistory } from './story.js';
@@ -85,6 +87,8 @@ export interface DemoResult {
   bisectTime: DemoBisection;
   sweep: { flag: string; points: SweepPoint[]; answer: SweepAnswer | undefined };
   pgo: PgoFinding;
+  /** perl recorded, run live and replayed: does the replay predict it? */
+  fidelity: DemoFidelity;
 }
 
 export interface DemoHooks extends MeasureHooks {
@@ -150,6 +154,8 @@ export async function runDemo(store: Store, session: number, dir: string, option
   const swept = await sweepFlag(store, session, 'TS_SOFT_CAP', SOFT_CAPS, [t('rm256'), t('rm2048'), t('rm8192')], options, hooks);
   hooks.onPhase?.('profile-guided build');
   const pgo = await pgoGain(store, session, PGO_TRAINING.map(t), PGO_JUDGED.map(t), { ...options, repeat: historyOptions.repeat }, hooks);
+  hooks.onPhase?.('fidelity on perl');
+  const fidelity = await demoFidelity(store, session, dir, ['system', ...packaged], hooks);
   return {
     dir,
     options,
@@ -164,5 +170,6 @@ export async function runDemo(store: Store, session: number, dir: string, option
     bisectTime,
     sweep: { flag: 'TS_SOFT_CAP', points: swept.points, answer: sweepAnswer(swept.points, SWEEP_JUDGED, DEFAULT_SOFT_CAP) },
     pgo,
+    fidelity,
   };
 }

@@ -27,6 +27,7 @@ export async function demoReport(store: Store, r: DemoResult, source: string): P
     history: history(store, { metric: 'instructions', selector: 'target=tinyslab-history', repo: r.history.repo }),
     bisections: listBisections(store).filter((b) => [r.bisect, r.bisectTime].some((x) => 'id' in x && x.id === b.id)),
     ...(sweep ? { sweeps: [sweep] } : {}),
+    fidelity: r.fidelity.groups,
   });
   return { html, sweep };
 }

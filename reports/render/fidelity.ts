@@ -58,9 +58,9 @@ export function renderFidelity(groups: FidelityGroup[], format: FidelityFormat =
     const body = md ? markdownTable(head, rows) : table(head, rows);
     return md ? `**${title(g)}**\n\n_${subtitle(g)}_\n\n${body}\n\n${fidelityVerdict(g)}` : `${bold(title(g))}\n${dim(subtitle(g))}\n${body}\n${fidelityVerdict(g)}`;
   });
-  const note = `Δ: median wall under the target minus under the baseline (live: the whole program; replay: the timed region); share: replay Δ ÷ live Δ; τ: Kendall's rank agreement over every target measured both ways. 95% CIs by bootstrap.`;
+  const note = `Δ: median wall under the target minus under the baseline (live: the whole program; replay: the timed region);\nshare: replay Δ ÷ live Δ; τ: Kendall's rank agreement over every target measured both ways; 95% CIs by bootstrap.`;
   if (groups.length > 1) parts.push((md ? (s: string) => s : bold)('summary'), fidelitySummary(groups, format));
-  parts.push(md ? `_${note}_` : dim(note));
+  parts.push(md ? note.split('\n').map((l) => `_${l}_`).join('\n') : dim(note));
   return parts.join('\n\n');
 }
 
