@@ -38,7 +38,7 @@ export default class Demo extends BaseCommand {
       emitReport(html, reportPath);
       progress.stop();
       const seconds = (Date.now() - started) / 1000;
-      if (flags.json) return this.printJson({ db: dbPath, report: reportPath, seconds, summary: summaryParagraph(r), dip: r.dip, check: { regression: r.check.regression, rows: r.check.rows.length }, bisect: bisectJson(r.bisect), bisectTime: bisectJson(r.bisectTime), sweep: r.sweep, pgo: r.pgo });
+      if (flags.json) return this.printJson({ db: dbPath, report: reportPath, seconds, summary: summaryParagraph(r), dip: r.dip, check: { regression: r.check.regression, rows: r.check.rows.length }, bisect: bisectJson(r.bisect), bisectTime: bisectJson(r.bisectTime), sweep: r.sweep, pgo: r.pgo, fidelity: r.fidelity });
       this.log(renderDemo(r, reportPath));
       this.log(`\n${r.allocators.configurations} allocator runs (${r.allocators.skipped} already stored) in ${seconds.toFixed(1)} s; results in ${dbPath}`);
       this.log(`next: ${selfCommand()} report matrix --db ${relative(process.cwd(), dbPath) || dbPath}`);
