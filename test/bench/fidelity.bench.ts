@@ -184,7 +184,7 @@ export default async function bench(): Promise<void> {
       }
       const mi = g.targets.find((x) => x.target === 'mimalloc');
       const share = mi && mi.liveClear ? mi.share : null;
-      if (g.tau !== null && g.tau >= 0.67) ranks++;
+      if (g.ranksAgree) ranks++;
       if (share !== null && share >= 0.5 && share <= 2) shares++;
       console.log([d.p.name, d.events.toLocaleString('en-US'), g.mode, mi ? signedDuration(mi.liveDeltaNs) : '—', mi ? signedDuration(mi.replayDeltaNs) : '—', share === null ? (mi ? 'no clear live Δ' : '—') : share.toFixed(2), g.tau === null ? '—' : g.tau.toFixed(2)].join(' | '));
     }
