@@ -111,18 +111,20 @@ describe('touch=program', () => {
 describe('configurations and flags', () => {
   type Out = { configHash: string; configuration: string; identity: { options: Record<string, unknown> } }[];
   const replay = (db: string, ...flags: string[]): Out => {
-    const r = cli(['replay', rmTimed, '-t', 'system', '--repeat', '1', '--db', db, '--json', ...flags], { env });
+    // touch named, so that only pace is left to the defaults.
+    const r = cli(['replay', rmTimed, '-t', 'system', '--repeat', '1', '--db', db, '--json', '--touch', 'none', ...flags], { env });
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as Out;
   };
 
   it('pace appears in the configuration only when it is not none; selectors find both', () => {
     const db = join(dir, 'pace.sqlite');
-    const plain = replay(db)[0]!;
+    const plain = replay(db, '--pace', 'none')[0]!;
     expect(plain.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1 });
-    expect(replay(db, '--pace', 'none')[0]!.configHash).toBe(plain.configHash);
     const paced = replay(db, '--pace', 'recorded')[0]!;
     expect(paced.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1, pace: 'recorded', paceScale: 20 });
+    // A recorded trace with pace left open is paced by default: the same configuration as pace given explicitly.
+    expect(replay(db)[0]!.configHash).toBe(paced.configHash);
     expect(replay(db, '--pace', 'recorded', '--pace-scale', '20')[0]!.configHash).toBe(paced.configHash);
     const scaled = replay(db, '--pace', 'recorded', '--pace-scale', '7')[0]!;
     expect(scaled.configHash).not.toBe(paced.configHash);
