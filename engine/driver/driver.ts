@@ -154,7 +154,8 @@ export function parseDriverOutput(line: string | undefined): DriverOutput | stri
   return v as DriverOutput;
 }
 
-function signalName(n: number): string {
+/** A signal's name (`SIGSEGV`), or `signal N` for one Node does not name. */
+export function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }
 

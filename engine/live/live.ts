@@ -14,12 +14,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { differingLabels, mad, median, type Store } from '../../reports/index.js';
 import { compileNative, failure, killAfter, killGroup, onInterrupt, packagePath, type ProgramIdentity, programHash, programName } from '../../traces/index.js';
-import { type RunResult, type SampleFigures, stderrTail } from '../driver/index.js';
+import { type RunResult, type SampleFigures, signalName, stderrTail } from '../driver/index.js';
 import { configurationOf } from '../identity/index.js';
 import { type Outcome, planTrace, type ReadyTarget, readyTargets, type TargetsSpec } from '../runner/index.js';
 import type { Target } from '../targets/index.js';
@@ -57,10 +57,6 @@ interface LauncherOutput {
 }
 
 const FIGURES = ['wall_ns', 'user_us', 'sys_us', 'maxrss_kib', 'minflt', 'majflt', 'nvcsw', 'nivcsw'] as const;
-
-function signalName(n: number): string {
-  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
-}
 
 /** Checks that the binary is the one the identity names: a rebuilt or upgraded program is another program. */
 export function checkBinary(program: ProgramIdentity): void {

@@ -118,7 +118,8 @@ export function fidelityReport(store: Store, opts: FidelityOptions = {}): Fideli
   const recordings = store.db.prepare("SELECT id, checksum, name, program FROM traces WHERE program IS NOT NULL AND producer != 'live' ORDER BY id").all() as { id: number; checksum: string; name: string; program: string }[];
   const programs = new Map((store.db.prepare("SELECT checksum, name FROM traces WHERE producer = 'live'").all() as { checksum: string; name: string }[]).map((r) => [r.checksum, r.name]));
   const picked = selectRuns(store, opts.selector, { metric: 'time' });
-  const all = selectRuns(store, undefined, { metric: 'time' });
+  // Live runs come along whatever the selector picks of the replays.
+  const all = opts.selector ? selectRuns(store, undefined, { metric: 'time' }) : picked;
   const groups: FidelityGroup[] = [];
   for (const rec of recordings) {
     const liveChecksum = `program:${rec.program}`;
