@@ -13,7 +13,7 @@ export const replayFlags = {
   mode: Flags.string({ description: 'serial: recorded global order on one thread; threads: one thread per recorded thread', options: ['serial', 'threads'], default: 'serial' }),
   touch: Flags.string({ description: 'write to new blocks: none, first byte, all of it, or program (all of it up to 1 MiB, and read it again before free); default none, and for recorded traces the mode that predicts their program (README: replay modes)', options: ['none', 'first', 'all', 'program'] }),
   pace: Flags.string({ description: "none: calls back to back; recorded: before each call, program work (touching live blocks) in proportion to the trace's recorded time; default none, and recorded for recorded traces (a trace without time replays as none)", options: ['none', 'recorded'] }),
-  'pace-scale': Flags.integer({ description: `work units (one cache line of a live block each) per recorded µs, with --pace recorded (default ${DEFAULT_PACE_SCALE})`, min: 1, max: 1000000 }),
+  'pace-scale': Flags.integer({ description: `work units (one cache line of a live block each) per recorded µs, with --pace recorded (default: calibrated once per recorded trace and machine so the work matches the program's own time; ${DEFAULT_PACE_SCALE} for other traces)`, min: 1, max: 1000000 }),
   metric: Flags.string({ description: 'time (wall clock, repeated) or instructions (callgrind, exact)', options: ['time', 'instructions'], default: 'time' }),
   timeout: Flags.integer({ description: 'seconds before a run is killed and recorded as timeout', default: 300, min: 1 }),
 };
@@ -57,7 +57,7 @@ export function replayOptions(f: { repeat: number; warmup: number; mode: string;
   if (f['pace-scale'] !== undefined && f.pace !== 'recorded') throw usageError('--pace-scale applies only with --pace recorded', 'add --pace recorded, or drop --pace-scale');
   const auto = [...(f.touch === undefined ? (['touch'] as const) : []), ...(f.pace === undefined ? (['pace'] as const) : [])];
   return {
-    ...(f.pace === 'recorded' ? { pace: 'recorded' as const, paceScale: f['pace-scale'] ?? DEFAULT_PACE_SCALE } : {}),
+    ...(f.pace === 'recorded' ? { pace: 'recorded' as const, ...(f['pace-scale'] !== undefined ? { paceScale: f['pace-scale'] } : {}) } : {}),
     repeat: f.repeat,
     warmup: f.warmup,
     mode: f.mode as ReplayOptions['mode'],

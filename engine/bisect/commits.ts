@@ -3,7 +3,7 @@ import { compareSamples } from '../../reports/index.js';
 import { usageError } from '../../traces/index.js';
 import { listRevisions, resolveRevision } from '../build/index.js';
 import { median } from '../../reports/index.js';
-import { makeJob, measure, planTrace } from '../runner/index.js';
+import { calibrateTraces, makeJob, measure, planTrace } from '../runner/index.js';
 import { readySource } from '../runner/targets.js';
 import { attributionFor, bisectionSpec, checkEnds, type Ctx, finish, hasChange, makeCtx, type Measurement, open, probe, record, SHARE_WARN_PCT } from './probe.js';
 import type { BisectCommon, BisectDirection, BisectResult, ChangeShare, CommitRef, Confirmation, NextRange } from './types.js';
@@ -99,6 +99,7 @@ export async function bisectCommits(c: BisectCommon & { good: string; bad: strin
   const badRev = resolveRevision(c.source, c.bad).commit;
   checkOrder(c.source.repo, c.good, c.bad, goodRev, badRev);
   const trace = planTrace(c.store, c.trace);
+  await calibrateTraces(c.store, [trace], c.options);
   const spec = bisectionSpec('commits', c, trace, { good: goodRev, bad: badRev, flags: c.flags, firstParent: c.firstParent === true });
   const ctx = makeCtx(c, trace, 'commits', spec);
   const commits = listRevisions(c.source.repo, goodRev, badRev, c.firstParent);

@@ -1,5 +1,5 @@
 import { usageError } from '../../traces/index.js';
-import { planTrace } from '../runner/index.js';
+import { calibrateTraces, planTrace } from '../runner/index.js';
 import { attributionFor, bisectionSpec, checkEnds, finish, hasChange, makeCtx, open, type Measurement, probe, record, SHARE_WARN_PCT } from './probe.js';
 import type { BisectCommon, BisectResult, BisectStep, FlagEffect } from './types.js';
 
@@ -30,6 +30,7 @@ const label = (a: Record<string, string>): string =>
  */
 export async function bisectFlags(c: BisectCommon & { good: Record<string, string>; bad: Record<string, string> }): Promise<BisectResult> {
   const trace = planTrace(c.store, c.trace);
+  await calibrateTraces(c.store, [trace], c.options);
   const spec = bisectionSpec('flags', c, trace, { good: c.good, bad: c.bad });
   const ctx = makeCtx(c, trace, 'flags', spec);
   // One probe per assignment; each is a step the first time it is measured.

@@ -4,6 +4,7 @@ import { buildKey, checkFlagName, expandRevs, flagArgs, fullAssignment, isGitRep
 import { buildWithPgo, type PgoTraining } from '../build/pgo.js';
 import type { Config, ConfigMatrix } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
+import { calibrateTraces } from './calibrate.js';
 import { type MeasureHooks, makeJobs, measure, missingRepetitions, type Outcome, type PlannedTrace, planTrace, type ReadyTarget } from './measure.js';
 import { BUILD_COST, partition, type Shard, type ShardUnit, unitKey } from '../shard/index.js';
 import { flagsFor, readyBuilt, readyPackaged, readySource, resolveTargetSpec } from './targets.js';
@@ -63,6 +64,7 @@ export function parseExclude(text: string): Record<string, string> {
 export async function runMatrix(store: Store, sessionId: number, spec: MatrixSpec, config: Config | undefined, hooks: MeasureHooks & { onBuild?: (label: string, r: ReadyTarget & { cached: boolean }) => void; onPlan?: (total: number, skipped: number) => void } = {}): Promise<MatrixResult> {
   const rules = spec.exclude.map(parseExclude);
   const traces = spec.traces.map((t) => planTrace(store, t));
+  await calibrateTraces(store, traces, spec.options);
   const builds = { done: 0, cached: 0, failed: 0 };
   const runtimeAxes = cartesian(spec.env);
   const specs = spec.targets.map((name) => resolveTargetSpec(name, config));

@@ -16,6 +16,8 @@ export interface PlannedTrace {
   recorded: boolean;
   /** The program the recording ran (its header's), if stored. */
   program?: ProgramIdentity;
+  /** Its pace scale calibrated on this machine (calibrate.ts), once measured. */
+  paceScale?: number;
 }
 
 /** A target ready to replay through: its library is built and its identity known. */
@@ -90,24 +92,29 @@ export function planTrace(store: Store, path: string): PlannedTrace {
   return { path, name, plan, traceId, recorded: header.producer.kind === 'record' && header.hasTime, ...(header.program ? { program: header.program } : {}) };
 }
 
-/** Registers the configuration of (target, options) and makes the job. */
 /**
  * The replay options a recorded trace (a real program, with call times) gets
  * for what the user left open: the combination `npm run bench -- fidelity`
- * measured to predict the live program best. Synthetic traces keep the plain
- * back-to-back defaults.
+ * measured to predict the live program best, paced at the scale calibrated
+ * for the trace on this machine (calibrate.ts). Synthetic traces keep the
+ * plain back-to-back defaults.
  */
-export const RECORDED_REPLAY: Required<Pick<ReplayOptions, 'touch' | 'pace' | 'paceScale'>> = { touch: 'program', pace: 'recorded', paceScale: DEFAULT_PACE_SCALE };
+export const RECORDED_REPLAY: Required<Pick<ReplayOptions, 'touch' | 'pace'>> = { touch: 'program', pace: 'recorded' };
 
-/** The options a trace is replayed with: what was given, and for a recorded trace RECORDED_REPLAY in place of what was left open. */
-export function replayFor(trace: Pick<PlannedTrace, 'recorded'>, options: ReplayOptions): ReplayOptions {
-  if (!trace.recorded || !options.auto?.length) return options;
+/**
+ * The options a trace is replayed with: what was given, and for a recorded
+ * trace RECORDED_REPLAY in place of what was left open; a paced replay with
+ * no scale given takes the trace's calibrated one (else the default).
+ */
+export function replayFor(trace: Pick<PlannedTrace, 'recorded' | 'paceScale'>, options: ReplayOptions): ReplayOptions {
   const out = { ...options };
-  if (options.auto.includes('touch')) out.touch = RECORDED_REPLAY.touch;
-  if (options.auto.includes('pace')) Object.assign(out, { pace: RECORDED_REPLAY.pace, paceScale: RECORDED_REPLAY.paceScale });
+  if (trace.recorded && options.auto?.includes('touch')) out.touch = RECORDED_REPLAY.touch;
+  if (trace.recorded && options.auto?.includes('pace')) out.pace = RECORDED_REPLAY.pace;
+  if (out.pace === 'recorded' && out.paceScale === undefined) out.paceScale = (trace.recorded && trace.paceScale) || DEFAULT_PACE_SCALE;
   return out;
 }
 
+/** Registers the configuration of (target, options) and makes the job. */
 export function makeJob(store: Store, trace: PlannedTrace, ready: ReadyTarget, given: ReplayOptions): Job {
   const options = replayFor(trace, given);
   const configuration = configurationOf(ready, options);

@@ -1,6 +1,7 @@
 import type { Store } from '../../reports/index.js';
 import type { Config } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
+import { calibrateTraces } from './calibrate.js';
 import { type Job, makeJobs, measure, type Outcome, planTrace, type ReadyTarget } from './measure.js';
 import { readyTargets } from './targets.js';
 
@@ -44,6 +45,7 @@ export async function replayTraces(store: Store, session: number, spec: ReplaySp
   });
   const pgo = spec.pgo?.length ? { training: spec.pgo.map((t) => planTrace(store, t)), replay: spec.options } : undefined;
   const ready = await readyTargets(store, spec.targets, spec.set, spec.env, hooks.onLog, spec.config, { dirty: spec.dirty, ...(pgo ? { pgo } : {}) });
+  await calibrateTraces(store, planned, spec.options, hooks.onLog);
   const jobs = makeJobs(store, planned, ready, spec.options);
   hooks.onTotal?.(jobs.length * (spec.options.metric === 'time' ? spec.options.repeat : 1));
   const outcomes = await measure(store, session, jobs, spec.options, { interleave: true, force: true }, { ...(hooks.onStart ? { onStart: (j: Job) => hooks.onStart!(j) } : {}) });

@@ -10,7 +10,7 @@
  * timings are set side by side.
  */
 import { canonicalJson, type Configuration } from '../identity/index.js';
-import type { RunRow, Store } from '../store/index.js';
+import type { RunRow, SampleRow, Store } from '../store/index.js';
 import { selectRuns, type Selector } from '../select/index.js';
 import { bootstrapDiffCI, bootstrapShareCI, kendallTau, median } from '../stats/index.js';
 
@@ -53,6 +53,8 @@ export interface FidelityGroup {
   /** The replay options, as `key=value` words (`serial touch=none warmup=1 …`). */
   mode: string;
   options: Configuration['options'];
+  /** What the figures are: wall time or CPU time. */
+  clock: FidelityClock;
   baseline: string;
   /** Live and replay medians of the baseline (ns). */
   baselineLiveNs: number;
@@ -72,7 +74,13 @@ export interface FidelityOptions {
   baseline?: string;
   /** Runs considered, as a selector (trace names select recordings; live runs of their programs come along). */
   selector?: Selector | string;
+  /** What is compared: wall time (default) or CPU time (user + system), which a busy machine disturbs less. */
+  clock?: FidelityClock;
 }
+
+/** Wall time, or CPU time (user + system). */
+export const FIDELITY_CLOCKS = ['wall', 'cpu'] as const;
+export type FidelityClock = (typeof FIDELITY_CLOCKS)[number];
 
 /** What identifies the allocator of a configuration, minus how it was run: the key that pairs a live run with replays. */
 function allocatorKey(c: Configuration): string {
@@ -92,7 +100,7 @@ interface Side {
   runs: number;
 }
 
-function collect(runs: RunRow[], samples: Map<number, { wallNs: number }[]>): Map<string, Side> {
+function collect(runs: RunRow[], samples: Map<number, Pick<SampleRow, 'wallNs' | 'cpuNs'>[]>, clock: FidelityClock): Map<string, Side> {
   const out = new Map<string, Side>();
   // Given oldest first, targets keep the order they were first measured in.
   for (const r of runs) {
@@ -101,7 +109,10 @@ function collect(runs: RunRow[], samples: Map<number, { wallNs: number }[]>): Ma
     const k = allocatorKey(c);
     const side = out.get(k) ?? { label: c.name, name: c.name, values: [], runs: 0 };
     side.runs++;
-    for (const s of samples.get(r.id) ?? []) side.values.push(s.wallNs);
+    for (const s of samples.get(r.id) ?? []) {
+      const v = clock === 'cpu' ? s.cpuNs : s.wallNs;
+      if (v !== null) side.values.push(v);
+    }
     out.set(k, side);
   }
   return out;
@@ -115,6 +126,7 @@ function collect(runs: RunRow[], samples: Map<number, { wallNs: number }[]>): Ma
  */
 export function fidelityReport(store: Store, opts: FidelityOptions = {}): FidelityGroup[] {
   const baseline = opts.baseline ?? 'system';
+  const clock = opts.clock ?? 'wall';
   const recordings = store.db.prepare("SELECT id, checksum, name, program FROM traces WHERE program IS NOT NULL AND producer != 'live' ORDER BY id").all() as { id: number; checksum: string; name: string; program: string }[];
   const programs = new Map((store.db.prepare("SELECT checksum, name FROM traces WHERE producer = 'live'").all() as { checksum: string; name: string }[]).map((r) => [r.checksum, r.name]));
   const picked = selectRuns(store, opts.selector, { metric: 'time' });
@@ -128,7 +140,7 @@ export function fidelityReport(store: Store, opts: FidelityOptions = {}): Fideli
     if (!replays.length) continue;
     const lives = all.runs.filter((r) => r.traceChecksum === liveChecksum && r.configuration?.options.mode === 'live');
     for (const machine of new Set(replays.map((r) => r.machine))) {
-      const live = collect(lives.filter((r) => r.machine === machine), all.samples);
+      const live = collect(lives.filter((r) => r.machine === machine), all.samples, clock);
       const byMode = new Map<string, RunRow[]>();
       // Modes in the order they were first measured (runs come newest first).
       for (const r of replays.filter((x) => x.machine === machine).reverse()) {
@@ -136,7 +148,7 @@ export function fidelityReport(store: Store, opts: FidelityOptions = {}): Fideli
         byMode.set(m, [...(byMode.get(m) ?? []), r]);
       }
       for (const runs of byMode.values()) {
-        const g = groupOf(rec.name, rec.checksum, programs.get(liveChecksum)!, runs[0]!.configuration!.options, baseline, live, collect(runs, picked.samples));
+        const g = groupOf(rec.name, rec.checksum, programs.get(liveChecksum)!, runs[0]!.configuration!.options, baseline, live, collect(runs, picked.samples, clock), clock);
         if (g) groups.push(g);
       }
     }
@@ -145,7 +157,7 @@ export function fidelityReport(store: Store, opts: FidelityOptions = {}): Fideli
 }
 
 /** One recording × mode from its live and replay sides (keyed by allocator); undefined without the baseline and one more target. */
-export function groupOf(recording: string, checksum: string, program: string, options: Configuration['options'], baseline: string, live: Map<string, Side>, replay: Map<string, Side>): FidelityGroup | undefined {
+export function groupOf(recording: string, checksum: string, program: string, options: Configuration['options'], baseline: string, live: Map<string, Side>, replay: Map<string, Side>, clock: FidelityClock = 'wall'): FidelityGroup | undefined {
   const both = [...replay.keys()].filter((k) => live.has(k) && live.get(k)!.values.length && replay.get(k)!.values.length);
   const baseKey = both.find((k) => replay.get(k)!.name === baseline);
   if (!baseKey || both.length < 2) return undefined;
@@ -185,6 +197,7 @@ export function groupOf(recording: string, checksum: string, program: string, op
     program,
     mode: modeText(options),
     options,
+    clock,
     baseline,
     baselineLiveNs: median(bl),
     baselineReplayNs: median(br),

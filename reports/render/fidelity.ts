@@ -30,7 +30,7 @@ export function fidelityVerdict(g: FidelityGroup): string {
 }
 
 const title = (g: FidelityGroup): string => `${g.recording} — ${g.program}`;
-const subtitle = (g: FidelityGroup): string => `replay ${g.mode}; baseline ${g.baseline}: live ${signedDuration(g.baselineLiveNs).slice(1)}, replay ${signedDuration(g.baselineReplayNs).slice(1)}`;
+const subtitle = (g: FidelityGroup): string => `replay ${g.mode}; ${g.clock === 'cpu' ? 'CPU time; ' : ''}baseline ${g.baseline}: live ${signedDuration(g.baselineLiveNs).slice(1)}, replay ${signedDuration(g.baselineReplayNs).slice(1)}`;
 
 export type FidelityFormat = 'table' | 'markdown' | 'csv' | 'json';
 

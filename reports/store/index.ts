@@ -3,3 +3,4 @@ export type { MergeCounts } from './merge.js';
 export * from './rows.js';
 export * from './store.js';
 export * from './listing.js';
+export * from './calibration.js';

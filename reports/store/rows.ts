@@ -94,6 +94,8 @@ export interface SampleRow {
   maxRssKiB: number | null;
   instructions: number | null;
   cycles: number | null;
+  /** CPU time (user + system) of the repetition, in ns: the timed region's for a replay, the program's for a live run (null when not stored). */
+  cpuNs: number | null;
   /** Peak RSS above the driver's baseline: the allocator's own growth (null when not known). */
   rssGrowthKiB: number | null;
 }
@@ -118,6 +120,7 @@ export function sampleRow(s: Record<string, number | null>): SampleRow {
     maxRssKiB: s.max_rss_kib ?? null,
     instructions: s.instructions ?? null,
     cycles: s.cycles ?? null,
+    cpuNs: s.user_us === null || s.user_us === undefined || s.sys_us === null || s.sys_us === undefined ? null : (s.user_us + s.sys_us) * 1000,
     rssGrowthKiB: peak === null || base === null ? null : Math.max(0, peak - base),
   };
 }

@@ -195,4 +195,23 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE traces ADD COLUMN program_identity TEXT;
   CREATE INDEX traces_by_program ON traces (program);
 `,
+  /**
+   * v6, pace calibrations: per recorded trace and machine, the pace scale at
+   * which a paced replay under the system allocator does as much work
+   * between calls as the program did (engine/runner/calibrate.ts). Measured
+   * once and kept, so every later replay of the trace on the machine uses
+   * the same scale: one configuration, exact instruction counts.
+   */
+  `
+  CREATE TABLE pace_calibrations (
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    scale INTEGER NOT NULL CHECK (scale >= 1),
+    program_ns INTEGER NOT NULL,       -- the program's own time the recording saw, net of its calls
+    work_ns INTEGER NOT NULL,          -- the paced replay's work at reference_scale
+    reference_scale INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    PRIMARY KEY (trace_id, machine_id)
+  );
+`,
 ];

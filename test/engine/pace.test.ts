@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PLAN_LAYOUT, planFor, type ReplayOptions, resolveTarget, runReplay } from '../../engine/index.js';
 import { openStore, selectRuns } from '../../reports/index.js';
-import { generate, openTrace, TraceWriter } from '../../traces/index.js';
+import { generate, openTrace, programTime, readEvents, TraceWriter } from '../../traces/index.js';
 import { cli, tempDir } from '../helpers.js';
 
 const dir = tempDir();
@@ -71,6 +71,22 @@ describe('the plan carries the recorded time', () => {
   });
 });
 
+describe("the program's own time in a recording", () => {
+  it('is each window between stamps less the cheapest cost per call; none without time', () => {
+    const t = programTime(rmTimed)!;
+    expect(t.recordedNs).toBe(total);
+    // Windows of 64 calls span 64 × 200 … 500 ns: the cheapest, 200 ns a call, is taken as the calls' own cost.
+    expect(t.callNs).toBe(200);
+    // The first window holds the 63 calls after the first event (the clock starts there), the others 64 each.
+    let expected = 0;
+    const events = readEvents(rm).length;
+    for (let n = 63; n < events; n += 64) expected += gapAt(n) - 200 * (n === 63 ? 63 : 64);
+    expect(t.programNs).toBe(expected);
+    expect(t.windows).toBe(Math.floor((events - 63 + 63) / 64));
+    expect(programTime(rm)).toBeUndefined();
+  });
+});
+
 describe('pace=recorded', () => {
   it('counts the same instructions twice, more than unpaced, and more with a larger scale', async () => {
     const none = await count(rmTimed, {});
@@ -122,22 +138,28 @@ describe('configurations and flags', () => {
     const plain = replay(db, '--pace', 'none')[0]!;
     expect(plain.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1 });
     const paced = replay(db, '--pace', 'recorded')[0]!;
-    expect(paced.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1, pace: 'recorded', paceScale: 20 });
+    // With no --pace-scale, a recorded trace is paced at the scale calibrated for it on this machine (measured once, kept).
+    const calibrated = openStore(db, { readonly: true });
+    const kept = calibrated.db.prepare('SELECT scale FROM pace_calibrations').all() as { scale: number }[];
+    calibrated.close();
+    expect(kept).toHaveLength(1);
+    const k = kept[0]!.scale;
+    expect(paced.identity.options).toEqual({ mode: 'serial', touch: 'none', warmup: 1, pace: 'recorded', paceScale: k });
     // A recorded trace with pace left open is paced by default: the same configuration as pace given explicitly.
     expect(replay(db)[0]!.configHash).toBe(paced.configHash);
-    expect(replay(db, '--pace', 'recorded', '--pace-scale', '20')[0]!.configHash).toBe(paced.configHash);
-    const scaled = replay(db, '--pace', 'recorded', '--pace-scale', '7')[0]!;
+    expect(replay(db, '--pace', 'recorded', '--pace-scale', String(k))[0]!.configHash).toBe(paced.configHash);
+    const scaled = replay(db, '--pace', 'recorded', '--pace-scale', String(k === 7 ? 8 : 7))[0]!;
     expect(scaled.configHash).not.toBe(paced.configHash);
     const store = openStore(db, { readonly: true });
     try {
       const hashes = (sel: string): string[] => [...new Set(selectRuns(store, sel).runs.map((r) => r.configHash))].sort();
       expect(hashes('pace=none')).toEqual([plain.configHash]);
       expect(hashes('pace=recorded')).toEqual([paced.configHash, scaled.configHash].sort());
-      expect(hashes('pace_scale=7')).toEqual([scaled.configHash]);
+      expect(hashes(`pace_scale=${k === 7 ? 8 : 7}`)).toEqual([scaled.configHash]);
       const labels = store.db.prepare('SELECT label FROM configurations ORDER BY id').all() as { label: string }[];
       expect(labels[0]!.label).not.toMatch(/pace/);
-      expect(labels[1]!.label).toMatch(/ touch=none warmup=1 pace=recorded pace_scale=20 machine=/);
-      expect(labels[2]!.label).toMatch(/ pace=recorded pace_scale=7 /);
+      expect(labels[1]!.label).toContain(` touch=none warmup=1 pace=recorded pace_scale=${k} machine=`);
+      expect(labels[2]!.label).toContain(` pace=recorded pace_scale=${k === 7 ? 8 : 7} `);
     } finally {
       store.close();
     }

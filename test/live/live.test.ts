@@ -1,4 +1,5 @@
 import { execSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -125,7 +126,16 @@ describe('replay modes by trace', () => {
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout)[0].identity.options;
     };
-    expect(options([trace])).toEqual({ mode: 'serial', touch: RECORDED_REPLAY.touch, warmup: 1, pace: RECORDED_REPLAY.pace, paceScale: RECORDED_REPLAY.paceScale });
+    // The scale left open is the one calibrated for the trace on this machine, measured at the first paced replay and kept.
+    const first = options([trace]);
+    const kept = new Database(db, { readonly: true }).prepare('SELECT c.scale, c.program_ns AS programNs, c.work_ns AS workNs FROM pace_calibrations c JOIN traces t ON t.id = c.trace_id WHERE t.name = ?').all('perl') as { scale: number; programNs: number; workNs: number }[];
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.programNs).toBeGreaterThan(0);
+    expect(kept[0]!.workNs).toBeGreaterThan(0);
+    expect(first).toEqual({ mode: 'serial', touch: RECORDED_REPLAY.touch, warmup: 1, pace: RECORDED_REPLAY.pace, paceScale: kept[0]!.scale });
+    expect(options([trace])).toEqual(first);
+    expect(options([trace, '--pace', 'recorded'])).toEqual(first);
+    expect(options([trace, '--pace', 'recorded', '--pace-scale', '7'])).toMatchObject({ pace: 'recorded', paceScale: 7 });
     expect(options([trace, '--pace', 'none', '--touch', 'none'])).toEqual({ mode: 'serial', touch: 'none', warmup: 1 });
     expect(options([trace, '--touch', 'first'])).toMatchObject({ touch: 'first', pace: RECORDED_REPLAY.pace });
     const gen = join(dir, 'gen.trace.msgpack');

@@ -21,7 +21,8 @@ function config(name: string, mode: 'serial' | 'live', extra: Record<string, unk
 /** Stores one run of wall samples (ns) for a configuration on a trace row. */
 function plant(store: Store, session: number, traceId: number, c: Configuration, walls: number[]): void {
   const { id } = store.ensureConfiguration(c);
-  store.recordRun({ sessionId: session, traceId, configurationId: id, metric: 'time', status: 'ok', samples: walls.map((w) => ({ wallNs: w, nsPerOp: w })) });
+  // CPU time (user + system) is planted as 80% of the wall, a quarter of it system time.
+  store.recordRun({ sessionId: session, traceId, configurationId: id, metric: 'time', status: 'ok', samples: walls.map((w) => ({ wallNs: w, nsPerOp: w, userUs: (w * 0.6) / 1000, sysUs: (w * 0.2) / 1000 })) });
 }
 
 const ms = 1e6;
@@ -67,6 +68,19 @@ describe('fidelity from stored runs', () => {
     // The headline is the target with the largest clear live Δ: a and c tie at 100 ms, the first measured wins.
     expect(g!.headline).toEqual({ target: 'a', share: 0.5 });
     expect(g!.carriesShare).toBe(true);
+  });
+
+  it('--clock cpu sets the CPU times side by side: the same share and τ, every Δ at 80%', () => {
+    const { store } = plantedStore();
+    const [g] = fidelityReport(store, { baseline: 'system', clock: 'cpu' });
+    store.close();
+    expect(g!.clock).toBe('cpu');
+    expect(g!.baselineLiveNs).toBeCloseTo(800 * ms, 3);
+    const by = Object.fromEntries(g!.targets.map((t) => [t.target, t]));
+    expect(by.a!.liveDeltaNs).toBeCloseTo(-80 * ms, 3);
+    expect(by.a!.replayDeltaNs).toBeCloseTo(-40 * ms, 3);
+    expect(by.a!.share).toBeCloseTo(0.5, 9);
+    expect(g!.tau).toBeCloseTo(4 / 6, 12);
   });
 
   it('keeps each replay mode apart and pairs it with the same live runs', () => {

@@ -1,1 +1,2 @@
 export * from './program.js';
+export * from './time.js';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { fidelityReport, type FidelityGroup, renderFidelity, renderHtml, type Store } from '../../../reports/index.js';
+import { FIDELITY_CLOCKS, fidelityReport, type FidelityGroup, renderFidelity, renderHtml, type Store } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
 import { selectorFor, storeFor } from '../../common.js';
 import { emitReport, reportFlags } from '../../report.js';
@@ -18,6 +18,7 @@ export default class ReportFidelity extends BaseCommand {
   static override examples = ['<%= config.bin %> report fidelity', '<%= config.bin %> report fidelity --baseline system --select trace=py --format html -o fidelity.html'];
   static override flags = {
     baseline: Flags.string({ description: 'the target every Δ is taken against', default: 'system' }),
+    clock: Flags.string({ description: 'wall time (as the program is felt) or cpu: user + system time, which a busy machine disturbs less', options: FIDELITY_CLOCKS, default: 'wall' }),
     select: Flags.string({ description: 'only replays matching this selector (trace= mode= touch= target= …); the live runs of their programs come along' }),
     ...reportFlags,
   };
@@ -27,7 +28,7 @@ export default class ReportFidelity extends BaseCommand {
     const store = storeFor(flags.db, true);
     try {
       const selector = selectorFor(store, flags.select);
-      const groups: FidelityGroup[] = fidelityReport(store, { baseline: flags.baseline, ...(selector ? { selector } : {}) });
+      const groups: FidelityGroup[] = fidelityReport(store, { baseline: flags.baseline, clock: FIDELITY_CLOCKS.find((c) => c === flags.clock)!, ...(selector ? { selector } : {}) });
       const format = flags.json ? 'json' : flags.format;
       if (!groups.length && format !== 'json') {
         process.stderr.write(`allocreplay: ${emptyNote(store)}\n`);
