@@ -7,7 +7,7 @@
  * is another configuration. Needs GCC or Clang behind `{cflags}`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { cacheDir, usageError } from '../../traces/index.js';
 import { type ReplayOptions, runReplay } from '../driver/index.js';
@@ -33,8 +33,10 @@ export function pgoIdentity(training: PgoTraining[]): PgoIdentity {
 }
 
 const GENERATE = '-fprofile-generate -fprofile-update=atomic';
-// Code the training never reached keeps its normal optimisation instead of being treated as cold.
-const USE = '-fprofile-use -fprofile-partial-training -Wno-missing-profile';
+// Code the training never reached keeps its normal optimisation instead of being treated as cold; a unit
+// compiled without its profile is warned about (-Wmissing-profile), and that warning fails the build below.
+const USE = '-fprofile-use -fprofile-partial-training -Wmissing-profile';
+const MISSING_PROFILE = /\[-Wmissing-profile\]/;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -73,7 +75,11 @@ export async function buildWithPgo(
   const base = { ...opts, ...(revision.commit.startsWith('dir-') ? {} : { rev: revision.commit }) };
   const use = (): BuildResult & { buildId?: number; pgo: PgoIdentity } => {
     const gcda = files(profiles).filter((f) => f.endsWith('.gcda'));
-    return { ...buildSource(source, { ...base, variant: { key: `pgo-use ${pgo.training.join(',')}`, cflags: USE, files: gcda.map((f) => [f, relative(profiles, f)]) } }), pgo };
+    const built = buildSource(source, { ...base, variant: { key: `pgo-use ${pgo.training.join(',')}`, cflags: USE, files: gcda.map((f) => [f, relative(profiles, f)]) } });
+    // A profile the compiler did not find is optimisation that silently did not happen: say so, as a failed build.
+    const missing = built.status === 'ok' ? readFileSync(built.logPath, 'utf8').split('\n').filter((l) => MISSING_PROFILE.test(l)) : [];
+    if (missing.length) return trainingFailed({ ...built, status: 'ok' }, `error: the optimised build found no profile for ${missing.length} unit${missing.length === 1 ? '' : 's'} (${missing[0]!.trim()}): the training's profiles were not read`, pgo);
+    return { ...built, pgo };
   };
   if (existsSync(done) && !opts.force) return use();
   const generate = buildSource(source, { ...base, variant: { key: 'pgo-generate', cflags: GENERATE } });

@@ -54,6 +54,9 @@ describe('profile-guided builds', () => {
     const logs = walk(join(cache, 'builds')).filter((f) => f.endsWith('build.log')).map((f) => readFileSync(f, 'utf8'));
     expect(logs.filter((l) => l.includes('-fprofile-generate'))).toHaveLength(1);
     expect(logs.filter((l) => l.includes('-fprofile-use'))).toHaveLength(1);
+    // Read: with -Wmissing-profile on, the compiler found a profile for every unit (a missing one fails the build).
+    expect(logs.find((l) => l.includes('-fprofile-use'))).toContain('-Wmissing-profile');
+    expect(logs.find((l) => l.includes('-fprofile-use'))).not.toMatch(/profile count data file not found|-Wmissing-profile\]/);
     const libs = walk(join(cache, 'builds')).filter((f) => f.endsWith('.so')).map((f) => readFileSync(f).toString('base64'));
     expect(new Set(libs).size).toBe(3);
   });
