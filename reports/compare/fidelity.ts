@@ -62,6 +62,8 @@ export interface FidelityGroup {
   targets: FidelityTarget[];
   /** Kendall τ-b between the live and replay orderings of every target measured both ways (baseline included); null under 2. */
   tau: number | null;
+  /** Pairs of targets (the baseline among them) the live runs tell apart, and how many the replay orders the same way. */
+  pairs: { clear: number; agree: number };
   /** The share of the target with the largest clear live difference (null when no live difference is clear). */
   headline: { target: string; share: number | null } | null;
   /** Goal by goal: τ ≥ 0.67; headline share in [0.5, 2]. null where it cannot be judged. */
@@ -156,6 +158,26 @@ export function fidelityReport(store: Store, opts: FidelityOptions = {}): Fideli
   return groups;
 }
 
+/**
+ * The pairs of targets the live runs tell apart (the 95% CI of their live
+ * difference excludes 0) and how many of them the replay orders the same
+ * way. A pair the live program cannot order has no order to predict; τ
+ * counts it anyway, so both are shown.
+ */
+export function clearPairs(live: readonly (readonly number[])[], replay: readonly number[]): { clear: number; agree: number } {
+  let clear = 0;
+  let agree = 0;
+  for (let i = 0; i < live.length; i++)
+    for (let j = i + 1; j < live.length; j++) {
+      const [lo, hi] = bootstrapDiffCI(live[i]!, live[j]!);
+      if (!(lo > 0 || hi < 0)) continue;
+      clear++;
+      const liveSign = Math.sign(median(live[j]!) - median(live[i]!));
+      if (Math.sign(replay[j]! - replay[i]!) === liveSign) agree++;
+    }
+  return { clear, agree };
+}
+
 /** One recording × mode from its live and replay sides (keyed by allocator); undefined without the baseline and one more target. */
 export function groupOf(recording: string, checksum: string, program: string, options: Configuration['options'], baseline: string, live: Map<string, Side>, replay: Map<string, Side>, clock: FidelityClock = 'wall'): FidelityGroup | undefined {
   const both = [...replay.keys()].filter((k) => live.has(k) && live.get(k)!.values.length && replay.get(k)!.values.length);
@@ -189,6 +211,7 @@ export function groupOf(recording: string, checksum: string, program: string, op
     });
   }
   const tau = kendallTau(both.map((k) => median(live.get(k)!.values)), both.map((k) => median(replay.get(k)!.values)));
+  const pairs = clearPairs(both.map((k) => live.get(k)!.values), both.map((k) => median(replay.get(k)!.values)));
   const clear = targets.filter((t) => t.liveClear);
   const top = clear.reduce<FidelityTarget | undefined>((b, t) => (!b || Math.abs(t.liveDeltaNs) > Math.abs(b.liveDeltaNs) ? t : b), undefined);
   return {
@@ -203,6 +226,7 @@ export function groupOf(recording: string, checksum: string, program: string, op
     baselineReplayNs: median(br),
     targets,
     tau,
+    pairs,
     headline: top ? { target: top.target, share: top.share } : null,
     ranksAgree: tau === null ? null : tau >= FIDELITY_GOALS.tau - TAU_EPSILON,
     carriesShare: top?.share === null || top === undefined ? null : top.share >= FIDELITY_GOALS.shareLow && top.share <= FIDELITY_GOALS.shareHigh,

@@ -12,7 +12,8 @@
  * share in [0.5, 2] on four of six).
  *
  * ALLOCREPLAY_BENCH_FIDELITY_PROGRAMS=perl,jq runs a subset;
- * ALLOCREPLAY_BENCH_FIDELITY_REPEAT sets the repetitions (default 5).
+ * ALLOCREPLAY_BENCH_FIDELITY_REPEAT sets the repetitions (default 5);
+ * ALLOCREPLAY_BENCH_FIDELITY_CLOCK=cpu compares CPU time instead of wall.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -170,10 +171,12 @@ export default async function bench(): Promise<void> {
     done.push({ p, events: rec.traces[0]?.events ?? 0, trace: p.name, options });
     console.log(`${p.name} (${p.kind}): ${(rec.traces[0]?.events ?? 0).toLocaleString('en-US')} events recorded, run live and replayed in ${FIDELITY_MODES.length} modes`);
   }
-  const groups = JSON.parse(run(['report', 'fidelity', '--db', db, '--json'], { cwd: dir })) as FidelityGroup[];
+  const clock = process.env.ALLOCREPLAY_BENCH_FIDELITY_CLOCK === 'cpu' ? 'cpu' : 'wall';
+  const groups = JSON.parse(run(['report', 'fidelity', '--db', db, '--clock', clock, '--json'], { cwd: dir })) as FidelityGroup[];
+  console.log(`\nclock: ${clock} time (ALLOCREPLAY_BENCH_FIDELITY_CLOCK=cpu compares user + system time instead)`);
     for (const [i, m] of FIDELITY_MODES.entries()) {
     console.log(`\n### ${m.name}${m.flags.length ? ` (${m.flags.join(' ')})` : ' (no flag: the mode recorded traces get)'}`);
-    console.log(['program', 'events', 'replay mode', 'live Δ mimalloc', 'replay Δ mimalloc', 'share', 'τ'].join(' | '));
+    console.log(['program', 'events', 'replay mode', 'live Δ mimalloc', 'replay Δ mimalloc', 'share', 'τ', 'clear pairs alike'].join(' | '));
     let ranks = 0;
     let shares = 0;
     for (const d of done) {
@@ -186,7 +189,7 @@ export default async function bench(): Promise<void> {
       const share = mi && mi.liveClear ? mi.share : null;
       if (g.ranksAgree) ranks++;
       if (share !== null && share >= 0.5 && share <= 2) shares++;
-      console.log([d.p.name, d.events.toLocaleString('en-US'), g.mode, mi ? signedDuration(mi.liveDeltaNs) : '—', mi ? signedDuration(mi.replayDeltaNs) : '—', share === null ? (mi ? 'no clear live Δ' : '—') : share.toFixed(2), g.tau === null ? '—' : g.tau.toFixed(2)].join(' | '));
+      console.log([d.p.name, d.events.toLocaleString('en-US'), g.mode, mi ? signedDuration(mi.liveDeltaNs) : '—', mi ? signedDuration(mi.replayDeltaNs) : '—', share === null ? (mi ? 'no clear live Δ' : '—') : share.toFixed(2), g.tau === null ? '—' : g.tau.toFixed(2), `${g.pairs.agree} of ${g.pairs.clear}`].join(' | '));
     }
     console.log(`goals: τ ≥ 0.67 on ${ranks} of ${done.length} (want ≥ 5 of 6); share in [0.5, 2] on ${shares} of ${done.length} (want ≥ 4 of 6)`);
   }

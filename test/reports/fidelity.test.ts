@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Configuration, fidelityReport, kendallTau, machineKey, openStore, renderFidelity, type Store } from '../../reports/index.js';
+import { clearPairs, type Configuration, fidelityReport, kendallTau, machineKey, openStore, renderFidelity, type Store } from '../../reports/index.js';
 import { cli, tempDir } from '../helpers.js';
 
 /** A configuration of a packaged library, as engine/identity makes it. */
@@ -64,6 +64,8 @@ describe('fidelity from stored runs', () => {
     // Orders: live c > system > b > a; replay c > system > a > b: one of six pairs swapped, τ = (5 − 1) / 6,
     // which is the goal (at most one pair of four allocators ordered otherwise).
     expect(g!.tau).toBeCloseTo(4 / 6, 12);
+    // Every pair of the four differs clearly live (their samples do not overlap); the replay orders five of the six alike.
+    expect(g!.pairs).toEqual({ clear: 6, agree: 5 });
     expect(g!.ranksAgree).toBe(true);
     // The headline is the target with the largest clear live Δ: a and c tie at 100 ms, the first measured wins.
     expect(g!.headline).toEqual({ target: 'a', share: 0.5 });
@@ -108,6 +110,13 @@ describe('fidelity from stored runs', () => {
     expect(g.ranksAgree).toBe(false);
   });
 
+  it('pairs the live runs cannot tell apart have no order to predict', () => {
+    // Live: the first two overlap (no clear order); the third is clearly above both. Replay: the first two reversed.
+    expect(clearPairs([[10, 11, 12], [10.5, 11.5, 12.5], [20, 21, 22]], [2, 1, 3])).toEqual({ clear: 2, agree: 2 });
+    // The third replayed below the second: one of the two clear pairs ordered otherwise.
+    expect(clearPairs([[10, 11, 12], [10.5, 11.5, 12.5], [20, 21, 22]], [1, 3, 2])).toEqual({ clear: 2, agree: 1 });
+  });
+
   it('Kendall τ-b: agreement, reversal and ties', () => {
     expect(kendallTau([1, 2, 3, 4], [10, 20, 30, 40])).toBe(1);
     expect(kendallTau([1, 2, 3, 4], [40, 30, 20, 10])).toBe(-1);
@@ -122,7 +131,7 @@ describe('fidelity from stored runs', () => {
     const t = cli(['report', 'fidelity', '--db', path]);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/prog — prog/);
-    expect(t.stdout).toMatch(/ranks met \(τ 0\.67, goal ≥ 0\.67\); share met \(0\.50 of a's live Δ/);
+    expect(t.stdout).toMatch(/ranks met \(τ 0\.67, goal ≥ 0\.67, 5 of the 6 pairs the live runs tell apart ordered alike\); share met \(0\.50 of a's live Δ/);
     const j = cli(['report', 'fidelity', '--db', path, '--json']);
     expect(JSON.parse(j.stdout)[0].targets[2].share).toBe(1);
     const text = renderFidelity(JSON.parse(j.stdout), 'markdown');
