@@ -9,7 +9,6 @@ import { MIGRATIONS } from './schema.js';
 import { type BuildRecord, type RunHead, type RunRecord, type RunRow, type SampleRecord, sampleRow, type SampleRow, type StoredState } from './rows.js';
 
 import { ensureMachineIdentity } from './machine.js';
-import { type MergeCounts, mergeInto } from './merge.js';
 
 /** `.allocreplay/results.sqlite` beside the nearest allocreplay.yaml, else under `cwd`. */
 export function defaultDbPath(cwd = process.cwd()): string {
@@ -408,15 +407,4 @@ export class Store {
 /** Opens (creating and migrating, unless read-only) a results database. */
 export function openStore(path: string, opts: { readonly?: boolean } = {}): Store {
   return new Store(path, opts.readonly ?? false);
-}
-
-/**
- * Imports another results database into `store` (brought to this schema
- * first), matching rows by natural keys: merging the same file twice adds nothing.
- */
-export function mergeStore(store: Store, otherPath: string): MergeCounts {
-  return mergeInto(store, otherPath, (p) => {
-    new Store(p, true).close(); // refuses a file that is not an allocreplay database before anything is written to it
-    new Store(p).close();
-  });
 }
