@@ -5,14 +5,14 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { claimBuildDir, syncSources } from './incremental.js';
-import { cacheDir, packagePath } from '../../traces/index.js';
+import { type BuildStatus, cacheDir, packagePath } from '../../traces/index.js';
 import { expand, flagArgs, fullAssignment } from './flags.js';
 import { lockBuild } from './lock.js';
 import { folderFiles, resolveRevision, type Revision } from './revision.js';
 import type { SourceTarget } from './source.js';
 
 export interface BuildResult {
-  status: 'ok' | 'failed';
+  status: BuildStatus;
   key: string;
   /** The commit (git) or content hash (plain folder) that was built. */
   commit: string;
@@ -29,7 +29,7 @@ export interface BuildResult {
 
 /** The store's side of builds, typed structurally (reports/store implements it). */
 export interface BuildStore {
-  recordBuild(b: { key: string; target: string; repo?: string; revision?: string; command: string; flags: Record<string, string>; status: 'ok' | 'failed'; artifact?: string; log: string; durationMs: number }): number;
+  recordBuild(b: { key: string; target: string; repo?: string; revision?: string; command: string; flags: Record<string, string>; status: BuildStatus; artifact?: string; log: string; durationMs: number }): number;
 }
 
 /** The bundled reference allocator, engine/allocators/tinyslab. */

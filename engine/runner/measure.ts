@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
-import { type Configuration, differingLabels, mad, median, type RunRow, type RunStatus, type Store } from '../../reports/index.js';
-import { DEFAULT_PACE_SCALE, discardProfile, type Metric, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
-import { openTrace, programHash, type ProgramIdentity } from '../../traces/index.js';
+import { type Configuration, differingLabels, mad, median, type RunRow, type Store } from '../../reports/index.js';
+import { DEFAULT_PACE_SCALE, discardProfile, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
+import { type Metric, openTrace, programHash, type ProgramIdentity, type RunStatus } from '../../traces/index.js';
 import { configurationOf, type ReadyTarget } from '../identity/index.js';
 import { type Plan, planFor } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
