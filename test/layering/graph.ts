@@ -63,20 +63,34 @@ export function tsGraph(files: readonly string[]): Graph {
   return new Map(files.map((f) => [f, tsEdges(f, readFileSync(f, 'utf8'))]));
 }
 
-/** C text without comments, string and character literals, or preprocessor lines other than includes. */
-export function cCode(text: string): string {
+/** C text without comments or string and character literals. */
+function cUncommented(text: string): string {
   return text
     .replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' '))
     .replace(/\/\/[^\n]*/g, '')
-    .replace(/"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'/g, '""')
-    .replace(/^[ \t]*#(?:[^\n]*\\\n)*[^\n]*/gm, '');
+    .replace(/"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'/g, '""');
+}
+
+const PREPROCESSOR = /^[ \t]*#(?:[^\n]*\\\n)*[^\n]*/gm;
+
+/** C code without its preprocessor lines (includes are read from the raw text). */
+const cCode = (text: string): string => cUncommented(text).replace(PREPROCESSOR, '');
+
+/** Identifiers in the bodies of the macros `text` defines: a macro's call is made wherever it is expanded. */
+function usedInMacros(text: string): Set<string> {
+  const used = new Set<string>();
+  for (const [line] of cUncommented(text).matchAll(PREPROCESSOR)) {
+    const body = /^\s*#\s*define\s+\w+(?:\([^)]*\))?([\s\S]*)$/.exec(line)?.[1];
+    for (const [id] of body?.matchAll(/[A-Za-z_]\w*/g) ?? []) used.add(id);
+  }
+  return used;
 }
 
 /**
  * The functions `code` defines: a name and its parameter list at file scope,
  * followed by a body; `local` when declared static.
  */
-export function definitions(code: string): { name: string; local: boolean }[] {
+function definitions(code: string): { name: string; local: boolean }[] {
   const out: { name: string; local: boolean }[] = [];
   let depth = 0;
   let statementStart = 0;
@@ -123,9 +137,10 @@ export const INTERPOSED = new Set(
 /**
  * The C graph of `files`: quoted includes, and uses of a function that a
  * `.c` file defines with external linkage from any other file (unless a
- * static function of the same name hides it). A header's
- * inline bodies compile into every file that includes it, so what they use
- * counts as used by each includer.
+ * static function of the same name hides it). A header's inline bodies
+ * and macros compile into every file that includes it, so what they use
+ * counts as used by each includer (a macro as if it were expanded: the
+ * check errs towards an edge).
  */
 export function cGraph(files: readonly string[]): Graph {
   const raw = new Map(files.map((f) => [f, readFileSync(f, 'utf8')]));
@@ -152,7 +167,7 @@ export function cGraph(files: readonly string[]): Graph {
       const unit = [...reached(f)];
       // A static function of the file (or of a header it includes) hides any external one of that name.
       const local = new Set(unit.flatMap((g) => definitions(code.get(g)!).filter((d) => d.local).map((d) => d.name)));
-      const used = new Set(unit.flatMap((g) => [...usedInBodies(code.get(g)!)]));
+      const used = new Set(unit.flatMap((g) => [...usedInBodies(code.get(g)!), ...usedInMacros(raw.get(g)!)]));
       for (const name of used) if (!local.has(name)) for (const to of definedIn.get(name) ?? []) if (to !== f) edges.push({ to, runtime: true });
     }
     graph.set(f, edges);

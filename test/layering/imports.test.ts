@@ -68,48 +68,55 @@ describe('layering', () => {
 });
 
 describe('the cycle finder', () => {
-  const plant = (tree: Record<string, string>): string => {
+  /** Writes `tree` into a fresh folder, runs `check` on it, removes it. */
+  const planted = (tree: Record<string, string>, check: (dir: string) => void): void => {
     const dir = tempDir('allocreplay-layering-');
-    for (const [path, text] of Object.entries(tree)) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
+    try {
+      for (const [path, text] of Object.entries(tree)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
+      check(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    return dir;
   };
 
   it('finds a cycle closed by a type-only import, and only runtime ones when asked', () => {
-    const dir = plant({
-      'a.ts': "import { b } from './b.js';\nexport const a = b + 1;\n",
-      'b.ts': "import type { A } from './c.js';\nexport const b: A = 1;\n",
-      'c.ts': "import { a } from './a.js';\nexport type A = number;\nexport const c = a;\n",
-      'd.ts': "import { a } from './a.js';\nexport const d = a;\n",
-    });
-    try {
-      const g = tsGraph(tsSources([dir]));
-      expect(cycles(g, dir)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
-      expect(cycles(g, dir, true)).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    planted(
+      {
+        'a.ts': "import { b } from './b.js';\nexport const a = b + 1;\n",
+        'b.ts': "import type { A } from './c.js';\nexport const b: A = 1;\n",
+        'c.ts': "import { a } from './a.js';\nexport type A = number;\nexport const c = a;\n",
+        'd.ts': "import { a } from './a.js';\nexport const d = a;\n",
+      },
+      (dir) => {
+        const g = tsGraph(tsSources([dir]));
+        expect(cycles(g, dir)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+        expect(cycles(g, dir, true)).toEqual([]);
+      },
+    );
   });
 
-  it('finds C files that call each other, through a header\'s inline code too, and not calls to the C library', () => {
-    const dir = plant({
-      'one.h': 'void one(void);\nstatic inline void one_twice(void) { one(); one(); }\n',
-      'one.c': '#include "one.h"\nvoid two(void);\nvoid one(void) { two(); }\n',
-      'two.c': '#include "one.h"\n#include <stdlib.h>\nvoid two(void) { free(malloc(1)); }\nvoid three(void) { one_twice(); }\n',
-      'shim.c': '#include <stddef.h>\nvoid *malloc(size_t n) { (void)n; return NULL; }\nvoid free(void *p) { (void)p; }\n',
-      'lone.c': '/* two(); in a comment is no call */\nstatic void two(void) {}\nvoid lone(void) { two(); }\n',
-    });
-    try {
-      const g = cGraph(cSources([dir]));
-      expect(cycles(g, dir)).toEqual([['one.c', 'two.c']]);
-      expect((g.get(join(dir, 'two.c')) ?? []).map((e) => relative(dir, e.to)).sort()).toEqual(['one.c', 'one.h']);
-      expect(g.get(join(dir, 'lone.c'))).toEqual([]);
-      writeFileSync(join(dir, 'one.c'), '#include "one.h"\nvoid one(void) {}\n');
-      expect(cycles(cGraph(cSources([dir])), dir)).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  it('finds C files that call each other, through a header\'s inline code and macros too, and not calls to the C library', () => {
+    planted(
+      {
+        'one.h': 'void one(void);\nstatic inline void one_twice(void) { one(); one(); }\n#define ONE_AGAIN() one()\n',
+        'one.c': '#include "one.h"\nvoid two(void);\nvoid one(void) { two(); }\n',
+        'two.c': '#include "one.h"\n#include <stdlib.h>\nvoid two(void) { free(malloc(1)); }\nvoid three(void) { one_twice(); }\n',
+        'shim.c': '#include <stddef.h>\nvoid *malloc(size_t n) { (void)n; return NULL; }\nvoid free(void *p) { (void)p; }\n',
+        'macro.c': '#include "one.h"\nvoid four(void) { ONE_AGAIN(); }\n',
+        'lone.c': '/* two(); in a comment is no call */\nstatic void two(void) {}\nvoid lone(void) { two(); }\n',
+      },
+      (dir) => {
+        const g = cGraph(cSources([dir]));
+        expect(cycles(g, dir)).toEqual([['one.c', 'two.c']]);
+        expect((g.get(join(dir, 'two.c')) ?? []).map((e) => relative(dir, e.to)).sort()).toEqual(['one.c', 'one.h']);
+        expect((g.get(join(dir, 'macro.c')) ?? []).map((e) => relative(dir, e.to)).sort()).toEqual(['one.c', 'one.h']);
+        expect(g.get(join(dir, 'lone.c'))).toEqual([]);
+        writeFileSync(join(dir, 'one.c'), '#include "one.h"\nvoid one(void) {}\n');
+        expect(cycles(cGraph(cSources([dir])), dir)).toEqual([]);
+      },
+    );
   });
 });
