@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { type BisectCommon, type BisectResult, type BisectStep, loadConfig, resolveTargetSpec, SHARE_WARN_PCT, type SourceTarget } from '../engine/index.js';
-import type { Metric, Store } from '../reports/index.js';
-import { usageError } from '../traces/index.js';
+import type { Store } from '../reports/index.js';
+import { type Metric, METRICS, type PaceMode, type ReplayMode, type TouchPolicy, usageError } from '../traces/index.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags, replayOptions, storeFor, thresholdFlag } from './common.js';
 import { bold, green, red, table } from './render.js';
 
@@ -14,7 +14,7 @@ export const bisectCommandFlags = {
   improvement: Flags.boolean({ description: 'find the change that made it better (--good is still the old end: the older commit, or the baseline flags)' }),
   'no-attribution': Flags.boolean({ description: 'skip the per-function callgrind attribution' }),
   ...replayFlags,
-  metric: Flags.string({ description: 'instructions (exact, the default) or time (the final pair is measured again with 3× --repeat)', options: ['time', 'instructions'], default: 'instructions' }),
+  metric: Flags.option({ description: 'instructions (exact, the default) or time (the final pair is measured again with 3× --repeat)', options: METRICS, default: 'instructions' })(),
   ...dbFlag,
   json: Flags.boolean({ description: 'print the result as JSON' }),
 };
@@ -107,7 +107,7 @@ export function renderSpec(spec: Record<string, unknown>): string {
   return parts.join(', ');
 }
 
-type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: number; improvement: boolean; 'no-attribution': boolean; metric: string; repeat: number; warmup: number; mode: string; touch?: string; pace?: string; 'pace-scale'?: number; timeout: number; db?: string; json: boolean };
+type BisectFlagValues = { target?: string; repo?: string; build?: string; artifact?: string[]; flag?: string[]; trace: string; threshold: number; improvement: boolean; 'no-attribution': boolean; metric: Metric; repeat: number; warmup: number; mode: ReplayMode; touch?: TouchPolicy; pace?: PaceMode; 'pace-scale'?: number; timeout: number; db?: string; json: boolean };
 
 /** Opens the store and fills what both bisections take from their flags; closes the store after `run`. */
 export async function withBisect<T>(f: BisectFlagValues, run: (common: BisectCommon) => Promise<T>): Promise<T> {
@@ -120,7 +120,7 @@ export async function withBisect<T>(f: BisectFlagValues, run: (common: BisectCom
       session: store.beginSession(process.argv.slice(2)),
       source,
       trace: f.trace,
-      options: { ...replayOptions(f), metric: f.metric as Metric },
+      options: replayOptions(f),
       thresholdPct,
       attribution: !f['no-attribution'],
       improvement: f.improvement,

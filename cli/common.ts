@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { defaultDbPath, openStore, type Store } from '../reports/index.js';
-import { usageError } from '../traces/index.js';
+import { METRICS, type Metric, PACE_MODES, type PaceMode, REPLAY_MODES, type ReplayMode, TOUCH_POLICIES, type TouchPolicy, usageError } from '../traces/index.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, delimiter, join, relative, resolve } from 'node:path';
 import { packagePath } from '../traces/index.js';
@@ -10,11 +10,11 @@ import { checkFlagName, type Config, DEFAULT_PACE_SCALE, loadConfig, parseFlagDe
 export const replayFlags = {
   repeat: Flags.integer({ description: 'measured repetitions (metric time)', default: 10, min: 1, max: 1000 }),
   warmup: Flags.integer({ description: 'untimed repetitions first', default: 1, min: 0 }),
-  mode: Flags.string({ description: 'serial: recorded global order on one thread; threads: one thread per recorded thread', options: ['serial', 'threads'], default: 'serial' }),
-  touch: Flags.string({ description: 'write to new blocks: none, first byte, all of it, or program (all of it up to 1 MiB, and read it again before free); default none, and for recorded traces the mode that predicts their program (README: replay modes)', options: ['none', 'first', 'all', 'program'] }),
-  pace: Flags.string({ description: "none: calls back to back; recorded: before each call, program work (touching live blocks) in proportion to the trace's recorded time; default none, and recorded for recorded traces (a trace without time replays as none)", options: ['none', 'recorded'] }),
+  mode: Flags.option({ description: 'serial: recorded global order on one thread; threads: one thread per recorded thread', options: REPLAY_MODES, default: 'serial' })(),
+  touch: Flags.option({ description: 'write to new blocks: none, first byte, all of it, or program (all of it up to 1 MiB, and read it again before free); default none, and for recorded traces the mode that predicts their program (README: replay modes)', options: TOUCH_POLICIES })(),
+  pace: Flags.option({ description: "none: calls back to back; recorded: before each call, program work (touching live blocks) in proportion to the trace's recorded time; default none, and recorded for recorded traces (a trace without time replays as none)", options: PACE_MODES })(),
   'pace-scale': Flags.integer({ description: `work units (one cache line of a live block each) per recorded µs, with --pace recorded (default: calibrated once per recorded trace and machine so the work matches the program's own time; ${DEFAULT_PACE_SCALE} for other traces)`, min: 1, max: 1000000 }),
-  metric: Flags.string({ description: 'time (wall clock, repeated) or instructions (callgrind, exact)', options: ['time', 'instructions'], default: 'time' }),
+  metric: Flags.option({ description: 'time (wall clock, repeated) or instructions (callgrind, exact)', options: METRICS, default: 'time' })(),
   timeout: Flags.integer({ description: 'seconds before a run is killed and recorded as timeout', default: 300, min: 1 }),
 };
 
@@ -53,16 +53,16 @@ export const dbFlag = { db: Flags.string({ description: 'results database (defau
  * in `auto`: recorded traces then take the modes that predict their program
  * (engine RECORDED_REPLAY), every other trace the plain defaults.
  */
-export function replayOptions(f: { repeat: number; warmup: number; mode: string; touch?: string; pace?: string; 'pace-scale'?: number; metric: string; timeout: number }): ReplayOptions {
+export function replayOptions(f: { repeat: number; warmup: number; mode: ReplayMode; touch?: TouchPolicy; pace?: PaceMode; 'pace-scale'?: number; metric: Metric; timeout: number }): ReplayOptions {
   if (f['pace-scale'] !== undefined && f.pace !== 'recorded') throw usageError('--pace-scale applies only with --pace recorded', 'add --pace recorded, or drop --pace-scale');
   const auto = [...(f.touch === undefined ? (['touch'] as const) : []), ...(f.pace === undefined ? (['pace'] as const) : [])];
   return {
     ...(f.pace === 'recorded' ? { pace: 'recorded' as const, ...(f['pace-scale'] !== undefined ? { paceScale: f['pace-scale'] } : {}) } : {}),
     repeat: f.repeat,
     warmup: f.warmup,
-    mode: f.mode as ReplayOptions['mode'],
-    touch: (f.touch ?? 'none') as ReplayOptions['touch'],
-    metric: f.metric as ReplayOptions['metric'],
+    mode: f.mode,
+    touch: f.touch ?? 'none',
+    metric: f.metric,
     timeoutMs: f.timeout * 1000,
     ...(auto.length ? { auto } : {}),
   };

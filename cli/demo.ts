@@ -7,6 +7,7 @@
  */
 import { type Change, DEFAULT_SOFT_CAP, type DemoBisection, type DemoResult, isClear, type SweepAnswer, type SweepPoint, SWEEP_JUDGED, TIME_THRESHOLD_PCT } from '../engine/index.js';
 import { fidelityVerdict, ratioWithUncertainty, renderFidelity, timingWarnings } from '../reports/index.js';
+import type { Metric } from '../traces/index.js';
 import { bold, dim, table } from './render.js';
 
 const signed = (x: number | undefined, digits = 1): string => (x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}%`);
@@ -154,7 +155,7 @@ export function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-const dipOf = (r: DemoResult, trace: string, metric: 'time' | 'instructions'): Change | undefined => r.dip.find((d) => d.trace === trace && d.metric === metric)?.change;
+const dipOf = (r: DemoResult, trace: string, metric: Metric): Change | undefined => r.dip.find((d) => d.trace === trace && d.metric === metric)?.change;
 
 /** The bisection's answer in a clause. */
 function bisectClause(b: DemoBisection): string {

@@ -1,6 +1,6 @@
 import type { Outcome } from '../engine/index.js';
-import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, type Metric, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
-import { formatBytes } from '../traces/index.js';
+import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
+import { formatBytes, type Metric } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
 

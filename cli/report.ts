@@ -1,13 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { loadConfig } from '../engine/index.js';
+import { METRICS } from '../traces/index.js';
 import { dbFlag } from './common.js';
 
 /** Flags every report takes. */
 export const reportFlags = {
   ...dbFlag,
-  metric: Flags.string({ description: 'time (ns/op) or instructions', options: ['time', 'instructions'], default: 'time' }),
-  format: Flags.string({ description: 'output format', options: ['table', 'markdown', 'json', 'csv', 'html'], default: 'table' }),
+  metric: Flags.option({ description: 'time (ns/op) or instructions', options: METRICS, default: 'time' })(),
+  format: Flags.option({ description: 'output format', options: ['table', 'markdown', 'json', 'csv', 'html'] as const, default: 'table' })(),
   output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
   json: Flags.boolean({ description: 'same as --format json' }),
 };

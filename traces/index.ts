@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './cleanup.js';
 export * from './paths.js';
 export * from './native-build.js';
+export * from './vocabulary.js';
 export * from './model.js';
 export * from './format/index.js';
 export * from './generators/index.js';

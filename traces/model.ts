@@ -3,24 +3,7 @@
  * stored. Pointers never appear; every allocation result is a dense object id
  * (1, 2, 3, … in allocation order; 0 means NULL / no object).
  */
-
-/** Operation codes. The numeric values are part of trace format v1. */
-export const Op = {
-  malloc: 1,
-  calloc: 2,
-  realloc: 3,
-  free: 4,
-  memalign: 5,
-  posix_memalign: 6,
-  aligned_alloc: 7,
-  valloc: 8,
-  pvalloc: 9,
-  thread_exit: 10,
-} as const;
-export type OpName = keyof typeof Op;
-export type OpCode = (typeof Op)[OpName];
-
-export const OP_NAMES: readonly OpName[] = Object.keys(Op) as OpName[];
+import { Op, type OpCode } from './vocabulary.js';
 
 /**
  * One event, in the meaning every part of allocreplay uses:

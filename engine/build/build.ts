@@ -5,33 +5,14 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { claimBuildDir, syncSources } from './incremental.js';
-import { cacheDir, packagePath } from '../../traces/index.js';
-import { expand, type FlagDef, flagArgs, fullAssignment } from './flags.js';
+import { type BuildStatus, cacheDir, packagePath } from '../../traces/index.js';
+import { expand, flagArgs, fullAssignment } from './flags.js';
 import { lockBuild } from './lock.js';
 import { folderFiles, resolveRevision, type Revision } from './revision.js';
-
-/** An allocator built from source: a repository (or plain folder), a build command template and the artifact it makes. */
-export interface SourceTarget {
-  name: string;
-  /** A git repository, or a plain folder (its revision is then a hash of its files). */
-  repo: string;
-  /** Hash `repo` as a plain folder even when it lies inside a git checkout. */
-  folder?: boolean;
-  /** Template: {cflags} {make} {cmake} {configure} {jobs}, and {NAME} for any compile-time flag's value. */
-  build: string;
-  /**
-   * The shared library the build makes, relative to the source root: a
-   * template over flag values, or candidates tried in order (the first that
-   * exists is taken), e.g. [out/libmimalloc-secure.so, out/libmimalloc.so].
-   */
-  artifact: string | string[];
-  flags: Record<string, FlagDef>;
-  /** Runtime environment always set for this target. */
-  env?: Record<string, string>;
-}
+import type { SourceTarget } from './source.js';
 
 export interface BuildResult {
-  status: 'ok' | 'failed';
+  status: BuildStatus;
   key: string;
   /** The commit (git) or content hash (plain folder) that was built. */
   commit: string;
@@ -48,7 +29,7 @@ export interface BuildResult {
 
 /** The store's side of builds, typed structurally (reports/store implements it). */
 export interface BuildStore {
-  recordBuild(b: { key: string; target: string; repo?: string; revision?: string; command: string; flags: Record<string, string>; status: 'ok' | 'failed'; artifact?: string; log: string; durationMs: number }): number;
+  recordBuild(b: { key: string; target: string; repo?: string; revision?: string; command: string; flags: Record<string, string>; status: BuildStatus; artifact?: string; log: string; durationMs: number }): number;
 }
 
 /** The bundled reference allocator, engine/allocators/tinyslab. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { SourceTarget } from './build.js';
+import type { SourceTarget } from './source.js';
 
 /**
  * Incremental builds: one build directory per (target, compile-time flag

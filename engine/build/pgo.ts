@@ -12,9 +12,10 @@ import { join, relative, sep } from 'node:path';
 import { cacheDir, usageError } from '../../traces/index.js';
 import { type ReplayOptions, runReplay } from '../driver/index.js';
 import type { Plan } from '../plan/index.js';
-import { type BuildOptions, type BuildResult, buildSource, type SourceTarget } from './build.js';
+import { type BuildOptions, type BuildResult, buildSource } from './build.js';
 import { fullAssignment } from './flags.js';
 import { resolveRevision } from './revision.js';
+import type { SourceTarget } from './source.js';
 
 /** A training trace: its plan (the checksum identifies it) and a name for messages. */
 export interface PgoTraining {

@@ -6,7 +6,7 @@
  * stored, so a second run finds it all and measures nothing.
  */
 import { bootstrapRatioCI, type CheckResult, check, median, type Store } from '../../reports/index.js';
-import { failure } from '../../traces/index.js';
+import { failure, type Metric, METRICS } from '../../traces/index.js';
 import { type BisectResult, bisectCommits, type BisectStep } from '../bisect/index.js';
 import { resolveRevision, type SourceTarget, tinyslabTarget } from '../build/index.js';
 import type { ReplayOptions } from '../driver/index.js';
@@ -40,7 +40,7 @@ export function isClear(c: Change | undefined): c is Change {
 /** First and last commit of the history on one trace and metric. */
 export interface DipRow {
   trace: string;
-  metric: 'time' | 'instructions';
+  metric: Metric;
   /** ns/op (time, median) or instructions (whole replay). */
   first: number | undefined;
   last: number | undefined;
@@ -71,7 +71,7 @@ export async function measureDip(store: Store, session: number, history: DemoHis
   });
   const names = traces.map((t) => planTrace(store, t).name);
   const rows: DipRow[] = [];
-  for (const metric of ['time', 'instructions'] as const) {
+  for (const metric of METRICS) {
     const opts = { ...(metric === 'time' ? options : exactOptions), metric };
     const planned = (metric === 'time' ? traces : exactTraces).map((t) => planTrace(store, t));
     const jobs = makeJobs(store, planned, readies, opts);

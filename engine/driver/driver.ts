@@ -3,16 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { compileNative, killAfter, killGroup, type NativeBuild, onInterrupt, packagePath } from '../../traces/index.js';
+import { compileNative, killAfter, killGroup, type Metric, type NativeBuild, onInterrupt, packagePath, type PaceMode, type ReplayMode, type RunStatus, type TouchPolicy } from '../../traces/index.js';
 import { type Plan, SERIES_SAMPLES } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
-
-import type { Metric, RunStatus } from '../../reports/index.js';
-
-export type ReplayMode = 'serial' | 'threads';
-export type TouchMode = 'none' | 'first' | 'all' | 'program';
-/** `none`: calls back to back; `recorded`: the program's work between calls, in proportion to the recorded time (engine/native/pace.h). */
-export type PaceMode = 'none' | 'recorded';
 
 /** Work units (one cache line of a live block each) per recorded µs when pace=recorded and no scale is given. */
 export const DEFAULT_PACE_SCALE = 20;
@@ -20,7 +13,7 @@ export const DEFAULT_PACE_SCALE = 20;
 export interface ReplayOptions {
   mode: ReplayMode;
   /** none; first byte; all of it; program: all of it up to 1 MiB on allocation, the first byte read again before free. */
-  touch: TouchMode;
+  touch: TouchPolicy;
   /** Default `none`. A trace without recorded time replays as `none` whatever this says. */
   pace?: PaceMode;
   /** Work units per recorded µs (pace=recorded only); default DEFAULT_PACE_SCALE. */

@@ -1,2 +1,1 @@
-export type { Metric, RunStatus } from '../../reports/index.js';
 export * from './driver.js';

@@ -5,10 +5,29 @@
  * configuration, and two configurations that measure differently never share
  * a hash.
  */
-import { type Configuration, machineKey, type MeasureOptions, type Store } from '../../reports/index.js';
+import { type Configuration, machineKey, type MeasureOptions, type Store, type TargetIdentity } from '../../reports/index.js';
 import { commitOf } from '../build/index.js';
 import { DEFAULT_PACE_SCALE, type ReplayOptions } from '../driver/index.js';
-import type { ReadyTarget } from '../runner/index.js';
+import type { Target } from '../targets/index.js';
+
+/** A target ready to replay through: its library is built and its identity known. */
+export interface ReadyTarget {
+  target: Target;
+  identity: TargetIdentity;
+  /** Commit or folder hash (source targets), else null. */
+  revision: string | null;
+  /** Hash of uncommitted changes built (--dirty), else null. */
+  dirty: string | null;
+  /** Compile-time flags it was built with, declared defaults filled in. */
+  flags: Record<string, string>;
+  buildId?: number;
+  /** Set when the build failed: every run of it is recorded as failed. */
+  buildError?: string;
+  /** The failed build's log file. */
+  buildLog?: string;
+  /** Built with profile-guided optimisation on these training traces (engine/build/pgo). */
+  pgo?: { training: string[] };
+}
 
 let machine: string | undefined;
 

@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { differingLabels, mad, median, type Store } from '../../reports/index.js';
-import { compileNative, failure, killAfter, killGroup, onInterrupt, packagePath, type ProgramIdentity, programHash, programName } from '../../traces/index.js';
+import { compileNative, failure, killAfter, killGroup, onInterrupt, packagePath, type ProgramIdentity, programHash, programName, type RunStatus } from '../../traces/index.js';
 import { type RunResult, type SampleFigures, signalName, stderrTail } from '../driver/index.js';
-import { configurationOf } from '../identity/index.js';
-import { type Outcome, planTrace, type ReadyTarget, readyTargets, type TargetsSpec } from '../runner/index.js';
+import { configurationOf, type ReadyTarget } from '../identity/index.js';
+import { type Outcome, planTrace, readyTargets, type TargetsSpec } from '../runner/index.js';
 import type { Target } from '../targets/index.js';
 
 /** How live runs are repeated and bounded. */
@@ -42,7 +42,8 @@ export function liveRunnerPath(): string {
 }
 
 interface LauncherOutput {
-  status: 'ok' | 'timeout' | 'failed';
+  /** How the launcher (engine/native/live.c) says the run ended: three of the run statuses. */
+  status: Extract<RunStatus, 'ok' | 'timeout' | 'failed'>;
   error?: string;
   exit?: number;
   signal?: number;

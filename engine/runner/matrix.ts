@@ -5,7 +5,8 @@ import { buildWithPgo, type PgoTraining } from '../build/pgo.js';
 import type { Config, ConfigMatrix } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
 import { calibrateTraces } from './calibrate.js';
-import { type MeasureHooks, makeJobs, measure, missingRepetitions, type Outcome, type PlannedTrace, planTrace, type ReadyTarget } from './measure.js';
+import { type MeasureHooks, makeJobs, measure, missingRepetitions, type Outcome, type PlannedTrace, planTrace } from './measure.js';
+import type { ReadyTarget } from '../identity/index.js';
 import { BUILD_COST, partition, type Shard, type ShardUnit, unitKey } from '../shard/index.js';
 import { flagsFor, readyBuilt, readyPackaged, readySource, resolveTargetSpec } from './targets.js';
 

@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
-import { type Configuration, differingLabels, mad, median, type RunRow, type RunStatus, type Store, type TargetIdentity } from '../../reports/index.js';
-import { DEFAULT_PACE_SCALE, discardProfile, type Metric, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
-import { openTrace, programHash, type ProgramIdentity } from '../../traces/index.js';
-import { configurationOf } from '../identity/index.js';
+import { type Configuration, differingLabels, mad, median, type RunRow, type Store } from '../../reports/index.js';
+import { DEFAULT_PACE_SCALE, discardProfile, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
+import { type Metric, openTrace, programHash, type ProgramIdentity, type RunStatus } from '../../traces/index.js';
+import { configurationOf, type ReadyTarget } from '../identity/index.js';
 import { type Plan, planFor } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 
@@ -18,25 +18,6 @@ export interface PlannedTrace {
   program?: ProgramIdentity;
   /** Its pace scale calibrated on this machine (calibrate.ts), once measured. */
   paceScale?: number;
-}
-
-/** A target ready to replay through: its library is built and its identity known. */
-export interface ReadyTarget {
-  target: Target;
-  identity: TargetIdentity;
-  /** Commit or folder hash (source targets), else null. */
-  revision: string | null;
-  /** Hash of uncommitted changes built (--dirty), else null. */
-  dirty: string | null;
-  /** Compile-time flags it was built with, declared defaults filled in. */
-  flags: Record<string, string>;
-  buildId?: number;
-  /** Set when the build failed: every run of it is recorded as failed. */
-  buildError?: string;
-  /** The failed build's log file. */
-  buildLog?: string;
-  /** Built with profile-guided optimisation on these training traces (engine/build/pgo). */
-  pgo?: { training: string[] };
 }
 
 /** A configuration measured on a trace: the unit of a Run. */

@@ -2,7 +2,8 @@ import type { Store } from '../../reports/index.js';
 import type { Config } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
 import { calibrateTraces } from './calibrate.js';
-import { type Job, makeJobs, measure, type Outcome, planTrace, type ReadyTarget } from './measure.js';
+import { type Job, makeJobs, measure, type Outcome, planTrace } from './measure.js';
+import type { ReadyTarget } from '../identity/index.js';
 import { readyTargets } from './targets.js';
 
 /** The targets a command measures under: one flag assignment and runtime env for all (replay, live). */

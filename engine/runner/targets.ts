@@ -6,7 +6,7 @@ import { buildWithPgo, type PgoTraining } from '../build/pgo.js';
 import type { Config, ConfigTarget } from '../config/index.js';
 import type { ReplayOptions } from '../driver/index.js';
 import { listTargets, resolveTarget, type Target, type TargetAvailability } from '../targets/index.js';
-import type { ReadyTarget } from './measure.js';
+import type { ReadyTarget } from '../identity/index.js';
 
 /** A target name resolved: a packaged/preload allocator, or one built from source. */
 export type TargetSpec = { kind: 'packaged'; name: string; target: Target } | { kind: 'source'; name: string; source: SourceTarget };

@@ -5,7 +5,7 @@
  * bisections. Each reads the store through selectors and returns plain
  * rows keyed by configuration hash; rendering is reports/render's job.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { usageError } from '../../traces/index.js';
 import { measured, type Measured, parseSelector, type Selector, selectRuns } from '../select/index.js';
 import { type Comparison, compareSamples, mad, median, type Verdict } from '../stats/index.js';

@@ -5,7 +5,7 @@
  * pooled into one point), and a step compares two different revisions.
  * Lines of different (target, repository) never share an axis.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { parseSelector, sampleValue, selectRuns } from '../select/index.js';
 import { bootstrapMedianCI, type Comparison, compareSamples, mad, median } from '../stats/index.js';
 import type { RunRow, Store } from '../store/index.js';

@@ -7,7 +7,7 @@
  * measured with the same toolchain (compiler of the builds and the driver,
  * and the C library); otherwise they are refused the same way.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { usageError } from '../../traces/index.js';
 import type { Measured } from '../select/index.js';
 import { type RunMachine, runMachines, type Store, toolchainOf } from '../store/index.js';

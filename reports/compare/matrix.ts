@@ -3,7 +3,7 @@
  * configuration (keyed by its hash and machine, never by its label), the
  * runs that gave no figure shown by what happened to them.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { measured, parseSelector, selectRuns } from '../select/index.js';
 import { bootstrapMedianCI, mad, median } from '../stats/index.js';
 import type { Store } from '../store/index.js';

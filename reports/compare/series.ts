@@ -4,7 +4,7 @@
  * Nothing is cut here: every configuration is returned, and whoever draws
  * them says how many it left out.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { selectRuns } from '../select/index.js';
 import type { RunRow, Store } from '../store/index.js';
 import { distinctLabels, rowKey } from './labels.js';

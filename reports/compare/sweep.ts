@@ -5,7 +5,7 @@
  * marked. Configurations are grouped by their canonical identity with the
  * swept flag taken out, never by label.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { canonicalJson, type Configuration, configurationHash, differingLabels } from '../identity/index.js';
 import { measured } from '../select/index.js';
 import { median } from '../stats/index.js';

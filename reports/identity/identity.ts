@@ -9,6 +9,7 @@
  * selectors and every report read it the same way.
  */
 import { createHash } from 'node:crypto';
+import type { PaceMode, TouchPolicy, WorkloadMode } from '../../traces/index.js';
 
 /** How an allocator is reached, minus its display name (two names for one library are one target). */
 export interface TargetIdentity {
@@ -24,11 +25,11 @@ export interface TargetIdentity {
 /** The replay options that change what is measured (repetitions and timeouts do not). */
 export interface MeasureOptions {
   /** How the workload ran: a replay (serial, threads), or the recorded program itself (live). */
-  mode: 'serial' | 'threads' | 'live';
-  touch: 'none' | 'first' | 'all' | 'program';
+  mode: WorkloadMode;
+  touch: TouchPolicy;
   warmup: number;
   /** Present only when not the default `none` (so every configuration measured before pacing keeps its hash). */
-  pace?: 'recorded';
+  pace?: Exclude<PaceMode, 'none'>;
   /** Work units per recorded µs; present exactly when `pace` is. */
   paceScale?: number;
 }
@@ -121,13 +122,3 @@ export function differingLabels(list: Configuration[]): string[] {
   labels.forEach((l, i) => owners.set(l, (owners.get(l) ?? new Set()).add(hashes[i]!)));
   return labels.map((l, i) => (owners.get(l)!.size > 1 ? `${l} #${hashes[i]!.slice(0, 7)}` : l));
 }
-
-/** What a run measures: wall time (repeated) or instructions (callgrind, exact). */
-export type Metric = 'time' | 'instructions';
-
-/**
- * How a run ended: `ok`; `alloc-failed` (the allocator returned NULL where
- * the recording did not); `crashed` (a signal in the allocator); `timeout`;
- * `failed` (the build, the driver or the tooling failed: not the allocator's doing).
- */
-export type RunStatus = 'ok' | 'alloc-failed' | 'failed' | 'crashed' | 'timeout';

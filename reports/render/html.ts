@@ -3,7 +3,7 @@
  * Node. No script, no stylesheet or font from elsewhere: the file opens
  * offline and prints.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { type BisectionRow, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, type SeriesReport } from '../compare/index.js';
 import { axisScale, barsWithCI, compareRatios, historyLine, liveVsRss, svgOf } from './charts.js';
 import { formatValue, pct, ratioText, revisionText } from './tables.js';

@@ -2,7 +2,7 @@
  * Text renderings of every report: table (terminal, colour optional),
  * markdown, json and csv. HTML is html.ts.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { type CheckResult, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, rowKey } from '../compare/index.js';
 import { mad, median } from '../stats/index.js';
 import { csv, markdownTable, painter, sparkline, stdoutColor, table } from './text.js';

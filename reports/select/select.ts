@@ -17,7 +17,7 @@
  * The empty selector selects everything. Resolution is SQL against the
  * store's tables (runs, configurations, traces, machines, samples), read-only.
  */
-import type { Metric } from '../identity/index.js';
+import type { Metric } from '../../traces/index.js';
 import { usageError } from '../../traces/index.js';
 import { type RunRow, type SampleRow, type Store, sampleRow } from '../store/index.js';
 

@@ -1,5 +1,5 @@
 export { type MachineIdentity, machineIdentity, type RunMachine, runMachines, toolchainOf } from './machine.js';
-export type { MergeCounts } from './merge.js';
+export { type MergeCounts, mergeStore } from './merge.js';
 export * from './rows.js';
 export * from './store.js';
 export * from './listing.js';

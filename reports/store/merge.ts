@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { usageError } from '../../traces/index.js';
-import type { Store } from './store.js';
+import { openStore, type Store } from './store.js';
 
 export interface MergeCounts {
   machines: number;
@@ -19,11 +19,12 @@ export interface MergeCounts {
  * session and run uuids), so machines stay distinct and merging the same
  * file twice adds nothing. One transaction: all of it or none.
  */
-export function mergeInto(store: Store, otherPath: string, migrate: (path: string) => void): MergeCounts {
+export function mergeStore(store: Store, otherPath: string): MergeCounts {
   if (!existsSync(otherPath)) throw usageError(`no database at ${otherPath}`, 'give the path of another allocreplay results.sqlite');
   if (existsSync(store.path) && realpathSync(otherPath) === realpathSync(store.path)) throw usageError(`${otherPath} is the database being merged into`, 'pass --db with the file to merge into, and the other files as arguments');
   // The other file is brought to this schema first (migrations only add), so columns line up.
-  migrate(otherPath);
+  openStore(otherPath, { readonly: true }).close(); // refuses a file that is not an allocreplay database before anything is written to it
+  openStore(otherPath).close();
   const db = store.db;
   store.machineId();
   db.prepare('ATTACH DATABASE ? AS o').run(otherPath);

@@ -1,5 +1,6 @@
 /** The rows the results database holds, as the store writes and reads them. */
-import type { Configuration, Metric, RunStatus } from '../identity/index.js';
+import type { BuildStatus, Metric, RunStatus } from '../../traces/index.js';
+import type { Configuration } from '../identity/index.js';
 
 export interface SampleRecord {
   wallNs: number;
@@ -49,7 +50,7 @@ export interface BuildRecord {
   revision?: string;
   command: string;
   flags: Record<string, string>;
-  status: 'ok' | 'failed';
+  status: BuildStatus;
   artifact?: string;
   log: string;
   durationMs: number;

@@ -3,13 +3,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { failure, inputError, usageError } from '../../traces/index.js';
-import { canonicalJson, type Configuration, configurationHash, configurationLabel, type Metric, type RunStatus } from '../identity/index.js';
+import { BUILD_STATUSES, failure, inputError, type Metric, METRICS, RUN_STATUSES, usageError, wordOf } from '../../traces/index.js';
+import { canonicalJson, type Configuration, configurationHash, configurationLabel } from '../identity/index.js';
 import { MIGRATIONS } from './schema.js';
 import { type BuildRecord, type RunHead, type RunRecord, type RunRow, type SampleRecord, sampleRow, type SampleRow, type StoredState } from './rows.js';
 
 import { ensureMachineIdentity } from './machine.js';
-import { type MergeCounts, mergeInto } from './merge.js';
 
 /** `.allocreplay/results.sqlite` beside the nearest allocreplay.yaml, else under `cwd`. */
 export function defaultDbPath(cwd = process.cwd()): string {
@@ -314,7 +313,7 @@ export class Store {
       revision: (r.revision as string | null) ?? undefined,
       command: r.command as string,
       flags: JSON.parse(r.flags as string) as Record<string, string>,
-      status: r.status as 'ok' | 'failed',
+      status: wordOf(BUILD_STATUSES, r.status, `build ${key}'s status`),
       artifact: (r.artifact as string | null) ?? undefined,
       log: r.log as string,
       durationMs: r.duration_ms as number,
@@ -345,8 +344,8 @@ export class Store {
       configuration: parse<Configuration>(r.identity),
       flags: JSON.parse(r.flags as string) as Record<string, string>,
       env: JSON.parse(r.env as string) as Record<string, string>,
-      metric: r.metric as RunRow['metric'],
-      status: r.status as RunRow['status'],
+      metric: wordOf(METRICS, r.metric, `run ${String(r.id)}'s metric`),
+      status: wordOf(RUN_STATUSES, r.status, `run ${String(r.id)}'s status`),
       error: r.error as string | null,
       signal: r.signal as string | null,
       opIndex: r.op_index as number | null,
@@ -408,15 +407,4 @@ export class Store {
 /** Opens (creating and migrating, unless read-only) a results database. */
 export function openStore(path: string, opts: { readonly?: boolean } = {}): Store {
   return new Store(path, opts.readonly ?? false);
-}
-
-/**
- * Imports another results database into `store` (brought to this schema
- * first), matching rows by natural keys: merging the same file twice adds nothing.
- */
-export function mergeStore(store: Store, otherPath: string): MergeCounts {
-  return mergeInto(store, otherPath, (p) => {
-    new Store(p, true).close(); // refuses a file that is not an allocreplay database before anything is written to it
-    new Store(p).close();
-  });
 }

@@ -1,94 +1,23 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
+import { cGraph, cSources, cycles, tsGraph, tsSources } from './graph.js';
 
 /**
  * The code's shape, checked: the four rooms stack cli → engine → reports →
  * traces (a room imports only from itself and the rooms below it), no
- * runtime import cycle anywhere, and every index.ts only re-exports.
+ * import cycle anywhere (type-only imports count), no cycle of includes and
+ * calls between C files, and every index.ts only re-exports.
  */
 
 const ROOMS = ['traces', 'reports', 'engine', 'cli'] as const;
 
-interface Edge {
-  to: string;
-  /** false for `import type` / `export type` and all-type specifier lists */
-  runtime: boolean;
-}
-
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...sources(path));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
-
-/** Static import and re-export edges of one file (dynamic imports do not load eagerly and are left out). */
-function edgesOf(file: string, text: string): Edge[] {
-  const edges: Edge[] = [];
-  const statement = /(?:^|;)\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s*['"](\.[^'"]+)['"]/gms;
-  for (const m of text.matchAll(statement)) {
-    const typeOnly = Boolean(m[2]) || allTypeSpecifiers(m[3]!);
-    const to = resolve(dirname(file), m[4]!).replace(/\.js$/, '.ts');
-    edges.push({ to, runtime: !typeOnly });
-  }
-  for (const m of text.matchAll(/^\s*import\s+['"](\.[^'"]+)['"]/gm)) {
-    edges.push({ to: resolve(dirname(file), m[1]!).replace(/\.js$/, '.ts'), runtime: true });
-  }
-  return edges;
-}
-
-function allTypeSpecifiers(clause: string): boolean {
-  const list = /^\{([\s\S]*)\}$/.exec(clause.trim());
-  if (!list) return false;
-  const names = list[1]!.split(',').map((s) => s.trim()).filter(Boolean);
-  return names.length > 0 && names.every((n) => n.startsWith('type '));
-}
-
-const files = ROOMS.flatMap((room) => sources(join(ROOT, room)));
-const graph = new Map(files.map((f) => [f, edgesOf(f, readFileSync(f, 'utf8'))]));
+const files = tsSources(ROOMS.map((room) => join(ROOT, room)));
+const graph = tsGraph(files);
+const cFiles = cSources(ROOMS.map((room) => join(ROOT, room)));
 const roomOf = (file: string): number => ROOMS.indexOf(relative(ROOT, file).split('/')[0] as (typeof ROOMS)[number]);
 const name = (file: string): string => relative(ROOT, file);
-
-/** Strongly connected components of the runtime graph with more than one file (or a self-import). */
-function runtimeCycles(): string[][] {
-  let next = 0;
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const cycles: string[][] = [];
-  const visit = (v: string): void => {
-    index.set(v, next);
-    low.set(v, next++);
-    stack.push(v);
-    onStack.add(v);
-    for (const e of graph.get(v) ?? []) {
-      if (!e.runtime || !graph.has(e.to)) continue;
-      if (!index.has(e.to)) {
-        visit(e.to);
-        low.set(v, Math.min(low.get(v)!, low.get(e.to)!));
-      } else if (onStack.has(e.to)) low.set(v, Math.min(low.get(v)!, index.get(e.to)!));
-    }
-    if (low.get(v) === index.get(v)) {
-      const scc: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop()!;
-        onStack.delete(w);
-        scc.push(w);
-      } while (w !== v);
-      const selfLoop = (graph.get(v) ?? []).some((e) => e.runtime && e.to === v);
-      if (scc.length > 1 || selfLoop) cycles.push(scc.map(name).sort());
-    }
-  };
-  for (const f of files) if (!index.has(f)) visit(f);
-  return cycles;
-}
 
 describe('layering', () => {
   it('finds the sources and their imports (the walk itself works)', () => {
@@ -101,8 +30,21 @@ describe('layering', () => {
     expect(dangling).toEqual([]);
   });
 
-  it('no runtime import cycle', () => {
-    expect(runtimeCycles()).toEqual([]);
+  it('no import cycle, type-only imports counted', () => {
+    expect(cycles(graph, ROOT)).toEqual([]);
+  });
+
+  it('finds the C sources, their includes and the calls between them', () => {
+    const c = cGraph(cFiles);
+    const edge = (from: string, to: string): boolean => (c.get(join(ROOT, from)) ?? []).some((e) => e.to === join(ROOT, to));
+    expect(cFiles.length).toBeGreaterThan(20);
+    expect(edge('engine/native/replay.c', 'engine/native/plan.c')).toBe(true); // a call (ar_plan_load)
+    expect(edge('engine/native/crash.c', 'traces/native/ar_text.h')).toBe(true); // an include through -I
+    expect(edge('traces/native/converter.c', 'traces/native/recorder.c')).toBe(false); // malloc is the C library's, not the shim's
+  });
+
+  it('no cycle of includes and calls between C files', () => {
+    expect(cycles(cGraph(cFiles), ROOT)).toEqual([]);
   });
 
   it('rooms import only from themselves and the rooms below (cli → engine → reports → traces)', () => {
@@ -122,5 +64,59 @@ describe('layering', () => {
       })
       .map(name);
     expect(defining).toEqual([]);
+  });
+});
+
+describe('the cycle finder', () => {
+  /** Writes `tree` into a fresh folder, runs `check` on it, removes it. */
+  const planted = (tree: Record<string, string>, check: (dir: string) => void): void => {
+    const dir = tempDir('allocreplay-layering-');
+    try {
+      for (const [path, text] of Object.entries(tree)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
+      check(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('finds a cycle closed by a type-only import, and only runtime ones when asked', () => {
+    planted(
+      {
+        'a.ts': "import { b } from './b.js';\nexport const a = b + 1;\n",
+        'b.ts': "import type { A } from './c.js';\nexport const b: A = 1;\n",
+        'c.ts': "import { a } from './a.js';\nexport type A = number;\nexport const c = a;\n",
+        'd.ts': "import { a } from './a.js';\nexport const d = a;\n",
+      },
+      (dir) => {
+        const g = tsGraph(tsSources([dir]));
+        expect(cycles(g, dir)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+        expect(cycles(g, dir, true)).toEqual([]);
+      },
+    );
+  });
+
+  it('finds C files that call each other, through a header\'s inline code and macros too, and not calls to the C library', () => {
+    planted(
+      {
+        'one.h': 'void one(void);\nstatic inline void one_twice(void) { one(); one(); }\n#define ONE_AGAIN() one()\n',
+        'one.c': '#include "one.h"\nvoid two(void);\nvoid one(void) { two(); }\n',
+        'two.c': '#include "one.h"\n#include <stdlib.h>\nvoid two(void) { free(malloc(1)); }\nvoid three(void) { one_twice(); }\n',
+        'shim.c': '#include <stddef.h>\nvoid *malloc(size_t n) { (void)n; return NULL; }\nvoid free(void *p) { (void)p; }\n',
+        'macro.c': '#include "one.h"\nvoid four(void) { ONE_AGAIN(); }\n',
+        'lone.c': '/* two(); in a comment is no call */\nstatic void two(void) {}\nvoid lone(void) { two(); }\n',
+      },
+      (dir) => {
+        const g = cGraph(cSources([dir]));
+        expect(cycles(g, dir)).toEqual([['one.c', 'two.c']]);
+        expect((g.get(join(dir, 'two.c')) ?? []).map((e) => relative(dir, e.to)).sort()).toEqual(['one.c', 'one.h']);
+        expect((g.get(join(dir, 'macro.c')) ?? []).map((e) => relative(dir, e.to)).sort()).toEqual(['one.c', 'one.h']);
+        expect(g.get(join(dir, 'lone.c'))).toEqual([]);
+        writeFileSync(join(dir, 'one.c'), '#include "one.h"\nvoid one(void) {}\n');
+        expect(cycles(cGraph(cSources([dir])), dir)).toEqual([]);
+      },
+    );
   });
 });

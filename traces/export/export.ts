@@ -1,7 +1,7 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { inputError } from '../errors.js';
 import { openTrace, validateTrace } from '../format/index.js';
-import { Op } from '../model.js';
+import { Op } from '../vocabulary.js';
 
 /**
  * Writes a trace as an Android memory_replay text dump. Pointers are

@@ -1,5 +1,5 @@
 import { inputError } from '../errors.js';
-import { Op } from '../model.js';
+import { Op } from '../vocabulary.js';
 import { MAX_OBJECT_ID, MAX_THREADS, MAX_VALUE } from './spec.js';
 
 /**

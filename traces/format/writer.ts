@@ -3,7 +3,8 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { deflate, deflateSync, type ZlibOptions } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { failure } from '../errors.js';
-import { type EventChunk, Op } from '../model.js';
+import type { EventChunk } from '../model.js';
+import { Op } from '../vocabulary.js';
 import { ByteSink } from './columns.js';
 import { LiveSet } from './live.js';
 import {

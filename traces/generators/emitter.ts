@@ -1,4 +1,4 @@
-import { Op } from '../model.js';
+import { Op } from '../vocabulary.js';
 import type { TraceWriter } from '../format/index.js';
 
 /**

@@ -1,4 +1,4 @@
-import { Op } from '../model.js';
+import { Op } from '../vocabulary.js';
 import type { PointerTracker } from '../record/pointers.js';
 import { type Cursor, MAX_VALUE, type PointerKey } from './cursor.js';
 import { type ImportOptions, type ImportResult, importLines } from './import.js';

@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { onInterrupt } from '../cleanup.js';
 import { inputError, usageError } from '../errors.js';
 import type { TraceFooter } from '../format/index.js';
-import { Op } from '../model.js';
+import { Op } from '../vocabulary.js';
 import { type ConversionCounts, PointerTracker } from '../record/pointers.js';
 import { Cursor, LineReader, type PointerKey } from './cursor.js';
 import { openDump } from './dump.js';

@@ -1,5 +1,5 @@
 import { LiveTable, openTrace, type TraceProducer } from '../format/index.js';
-import { Op, OP_NAMES, type OpName } from '../model.js';
+import { Op, OP_NAMES, type OpName } from '../vocabulary.js';
 
 /** What `trace info` tells about a trace. */
 export interface TraceInfo {

@@ -1,6 +1,9 @@
-/* One recorded process image as the converter holds it (converter.c): its
- * stream, its reorder window and the state that turns pointers into the
- * trace's dense ids (convert.c). */
+/* The conversion of one recorded process image (convert.c): the calls of
+ * its stream, decoded by the converter (converter.c), put back in sequence
+ * order through a reorder window, their pointers turned into the trace's
+ * dense ids, and written as v1 events (trace_out.h). It knows nothing of
+ * sockets or rings, and never exits: it reports running out of memory, and
+ * its caller decides. */
 #ifndef ALLOCREPLAY_CONVERT_H
 #define ALLOCREPLAY_CONVERT_H
 #include <stdint.h>
@@ -14,11 +17,6 @@
  * thread descheduled in the middle of a call, or of writing its buffer. */
 #define WINDOW (1u << 19)
 #define WINDOW_MAX (1u << 22)
-#define READ_BUF (1u << 20)
-/* A live object's map value: its id above SIZE_BITS, its size below; sizes
- * from SIZE_BIG up are kept exactly in a second (small) map keyed by id. */
-#define SIZE_BITS 24
-#define SIZE_BIG ((1ull << SIZE_BITS) - 1)
 
 /* One call as the recorder's slots hold it (raw_log.h); seq cut to SEQ_BITS. */
 struct call {
@@ -26,31 +24,20 @@ struct call {
   unsigned op;
 };
 
-struct slot {
-  uint64_t seq1; /* sequence number + 1; 0 = empty */
-  uint64_t stamp, ptr, size, arg;
-  uint32_t tid, op;
-};
+struct slot; /* a call waiting in the window (convert.c) */
 
-struct image {
-  int fd;
-  unsigned serial;
-  int started, broken;
-  int eof;               /* the socket closed: the image is gone */
-  struct ring_ctl *ring; /* shared with the image (raw_log.h), or NULL */
-  uint8_t *ring_data;
-  uint32_t pid;
+struct conversion {
+  /* The clocks: the stream's first block header (stamp0, ns0) and its
+   * latest (cal_*), set by the stream's reader as blocks come. */
   uint64_t stamp0, ns0, cal_stamp, cal_ns;
   int t0_set;
   double t0;
-  uint64_t last_time; /* ns of the last stamped record */
-  uint8_t *rbuf;
-  size_t rlen;
-  uint32_t blk_tid, blk_left;
+  uint64_t last_time;  /* ns of the last stamped record */
   struct slot *window; /* reorder window, indexed by sequence number mod wcap */
   uint64_t wcap;
   uint64_t next, max_seq;
   int any;
+  /* live: pointer → id and size; big: id → size of the large ones; threads: tid + 1 → dense index. */
   struct u64map live, big, threads;
   uint64_t last_tid, last_th; /* thread_of's last answer (tid + 1; 0 = none) */
   uint64_t next_id, live_objects, live_bytes, peak_objects, peak_bytes, nthreads;
@@ -59,13 +46,18 @@ struct image {
   struct trace_out out;
 };
 
-/* Fails the converter with `what` and errno (out of memory, a file). */
-void converter_die(const char *what) __attribute__((noreturn));
-/* trace_out's stamp_to_ns for an image. */
-void image_to_ns(void *ctx, uint64_t *stamps, unsigned n);
-/* Takes one call of thread `tid`; converts every call now in order. */
-void image_place(struct image *m, const struct call *r, uint32_t tid);
-/* The stream has ended: converts what waits in the window, skipping holes. */
-void image_drain(struct image *m);
+/* Sets up an empty conversion (the trace file is opened by the caller, on
+ * `out`, with conversion_to_ns). Returns 0, or -1 when out of memory. */
+int conversion_init(struct conversion *c);
+/* trace_out's stamp_to_ns for a conversion (`ctx`). */
+void conversion_to_ns(void *ctx, uint64_t *stamps, unsigned n);
+/* Takes one call of thread `tid`; converts every call now in order.
+ * Returns 0, or -1 when out of memory (errno says so). */
+int conversion_place(struct conversion *c, const struct call *r, uint32_t tid);
+/* The stream has ended: converts what waits in the window, skipping holes.
+ * Returns 0, or -1 when out of memory. */
+int conversion_drain(struct conversion *c);
+/* Frees the window and the maps (not `out`). */
+void conversion_free(struct conversion *c);
 
 #endif

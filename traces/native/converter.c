@@ -44,6 +44,24 @@
 
 #include "convert.h"
 
+#define READ_BUF (1u << 20)
+
+/* One process image's connection: its socket, its ring, what has been read
+ * of its stream and not yet parsed, and the conversion it feeds. */
+struct image {
+  int fd;
+  unsigned serial;
+  int started, broken;
+  int eof;               /* the socket closed: the image is gone */
+  struct ring_ctl *ring; /* shared with the image (raw_log.h), or NULL */
+  uint8_t *ring_data;
+  uint32_t pid;
+  uint8_t *rbuf;
+  size_t rlen;
+  uint32_t blk_tid, blk_left;
+  struct conversion conv;
+};
+
 /* How long the converter looks at the rings every millisecond after the
  * last data before it sleeps until woken (the fastest program takes ~25 ms
  * to fill a ring of RING_BYTES, so a look every 1 ms never makes it wait). */
@@ -59,7 +77,9 @@ static uint64_t monotonic_ms(void) {
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void converter_die(const char *what) {
+/* Fails the converter with `what` and errno (out of memory, a file). */
+static void converter_die(const char *what) __attribute__((noreturn));
+static void converter_die(const char *what) {
   fprintf(stderr, "allocreplay converter: %s: %s\n", what, strerror(errno));
   exit(1);
 }
@@ -84,9 +104,9 @@ static void parse(struct image *m) {
         m->broken = 1; /* not a stream from our recorder */
         break;
       }
-      if (!m->started) m->started = 1, m->pid = h.tid, m->stamp0 = h.stamp, m->ns0 = h.ns;
+      if (!m->started) m->started = 1, m->pid = h.tid, m->conv.stamp0 = h.stamp, m->conv.ns0 = h.ns;
       else m->blk_tid = h.tid, m->blk_left = h.count;
-      m->cal_stamp = h.stamp, m->cal_ns = h.ns;
+      m->conv.cal_stamp = h.stamp, m->conv.cal_ns = h.ns;
       continue;
     }
     /* Whole calls only: a read may end in the middle of one. */
@@ -109,11 +129,11 @@ static void parse(struct image *m) {
       /* Large live sets miss the cache on every lookup: ask for the
        * bucket of the pointer 16 slots ahead and for its entry 8 ahead
        * (a slot's second word: a pointer, or realloc's old one). */
-      if (i + 16 < k) u64map_prefetch(&m->live, s[i + 16].word, 0);
-      if (i + 8 < k) u64map_prefetch(&m->live, s[i + 8].word, 1);
+      if (i + 16 < k) u64map_prefetch(&m->conv.live, s[i + 16].word, 0);
+      if (i + 8 < k) u64map_prefetch(&m->conv.live, s[i + 8].word, 1);
       struct call c;
       decode(s + i, &c);
-      image_place(m, &c, m->blk_tid);
+      if (conversion_place(&m->conv, &c, m->blk_tid)) converter_die("out of memory");
       i += n;
     }
     off += i * sizeof(struct rec_t);
@@ -199,12 +219,9 @@ static struct image *image_open(int fd, unsigned serial) {
   if (!m) converter_die("out of memory");
   m->fd = fd;
   m->serial = serial;
-  m->next_id = 1;
   m->rbuf = malloc(READ_BUF);
-  m->wcap = WINDOW;
-  m->window = calloc(WINDOW, sizeof(struct slot));
-  if (!m->rbuf || !m->window || u64map_init(&m->live) || u64map_init(&m->big) || u64map_init(&m->threads)) converter_die("out of memory");
-  if (trace_out_open(&m->out, part_path(serial), header, header_len, image_to_ns, m)) converter_die(part_path(serial));
+  if (!m->rbuf || conversion_init(&m->conv)) converter_die("out of memory");
+  if (trace_out_open(&m->conv.out, part_path(serial), header, header_len, conversion_to_ns, &m->conv)) converter_die(part_path(serial));
   return m;
 }
 
@@ -212,26 +229,27 @@ static struct image *image_open(int fd, unsigned serial) {
 static void image_close(struct image *m) {
   while (pump_ring(m)) {
   }
-  image_drain(m);
-  struct trace_totals t = {m->next_id - 1, m->nthreads, m->peak_objects, m->peak_bytes};
+  struct conversion *c = &m->conv;
+  if (conversion_drain(c)) converter_die("out of memory");
+  struct trace_totals t = {c->next_id - 1, c->nthreads, c->peak_objects, c->peak_bytes};
   char sum[65];
-  int rc = trace_out_close(&m->out, &t, sum);
+  int rc = trace_out_close(&c->out, &t, sum);
   if (!m->started) {
     unlink(part_path(m->serial)); /* connected, then died before a word */
   } else {
     printf("{\"image\":%u,\"pid\":%u,\"startNs\":%llu,\"events\":%llu,\"objects\":%llu,\"threads\":%llu,\"peakLiveObjects\":%llu,"
            "\"peakLiveBytes\":%llu,\"checksum\":\"%s\",\"nullFrees\":%llu,\"unknownFrees\":%llu,\"lostFrees\":%llu,"
            "\"failedAllocations\":%llu,\"lost\":%llu,\"late\":%llu,\"writeError\":\"%s\"}\n",
-           m->serial, m->pid, (unsigned long long)m->ns0, (unsigned long long)m->out.events, (unsigned long long)t.objects,
+           m->serial, m->pid, (unsigned long long)c->ns0, (unsigned long long)c->out.events, (unsigned long long)t.objects,
            (unsigned long long)t.threads, (unsigned long long)t.peak_live_objects, (unsigned long long)t.peak_live_bytes, sum,
-           (unsigned long long)m->null_frees, (unsigned long long)m->unknown_frees, (unsigned long long)m->lost_frees,
-           (unsigned long long)m->failed, (unsigned long long)m->lost, (unsigned long long)m->late, rc ? strerror(m->out.err) : "");
+           (unsigned long long)c->null_frees, (unsigned long long)c->unknown_frees, (unsigned long long)c->lost_frees,
+           (unsigned long long)c->failed, (unsigned long long)c->lost, (unsigned long long)c->late, rc ? strerror(c->out.err) : "");
     fflush(stdout);
   }
   close(m->fd);
   if (m->ring) munmap(m->ring, RING_CTL_BYTES + RING_BYTES);
-  u64map_free(&m->live), u64map_free(&m->big), u64map_free(&m->threads);
-  free(m->rbuf), free(m->window), free(m);
+  conversion_free(c);
+  free(m->rbuf), free(m);
 }
 
 static void read_header(const char *path) {

@@ -10,6 +10,14 @@
 
 #include "sha256.h"
 
+/* The format's op codes (traces/FORMAT.md; traces/vocabulary.ts `Op`, which
+ * test/traces/opcodes.test.ts holds these to): what an event's `op` is. */
+enum {
+  TRACE_OP_MALLOC = 1, TRACE_OP_CALLOC = 2, TRACE_OP_REALLOC = 3, TRACE_OP_FREE = 4, TRACE_OP_MEMALIGN = 5,
+  TRACE_OP_POSIX_MEMALIGN = 6, TRACE_OP_ALIGNED_ALLOC = 7, TRACE_OP_VALLOC = 8, TRACE_OP_PVALLOC = 9,
+  TRACE_OP_THREAD_EXIT = 10,
+};
+
 #define CHUNK_EVENTS 65536
 /* Values a column may hold: below 2^53 (FORMAT.md, uvarint). */
 #define VALUE_MAX ((1ull << 53) - 1)
@@ -42,7 +50,7 @@ struct trace_out {
 
 /* Opens `path` and writes `header` (`hlen` bytes of msgpack). */
 int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header, size_t hlen, stamp_to_ns to_ns, void *ctx);
-/* Appends one event; `object` and `arg` as stored (relative, FORMAT.md). */
+/* Appends one event: `op` a TRACE_OP_*, `object` and `arg` as stored (relative, FORMAT.md). */
 void trace_out_event(struct trace_out *o, unsigned op, uint64_t thread, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp);
 
 struct trace_totals {

@@ -1,5 +1,5 @@
 import { type TraceFooter, type TraceHeaderInit, TraceWriter, type WriterOptions } from '../format/index.js';
-import { Op } from '../model.js';
+import { Op } from '../vocabulary.js';
 import { PointerMap } from './pointer-map.js';
 
 /** What converting pointer-level calls into a trace counted and left out. */

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { check, checkSummary, renderCompare, stdoutColor, type Metric } from '../../../reports/index.js';
-import { usageError } from '../../../traces/index.js';
+import { check, checkSummary, renderCompare, stdoutColor } from '../../../reports/index.js';
+import { METRICS, usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, selectorFor, storeFor, thresholdFlag } from '../../common.js';
 import { emitReport } from '../../report.js';
@@ -12,8 +12,8 @@ export default class ReportCheck extends BaseCommand {
     baseline: Flags.string({ description: 'selector for the baseline (rev= target= session= config= trace= machine= NAME=value)', required: true }),
     candidate: Flags.string({ description: 'selector for the candidate', required: true }),
     threshold: thresholdFlag('percent: a regression must exceed it'),
-    metric: Flags.string({ options: ['time', 'instructions'], default: 'time', description: 'time (ns/op) or instructions (exact)' }),
-    format: Flags.string({ options: ['markdown', 'table', 'json', 'csv'], default: 'markdown', description: 'what to print' }),
+    metric: Flags.option({ options: METRICS, default: 'time', description: 'time (ns/op) or instructions (exact)' })(),
+    format: Flags.option({ options: ['markdown', 'table', 'json', 'csv'] as const, default: 'markdown', description: 'what to print' })(),
     output: Flags.string({ char: 'o', description: 'also write the markdown summary to this file' }),
     json: Flags.boolean({ description: 'print {regression, thresholdPct, rows} as JSON' }),
     'across-machines': Flags.boolean({ description: 'compare timings from different machines (and instruction counts from different toolchains); rows say so' }),
@@ -27,7 +27,7 @@ export default class ReportCheck extends BaseCommand {
     const store = storeFor(flags.db, true);
     let regression = false;
     try {
-      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric as Metric, thresholdPct, acrossMachines: flags['across-machines'] });
+      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric, thresholdPct, acrossMachines: flags['across-machines'] });
       regression = result.regression || result.candidateFailed.length > 0;
       const md = checkSummary(result);
       if (flags.output) emitReport(md, flags.output);

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { compare, matrixReport, renderCompare, renderHtml, rowKey, seriesReport, stdoutColor, type TextFormat, type Metric } from '../../../reports/index.js';
+import { compare, matrixReport, renderCompare, renderHtml, rowKey, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { selectorFor, storeFor, thresholdFlag } from '../../common.js';
@@ -25,7 +25,7 @@ export default class ReportCompare extends BaseCommand {
     const thresholdPct = flags.threshold;
     const store = storeFor(flags.db, true);
     try {
-      const metric = flags.metric as Metric;
+      const metric = flags.metric;
       const rows = compare(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric, thresholdPct, acrossMachines: flags['across-machines'] });
       const format = flags.json ? 'json' : flags.format;
       if (format === 'html') {

@@ -18,7 +18,7 @@ export default class ReportFidelity extends BaseCommand {
   static override examples = ['<%= config.bin %> report fidelity', '<%= config.bin %> report fidelity --baseline system --select trace=py --format html -o fidelity.html'];
   static override flags = {
     baseline: Flags.string({ description: 'the target every Δ is taken against', default: 'system' }),
-    clock: Flags.string({ description: 'wall time (as the program is felt) or cpu: user + system time, which a busy machine disturbs less', options: FIDELITY_CLOCKS, default: 'wall' }),
+    clock: Flags.option({ description: 'wall time (as the program is felt) or cpu: user + system time, which a busy machine disturbs less', options: FIDELITY_CLOCKS, default: 'wall' })(),
     select: Flags.string({ description: 'only replays matching this selector (trace= mode= touch= target= …); the live runs of their programs come along' }),
     ...reportFlags,
   };
@@ -28,7 +28,7 @@ export default class ReportFidelity extends BaseCommand {
     const store = storeFor(flags.db, true);
     try {
       const selector = selectorFor(store, flags.select);
-      const groups: FidelityGroup[] = fidelityReport(store, { baseline: flags.baseline, clock: FIDELITY_CLOCKS.find((c) => c === flags.clock)!, ...(selector ? { selector } : {}) });
+      const groups: FidelityGroup[] = fidelityReport(store, { baseline: flags.baseline, clock: flags.clock, ...(selector ? { selector } : {}) });
       const format = flags.json ? 'json' : flags.format;
       if (!groups.length && format !== 'json') {
         process.stderr.write(`allocreplay: ${emptyNote(store)}\n`);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { history, renderHistory, renderHtml, stdoutColor, type TextFormat, type Metric } from '../../../reports/index.js';
+import { history, renderHistory, renderHtml, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { storeFor, thresholdFlag } from '../../common.js';
@@ -22,7 +22,7 @@ export default class ReportHistory extends BaseCommand {
     const thresholdPct = flags.threshold;
     const store = storeFor(flags.db, true);
     try {
-      const metric = flags.metric as Metric;
+      const metric = flags.metric;
       if (flags.repo && !existsSync(flags.repo)) throw usageError(`--repo ${flags.repo}: no such directory`, 'pass the git repository the revisions come from');
       const h = history(store, { metric, selector: flags.select, thresholdPct, repos: configRepos(), ...(flags.repo ? { repo: flags.repo } : {}) });
       const format = flags.json ? 'json' : flags.format;

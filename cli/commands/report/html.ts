@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { compare, fidelityReport, history, listBisections, matrixReport, renderHtml, rowKey, seriesReport, type Metric } from '../../../reports/index.js';
-import { usageError } from '../../../traces/index.js';
+import { compare, fidelityReport, history, listBisections, matrixReport, renderHtml, rowKey, seriesReport } from '../../../reports/index.js';
+import { METRICS, usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor, thresholdFlag } from '../../common.js';
 import { configRepos, emitReport } from '../../report.js';
@@ -11,7 +11,7 @@ export default class ReportHtml extends BaseCommand {
   static override examples = ["<%= config.bin %> report html -o report.html --baseline 'TS_INLINE=1' --candidate 'TS_INLINE=0'"];
   static override flags = {
     output: Flags.string({ char: 'o', description: 'HTML file to write', required: true }),
-    metric: Flags.string({ options: ['time', 'instructions'], default: 'time', description: 'time (ns/op) or instructions' }),
+    metric: Flags.option({ options: METRICS, default: 'time', description: 'time (ns/op) or instructions' })(),
     select: Flags.string({ description: 'only runs matching this selector', default: '' }),
     baseline: Flags.string({ description: 'add a comparison: baseline selector (with --candidate)' }),
     candidate: Flags.string({ description: 'add a comparison: candidate selector (with --baseline)' }),
@@ -27,7 +27,7 @@ export default class ReportHtml extends BaseCommand {
     const thresholdPct = flags.threshold;
     const store = storeFor(flags.db, true);
     try {
-      const metric = flags.metric as Metric;
+      const metric = flags.metric;
       const selector = flags.select ? { selector: flags.select } : {};
       const matrix = matrixReport(store, { metric, ...selector });
       const cmp = flags.baseline && flags.candidate ? compare(store, flags.baseline, flags.candidate, { metric, thresholdPct }) : undefined;

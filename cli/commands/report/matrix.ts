@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { matrixReport, renderHtml, renderMatrixCells, rowKey, seriesReport, stdoutColor, type TextFormat, type Metric } from '../../../reports/index.js';
+import { matrixReport, renderHtml, renderMatrixCells, rowKey, seriesReport, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
 import { storeFor } from '../../common.js';
 import { emitReport, reportFlags } from '../../report.js';
@@ -13,7 +13,7 @@ export default class ReportMatrix extends BaseCommand {
     const { flags } = await this.parse(ReportMatrix);
     const store = storeFor(flags.db, true);
     try {
-      const metric = flags.metric as Metric;
+      const metric = flags.metric;
       const selector = flags.select ? { selector: flags.select } : {};
       const cells = matrixReport(store, { metric, ...selector });
       const format = flags.json ? 'json' : flags.format;

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { renderHtml, renderSweep, stdoutColor, sweepReport, type TextFormat, type Metric } from '../../../reports/index.js';
+import { renderHtml, renderSweep, stdoutColor, sweepReport, type TextFormat } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
 import { storeFor } from '../../common.js';
 import { emitReport, reportFlags } from '../../report.js';
@@ -17,7 +17,7 @@ export default class ReportSweep extends BaseCommand {
     const { flags } = await this.parse(ReportSweep);
     const store = storeFor(flags.db, true);
     try {
-      const metric = flags.metric as Metric;
+      const metric = flags.metric;
       const r = sweepReport(store, { flag: flags.flag, metric, ...(flags.select ? { selector: flags.select } : {}) });
       const format = flags.json ? 'json' : flags.format;
       if (format === 'html') emitReport(await renderHtml({ title: `allocreplay sweep of ${flags.flag}`, metric, source: store.path, sweeps: [r] }), flags.output);

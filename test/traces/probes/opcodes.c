@@ -1,15 +1,28 @@
 /* Prints the op codes as the C side defines them, one `NAME value` per line:
- * the recorder's stream (raw_log.h, R_*, which convert.c writes into traces
- * as they are) and the driver's plan (plan.h, AR_*). test/traces/opcodes.test.ts
- * compares both with the trace format's `Op` (traces/model.ts). */
+ * the trace writer's (trace_out.h, TRACE_OP_*), the recorder's stream
+ * (raw_log.h, R_*, which convert.c writes into traces as they are, asserting
+ * they equal TRACE_OP_*) and the driver's plan (plan.h, AR_*).
+ * test/traces/opcodes.test.ts compares all three with the trace format's
+ * `Op` (traces/vocabulary.ts). */
 #include <stdio.h>
 
 #include "../../../engine/native/plan.h"
 #include "../../../traces/native/raw_log.h"
+#include "../../../traces/native/trace_out.h"
 
 #define SHOW(code) printf("%s %d\n", #code, (int)(code))
 
 int main(void) {
+  SHOW(TRACE_OP_MALLOC);
+  SHOW(TRACE_OP_CALLOC);
+  SHOW(TRACE_OP_REALLOC);
+  SHOW(TRACE_OP_FREE);
+  SHOW(TRACE_OP_MEMALIGN);
+  SHOW(TRACE_OP_POSIX_MEMALIGN);
+  SHOW(TRACE_OP_ALIGNED_ALLOC);
+  SHOW(TRACE_OP_VALLOC);
+  SHOW(TRACE_OP_PVALLOC);
+  SHOW(TRACE_OP_THREAD_EXIT);
   SHOW(R_MALLOC);
   SHOW(R_CALLOC);
   SHOW(R_REALLOC);
