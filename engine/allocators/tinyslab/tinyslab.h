@@ -35,6 +35,16 @@
 #define TS_HOT static __attribute__((noinline, unused)) /* unused: not every file calls every helper */
 #endif
 
+/* ts_assert(cond): with TS_DEBUG=1 a false `cond` ends the process with
+ * "tinyslab: file:line: cond" on stderr (debug.c); without it, nothing. The
+ * condition is never evaluated in a release build, so it may cost anything. */
+#if TS_DEBUG
+__attribute__((noreturn, cold, visibility("hidden"))) void ts_assert_fail(const char *cond, const char *file, int line);
+#define ts_assert(cond) (__builtin_expect(!(cond), 0) ? ts_assert_fail(#cond, __FILE__, __LINE__) : (void)0)
+#else
+#define ts_assert(cond) ((void)0)
+#endif
+
 #define TS_SLAB_SIZE ((size_t)64 * 1024)
 #define TS_SUPERSLAB_SIZE ((size_t)2 * 1024 * 1024)
 #define TS_DATA_OFFSET 256 /* first block of a slab; ≥ header size */
@@ -115,16 +125,33 @@ TS_HOT int ts_is_ours(const struct ts_slab *s) {
  * leaf cannot be mapped. */
 int ts_unit_mark(const void *s, int on);
 
+#if TS_DEBUG
+/* Is `p` the start of a block of small slab `s`: in the part handed out so
+ * far, on the block grid? (Debug builds only: it reads the header.) */
+static inline int ts_debug_is_block(const struct ts_slab *s, const void *p) {
+  uintptr_t a = (uintptr_t)p, first = (uintptr_t)s + TS_DATA_OFFSET;
+  return s->magic == TS_MAGIC && s->kind == TS_SMALL && a >= first && a < (uintptr_t)s->bump && (a - first) % s->block == 0;
+}
+
+/* Blocks a small slab can hold. */
+static inline size_t ts_debug_capacity(const struct ts_slab *s) { return (size_t)(s->end - ((const char *)s + TS_DATA_OFFSET)) / s->block; }
+#endif
+
 TS_HOT void *ts_freelist_pop(struct ts_slab *s) {
   void *p = s->free;
   if (p) {
+    ts_assert(ts_debug_is_block(s, p));
     s->free = *(void **)p;
     s->used++;
+    ts_assert(s->used <= ts_debug_capacity(s));
   }
   return p;
 }
 
+/* A block goes back on its slab's free list: never more than were out (a
+ * double free of a slab's last block trips this in a debug build). */
 TS_HOT void ts_freelist_push(struct ts_slab *s, void *p) {
+  ts_assert(s->used > 0 && ts_debug_is_block(s, p));
   *(void **)p = s->free;
   s->free = p;
   s->used--;
