@@ -36,10 +36,33 @@
 #endif
 
 /* ts_assert(cond): with TS_DEBUG=1 a false `cond` ends the process with
- * "tinyslab: file:line: cond" on stderr (debug.c); without it, nothing. The
- * condition is never evaluated in a release build, so it may cost anything. */
+ * "tinyslab: file:line: invariant failed: cond" on stderr; without it,
+ * nothing. The condition is never evaluated in a release build, so it may
+ * cost anything. */
 #if TS_DEBUG
-__attribute__((noreturn, cold, visibility("hidden"))) void ts_assert_fail(const char *cond, const char *file, int line);
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static inline void ts_debug_put(const char *s) { (void)!write(2, s, strlen(s)); }
+
+/* Written without stdio or malloc: we are malloc, and the heap may be what
+ * is broken. One copy per file (it is static): debug builds only. */
+__attribute__((noreturn, cold, noinline, unused)) static void ts_assert_fail(const char *cond, const char *file, int line) {
+  char digits[12], *d = digits + sizeof digits;
+  *--d = '\0';
+  unsigned v = line > 0 ? (unsigned)line : 0;
+  do *--d = (char)('0' + v % 10);
+  while (v /= 10);
+  ts_debug_put("tinyslab: ");
+  ts_debug_put(file);
+  ts_debug_put(":");
+  ts_debug_put(d);
+  ts_debug_put(": invariant failed: ");
+  ts_debug_put(cond);
+  ts_debug_put("\n");
+  abort();
+}
 #define ts_assert(cond) (__builtin_expect(!(cond), 0) ? ts_assert_fail(#cond, __FILE__, __LINE__) : (void)0)
 #else
 #define ts_assert(cond) ((void)0)
