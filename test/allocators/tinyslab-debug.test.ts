@@ -66,7 +66,8 @@ describe('tinyslab debug build', () => {
 
   it('passes the multithreaded C test (remote frees, adopted heaps) with every check on', () => {
     const mt = compileNative({ name: 'mt', sources: [join(ROOT, 'test/allocators/mt.c')], ldflags: ['-lpthread'] });
-    for (const flags of [{ TS_DEBUG: '1' }, { TS_DEBUG: '1', TS_TLS_CACHE: '0' }, { TS_DEBUG: '1', TS_POOL: '2' }]) {
+    const settings: Record<string, string>[] = [{ TS_DEBUG: '1' }, { TS_DEBUG: '1', TS_TLS_CACHE: '0' }, { TS_DEBUG: '1', TS_POOL: '2' }];
+    for (const flags of settings) {
       const r = spawnSync(mt, [], { env: { ...process.env, LD_PRELOAD: lib(flags) }, encoding: 'utf8', timeout: 120_000 });
       expect({ flags, stderr: r.stderr, stdout: r.stdout, status: r.status }).toEqual({ flags, stderr: '', stdout: expect.stringMatching(/mt: 0 failures/), status: 0 });
     }
