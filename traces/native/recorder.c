@@ -1,8 +1,7 @@
 /* The recorder's hooks: the malloc family, each calling glibc's
  * implementation and logging the call with its result (the design:
- * recorder.h). The per-call path they share is inline in recorder.h, so
- * each hook is one function with no call besides glibc's and, now and
- * then, append_slow. */
+ * recorder.h). The per-call path they share, record(), is inline, so each
+ * common call is one function with no call besides glibc's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -28,34 +27,57 @@ __thread int rec_in_hook TLS_IE;
 __thread int rec_gone TLS_IE;
 __thread uint32_t rec_self_tid TLS_IE;
 
-/* `ptr` is the result of an allocation or the freed pointer; `arg` is
- * nmemb, the alignment, or realloc's old pointer. */
-static inline void record(int op, const void *ptr, size_t size, uint64_t arg) {
-  if (!active()) return;
+/* The path of a call that record() does not take inline: a thread's first
+ * call, a stamp or a stale check due, an argument, a large size, a full
+ * buffer, closing. Out of line, so the hooks' common path saves no
+ * registers for it (it is a tail call). Returns `ret`. */
+__attribute__((noinline)) static void *record_slow(void *ret, int op, const void *ptr, size_t size, uint64_t arg) {
   rec_in_hook = 1;
   note_thread();
-  append(take_seq(), 0, op, ptr, size, arg);
+  append_slow(take_seq(), 0, op, ptr, size, arg);
   rec_in_hook = 0;
+  return ret;
+}
+
+/* Records a call and returns `ret` (the hook's result). `ptr` is the result
+ * of an allocation or the freed pointer; `arg` is nmemb, the alignment, or
+ * realloc's old pointer. Inline: one slot (no stamp due, no argument, a
+ * small size) into a buffer with room, no stale check due (every 256 calls,
+ * a multiple of STAMP_EVERY); anything else goes to record_slow. */
+static inline __attribute__((always_inline)) void *record(void *ret, int op, const void *ptr, size_t size, uint64_t arg) {
+  if (!active()) return ret;
+  struct tbuf *b = rec_own;
+  if (__builtin_expect(b && !arg && size < SIZE_INLINE && b->calls % STAMP_EVERY && !atomic_load_explicit(&rec_closing, memory_order_relaxed), 1)) {
+    uint64_t w = atomic_load_explicit(&b->w, memory_order_relaxed);
+    if (__builtin_expect(w - atomic_load_explicit(&b->r, memory_order_acquire) < BUF_SLOTS, 1)) {
+      rec_in_hook = 1; /* a signal handler's call now is not recorded (it would take this slot) */
+      uint64_t s = take_seq();
+      b->calls++;
+      b->recs[w % BUF_SLOTS] = (struct rec_t){rec_head(s, (unsigned)op, 0, size), (uint64_t)(uintptr_t)ptr};
+      atomic_store_explicit(&b->w, w + 1, memory_order_release);
+      rec_in_hook = 0;
+      return ret;
+    }
+  }
+  return record_slow(ret, op, ptr, size, arg);
 }
 
 void *malloc(size_t n) {
   void *p = __libc_malloc(n);
-  record(R_MALLOC, p, n, 0);
-  return p;
+  return record(p, R_MALLOC, p, n, 0);
 }
 
 void free(void *p) {
   /* free(NULL) after this thread's exit was written (glibc's thread
    * teardown makes some) changes nothing and would start a thread of its own. */
   if (!p && rec_gone) return;
-  record(R_FREE, p, 0, 0);
+  record(NULL, R_FREE, p, 0, 0);
   __libc_free(p);
 }
 
 void *calloc(size_t nmemb, size_t n) {
   void *p = __libc_calloc(nmemb, n);
-  record(R_CALLOC, p, n, nmemb);
-  return p;
+  return record(p, R_CALLOC, p, n, nmemb);
 }
 
 void *realloc(void *old, size_t n) {
@@ -66,7 +88,7 @@ void *realloc(void *old, size_t n) {
   note_thread();
   uint64_t s = take_seq(), st = stamp();
   void *p = __libc_realloc(old, n);
-  append(s, st, R_REALLOC, p, n, (uint64_t)(uintptr_t)old);
+  append_slow(s, st, R_REALLOC, p, n, (uint64_t)(uintptr_t)old); /* a stamp: never the inline path */
   rec_in_hook = 0;
   return p;
 }
@@ -82,14 +104,13 @@ void *reallocarray(void *old, size_t nmemb, size_t n) {
 
 void *memalign(size_t align, size_t n) {
   void *p = __libc_memalign(align, n);
-  record(R_MEMALIGN, p, n, align);
-  return p;
+  return record(p, R_MEMALIGN, p, n, align);
 }
 
 int posix_memalign(void **out, size_t align, size_t n) {
   if (align == 0 || (align & (align - 1)) || align % sizeof(void *)) return EINVAL;
   void *p = __libc_memalign(align, n);
-  record(R_POSIX_MEMALIGN, p, n, align);
+  record(NULL, R_POSIX_MEMALIGN, p, n, align);
   if (!p) return ENOMEM;
   *out = p;
   return 0;
@@ -97,18 +118,15 @@ int posix_memalign(void **out, size_t align, size_t n) {
 
 void *aligned_alloc(size_t align, size_t n) {
   void *p = __libc_memalign(align, n);
-  record(R_ALIGNED_ALLOC, p, n, align);
-  return p;
+  return record(p, R_ALIGNED_ALLOC, p, n, align);
 }
 
 void *valloc(size_t n) {
   void *p = __libc_valloc(n);
-  record(R_VALLOC, p, n, 0);
-  return p;
+  return record(p, R_VALLOC, p, n, 0);
 }
 
 void *pvalloc(size_t n) {
   void *p = __libc_pvalloc(n);
-  record(R_PVALLOC, p, n, 0);
-  return p;
+  return record(p, R_PVALLOC, p, n, 0);
 }

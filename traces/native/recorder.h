@@ -47,9 +47,9 @@
  *   are written first; the new image, if it is the recorded process, starts
  *   a new stream.
  *
- * The per-call path (record_call and what it calls) is static inline here,
- * so every hook inlines it without LTO; state is hidden, so it is reached
- * PC-relative as a file's statics would be.
+ * The per-call path (record() in recorder.c and the helpers below) is
+ * static inline, so every hook inlines it without LTO; state is hidden, so
+ * it is reached PC-relative as a file's statics would be.
  */
 #ifndef ALLOCREPLAY_RECORDER_H
 #define ALLOCREPLAY_RECORDER_H
@@ -138,7 +138,8 @@ HIDDEN void stream_forget(void);
 
 /* ---- buffers (recorder_buffer.c) ---- */
 /* Appends one call with sequence number `s`; `st` is its stamp, or 0 to
- * take one when due. The whole path; append() below takes the common case. */
+ * take one when due. The whole path; record() in recorder.c takes the
+ * common case inline. */
 HIDDEN void append_slow(uint64_t s, uint64_t st, int op, const void *ptr, size_t size, uint64_t arg);
 /* Writes out a buffer's published records; with the log lock. */
 HIDDEN void write_buffer(struct tbuf *b);
@@ -161,26 +162,10 @@ HIDDEN void recorder_exec_failed(void);
 
 /* ---- the per-call path ---- */
 
+/* This thread's buffer, mapped on its first call; NULL after its exit was written. */
 static inline struct tbuf *tbuf_get(void) {
   struct tbuf *b = rec_own;
   return b || rec_gone ? b : tbuf_new();
-}
-
-/* The common call, inlined into every hook: one slot (no stamp due, no
- * argument, a small size) into a buffer with room, no stale check due
- * (every 256 calls, a multiple of STAMP_EVERY). */
-static inline void append(uint64_t s, uint64_t st, int op, const void *ptr, size_t size, uint64_t arg) {
-  struct tbuf *b = rec_own;
-  if (__builtin_expect(b && !st && !arg && size < SIZE_INLINE && b->calls % STAMP_EVERY && !atomic_load_explicit(&rec_closing, memory_order_relaxed), 1)) {
-    uint64_t w = atomic_load_explicit(&b->w, memory_order_relaxed);
-    if (__builtin_expect(w - atomic_load_explicit(&b->r, memory_order_acquire) < BUF_SLOTS, 1)) {
-      b->calls++;
-      b->recs[w % BUF_SLOTS] = (struct rec_t){rec_head(s, (unsigned)op, 0, size), (uint64_t)(uintptr_t)ptr};
-      atomic_store_explicit(&b->w, w + 1, memory_order_release);
-      return;
-    }
-  }
-  append_slow(s, st, op, ptr, size, arg);
 }
 
 /* The next sequence number. While the process has one thread, a plain

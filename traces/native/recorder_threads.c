@@ -41,7 +41,7 @@ static void thread_done(void *arg) {
   struct tbuf *b = arg;
   if (!b) return;
   rec_in_hook = 1;
-  append(take_seq(), stamp(), R_THREAD_EXIT, NULL, 0, 0);
+  append_slow(take_seq(), stamp(), R_THREAD_EXIT, NULL, 0, 0);
   rec_own = NULL;
   rec_gone = 1;
   if (lock_log(0)) {
