@@ -10,3 +10,4 @@ export * from './live/index.js';
 export * from './bisect/index.js';
 export * from './demo/index.js';
 export * from './shard/index.js';
+export * from './doctor/index.js';

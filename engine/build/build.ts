@@ -47,6 +47,8 @@ export function tinyslabTarget(): SourceTarget {
       TS_SOFT_CAP: { kind: 'define', default: '32' },
       TS_INLINE: { ...values01, default: '1' },
       TS_STATS: { ...values01, default: '1' },
+      // 1: ts_assert checks tinyslab.h's invariants (aborting on a broken one); 0 compiles them out.
+      TS_DEBUG: { ...values01, default: '0' },
     },
   };
 }

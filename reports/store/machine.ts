@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, hostname, release, totalmem } from 'node:os';
 import type Database from 'better-sqlite3';
 import { compilerVersion, packagePath } from '../../traces/index.js';
 import { canonicalJson } from '../identity/index.js';
@@ -21,6 +21,54 @@ export interface MachineIdentity {
   /** The C library the driver and the system allocator come from, e.g. `glibc 2.36`. */
   libc: string;
   allocreplay: string;
+}
+
+/** The host as the OS describes it: the one place that reads it (read once per process). */
+interface Host {
+  cpu: string;
+  cores: number;
+  kernel: string;
+  memoryKiB: number;
+  /** /etc/machine-id, or '' where there is none. */
+  machineId: string;
+}
+
+let host: Host | undefined;
+
+function readHost(): Host {
+  if (host) return host;
+  let machineId = '';
+  try {
+    machineId = readFileSync('/etc/machine-id', 'utf8').trim();
+  } catch {
+    machineId = '';
+  }
+  host = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, kernel: release(), memoryKiB: Math.round(totalmem() / 1024), machineId };
+  return host;
+}
+
+/** What a machines row holds about this machine; `key` identifies it across upgrades. */
+export interface MachineFacts {
+  key: string;
+  hostname: string;
+  cpu: string;
+  cores: number;
+  memoryKiB: number;
+  kernel: string;
+}
+
+/** This machine's row: its key is a hash of host name, CPU model and machine-id. */
+export function machineFacts(): MachineFacts {
+  const h = readHost();
+  // ALLOCREPLAY_HOST names the machine where the hostname does not (containers: a Kubernetes pod takes its node's name).
+  const name = process.env.ALLOCREPLAY_HOST || hostname();
+  const key = createHash('sha256').update(`${name}\n${h.cpu}\n${h.machineId}`).digest('hex').slice(0, 24);
+  return { key, hostname: name, cpu: h.cpu, cores: h.cores, memoryKiB: h.memoryKiB, kernel: h.kernel };
+}
+
+/** This machine's stable key: part of every configuration measured here. */
+export function machineKey(): string {
+  return machineFacts().key;
 }
 
 let cached: MachineIdentity | undefined;
@@ -41,10 +89,11 @@ export function machineIdentity(): MachineIdentity {
   } catch {
     // a damaged package.json is not the measurement's concern
   }
+  const h = readHost();
   cached = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    kernel: release(),
+    cpu: h.cpu,
+    cores: h.cores,
+    kernel: h.kernel,
     compiler,
     libc: header.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'unknown',
     allocreplay: version,

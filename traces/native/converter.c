@@ -22,7 +22,7 @@
  * order they happened in. Each record is put in a window at its sequence
  * number and records leave the window in sequence order as soon as the next
  * one is present. The recorder bounds how long a record may sit in a
- * thread's buffer (its watermark, STALE in recorder.c), so the window only
+ * thread's buffer (its watermark, STALE in recorder.h), so the window only
  * fills when a thread was descheduled mid-call for a long time; it grows,
  * and past WINDOW_MAX the oldest missing numbers are given up on (counted
  * in "lost") rather than holding memory without bound.
@@ -297,7 +297,7 @@ int main(int argc, char **argv) {
     /* Idle for a moment only (the program is between two of its buffers):
      * look again in a millisecond without asking for a wake-up, so that a
      * busy program makes no system call per buffer. Idle for longer: say
-     * so on every ring, then look once more (see log_put in recorder.c). */
+     * so on every ring, then look once more (see log_put in recorder_stream.c). */
     uint64_t now = monotonic_ms();
     if (busy) last_busy = now;
     int napping = !busy && now - last_busy < NAP_MS;

@@ -1,4 +1,4 @@
-/* The recorder's stream (traces/native/recorder.c → converter.c), one per
+/* The recorder's stream (traces/native/recorder_stream.c → converter.c), one per
  * process image, little-endian: a sequence of blocks, each a header and
  * `count` records of one thread. The first block of a stream has count 0
  * and carries the process id in `tid`.

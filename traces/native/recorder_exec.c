@@ -1,4 +1,4 @@
-/* exec and _exit for the recorder (recorder.c): every buffered call is
+/* exec and _exit for the recorder (recorder.h): every buffered call is
  * written before the image goes away. */
 #define _GNU_SOURCE
 #include <dlfcn.h>

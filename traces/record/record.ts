@@ -16,7 +16,7 @@ const native = (f: string): string => packagePath('traces', 'native', f);
 export function recorderPath(): string {
   return compileNative({
     name: 'librecorder.so',
-    sources: [native('recorder.c'), native('recorder_exec.c')],
+    sources: ['recorder.c', 'recorder_buffer.c', 'recorder_stream.c', 'recorder_threads.c', 'recorder_process.c', 'recorder_exec.c'].map(native),
     deps: [native('raw_log.h'), native('recorder.h')],
     shared: true,
     ldflags: ['-ldl', '-lpthread'],
@@ -113,7 +113,7 @@ export async function record(cmd: string, args: string[], opts: { out: string; f
   const program = programIdentity([cmd, ...args], process.cwd(), { ...process.env, ...opts.env });
   writeFileSync(headerPath, encodeHeader({ producer: { kind: 'record', name: 'record', command: [cmd, ...args] }, hasTime: true, created: new Date().toISOString(), host: hostname(), program }));
   const sock = join(dir, 'sock');
-  // Each process the recorder saw but did not record appends its pid here (recorder.c note_unrecorded).
+  // Each process the recorder saw but did not record appends its pid here (recorder_process.c note_unrecorded).
   const unrecordedPath = join(dir, 'unrecorded');
   const conv = spawn(converter, [sock, headerPath, prefix], { stdio: ['pipe', 'pipe', 'inherit'] });
   const convEnded = ended(conv, 'the record converter');

@@ -18,6 +18,7 @@ static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 
 TS_HOT void *ts_alloc_small(size_t n) {
   unsigned cls = ts_size_class(n);
+  ts_assert(cls < TS_NCLASSES && ts_class_size(cls) >= n);
   HEAP_LOCK();
   struct ts_heap *h = ts_heap_get();
   void *p = h ? ts_heap_alloc(h, cls) : NULL;
@@ -49,6 +50,17 @@ TS_HOT struct ts_slab *ts_owner_of(const void *p) {
   return (uintptr_t)p - (uintptr_t)s >= TS_DATA_OFFSET ? s : NULL;
 }
 
+#if TS_DEBUG
+/* What every block handed out satisfies (tinyslab.h): its header is where
+ * ts_slab_of says and is marked, the block is aligned and holds `n` bytes. */
+static int ts_debug_handed_out(const void *p, size_t n, size_t align) {
+  struct ts_slab *s = ts_owner_of(p);
+  if (!s || s->magic != TS_MAGIC || (uintptr_t)p % align) return 0;
+  if (s->kind == TS_LARGE) return (size_t)(s->end - (char *)p) >= n;
+  return ts_debug_is_block(s, p) && s->block >= n && (char *)p + s->block <= s->end;
+}
+#endif
+
 static void ts_free(void *p) {
   if (!p) return;
   TS_COUNT(ts_stat_frees);
@@ -61,6 +73,7 @@ static void ts_free(void *p) {
     ts_large_free(s);
     return;
   }
+  ts_assert(ts_debug_is_block(s, p));
   HEAP_LOCK();
   struct ts_heap *h = ts_heap_current();
   if (h && s->owner == h) {
@@ -88,6 +101,7 @@ void *malloc(size_t n) {
   int fresh;
   void *p = ts_alloc(n, 16, &fresh);
   if (!p) errno = ENOMEM;
+  ts_assert(!p || ts_debug_handed_out(p, n, 16));
   return p;
 }
 
@@ -103,6 +117,7 @@ void *calloc(size_t nmemb, size_t size) {
   }
   int fresh;
   void *p = ts_alloc(n, 16, &fresh);
+  ts_assert(!p || ts_debug_handed_out(p, n, 16));
   if (!p) errno = ENOMEM;
   else if (!fresh) memset(p, 0, n); /* fresh mappings are already zero */
   return p;
@@ -146,6 +161,7 @@ void *memalign(size_t align, size_t n) {
   int fresh;
   void *p = ts_alloc(n, align, &fresh);
   if (!p) errno = ENOMEM;
+  ts_assert(!p || ts_debug_handed_out(p, n, align));
   return p;
 }
 
@@ -154,6 +170,7 @@ int posix_memalign(void **out, size_t align, size_t n) {
   int fresh;
   void *p = ts_alloc(n, align, &fresh);
   if (!p) return ENOMEM;
+  ts_assert(ts_debug_handed_out(p, n, align));
   *out = p;
   return 0;
 }

@@ -60,6 +60,7 @@ struct ts_heap *ts_heap_get(void) {
 
 static void list_push(struct ts_heap *h, struct ts_slab *s) {
   unsigned c = s->cls;
+  ts_assert(s->owner == h && s->prev == NULL && h->list[c] != s);
   s->prev = NULL;
   s->next = h->list[c];
   if (s->next) s->next->prev = s;
@@ -67,6 +68,7 @@ static void list_push(struct ts_heap *h, struct ts_slab *s) {
 }
 
 static void list_remove(struct ts_heap *h, struct ts_slab *s) {
+  ts_assert(s->owner == h && (s->prev ? s->prev->next == s : h->list[s->cls] == s));
   if (s->prev) s->prev->next = s->next;
   else h->list[s->cls] = s->next;
   if (s->next) s->next->prev = s->prev;
@@ -94,6 +96,7 @@ void *ts_heap_alloc(struct ts_heap *h, unsigned cls) {
  * from the pool, then allocate from it. */
 void *ts_heap_alloc_slow(struct ts_heap *h, unsigned cls) {
   struct ts_slab *s = h->cur[cls];
+  ts_assert(!s || (s->owner == h && s->cls == cls && s->block == ts_class_size(cls)));
   if (s) {
     if (s->bump + s->block <= s->end) {
       void *p = s->bump;
@@ -116,6 +119,8 @@ void *ts_heap_alloc_slow(struct ts_heap *h, unsigned cls) {
   } else {
     s = ts_pool_acquire(cls);
     if (!s) return NULL;
+    /* A slab from the pool is empty and nobody's. */
+    ts_assert(s->used == 0 && !s->free && !atomic_load_explicit(&s->remote, memory_order_relaxed) && s->owner == NULL);
     s->owner = h;
   }
   h->cur[cls] = s;
@@ -130,6 +135,7 @@ void *ts_heap_alloc_slow(struct ts_heap *h, unsigned cls) {
 
 /* A free by the owner; an emptied slab that is not current goes back to the pool. */
 void ts_heap_free_local(struct ts_heap *h, struct ts_slab *s, void *p) {
+  ts_assert(s->owner == h); /* only the owner touches the free list */
   ts_freelist_push(s, p);
   if (s->used == 0 && h->cur[s->cls] != s && !atomic_load_explicit(&s->remote, memory_order_acquire)) {
     list_remove(h, s);

@@ -24,6 +24,7 @@ struct ts_slab *ts_pool_acquire(unsigned cls) {
     s = pool_free;
     pool_free = s->next;
     TS_COUNT(ts_stat_pool_reuses);
+    ts_assert(s->owner == NULL && !s->fallback);
   } else if (carved < TS_SOFT_CAP) {
     s = ts_superslab_carve();
     if (s) carved++;
@@ -40,7 +41,9 @@ struct ts_slab *ts_pool_acquire(unsigned cls) {
 #endif
 }
 
+/* Only an empty slab comes back: no block of it is out, none is on its way back. */
 void ts_pool_release(struct ts_slab *s) {
+  ts_assert(s->kind == TS_SMALL && s->used == 0 && !atomic_load_explicit(&s->remote, memory_order_relaxed));
 #if TS_POOL == 0
   ts_slab_unmap(s);
 #else

@@ -27,6 +27,7 @@ static _Atomic uint8_t *leaf_for(uintptr_t a) {
 int ts_unit_mark(const void *s, int on) {
   uintptr_t a = (uintptr_t)s;
   if (a >> TS_ADDRESS_BITS) return 0; /* not user space we can describe: never ours */
+  ts_assert((a & (TS_SLAB_SIZE - 1)) == 0); /* a header's unit starts where the header does */
   _Atomic uint8_t *leaf = on ? leaf_for(a) : atomic_load_explicit(&ts_unit_map[a >> TS_SPAN_SHIFT], memory_order_acquire);
   if (!leaf) return !on;
   atomic_store_explicit(&leaf[(a >> TS_UNIT_SHIFT) & (TS_UNITS_PER_SPAN - 1)], (uint8_t)(on != 0), memory_order_release);

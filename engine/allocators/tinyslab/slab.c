@@ -17,6 +17,7 @@ static void *map_aligned(size_t size, size_t align) {
   if (raw == MAP_FAILED) return NULL;
   char *p = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
   if (p > raw) munmap(raw, (size_t)(p - raw));
+  ts_assert(((uintptr_t)p & (align - 1)) == 0);
   size_t tail = (size_t)((raw + len) - (p + size));
   if (tail) munmap(p + size, tail);
   return p;
@@ -53,6 +54,7 @@ void *ts_superslab_carve(void) {
     super_end = s + TS_SUPERSLAB_SIZE;
   }
   void *slab = super_next;
+  ts_assert(super_next + TS_SLAB_SIZE <= super_end && ((uintptr_t)slab & (TS_SLAB_SIZE - 1)) == 0);
   if (!ts_unit_mark(slab, 1)) return NULL; /* the superslab stays, its next slab untouched */
   super_next += TS_SLAB_SIZE;
   TS_COUNT(ts_stat_slabs_carved);
@@ -60,6 +62,8 @@ void *ts_superslab_carve(void) {
 }
 
 void ts_slab_init(struct ts_slab *s, unsigned cls) {
+  /* Marked before its first block is handed out (tinyslab.h). */
+  ts_assert(((uintptr_t)s & (TS_SLAB_SIZE - 1)) == 0 && ts_is_ours(s) && cls < TS_NCLASSES);
   s->magic = TS_MAGIC;
   s->kind = TS_SMALL;
   s->cls = (uint16_t)cls;
@@ -99,12 +103,15 @@ void *ts_large_alloc(size_t size, size_t align, int *fresh) {
   char *p = (char *)h + off;
   h->bump = p; /* the block; its usable size runs to the mapping's end */
   h->end = base + need;
+  /* The header is at (p - 1) rounded down to 64 KiB, and the block holds `size`. */
+  ts_assert(ts_slab_of(p) == h && (size_t)(h->end - p) >= size);
   *fresh = 1;
   TS_COUNT(ts_stat_large);
   return p;
 }
 
 void ts_large_free(struct ts_slab *s) {
+  ts_assert(s->magic == TS_MAGIC && s->kind == TS_LARGE && (char *)s >= (char *)s->map_base && s->end == (char *)s->map_base + s->map_size);
   ts_unit_mark(s, 0);
   munmap(s->map_base, s->map_size);
 }

@@ -35,6 +35,39 @@
 #define TS_HOT static __attribute__((noinline, unused)) /* unused: not every file calls every helper */
 #endif
 
+/* ts_assert(cond): with TS_DEBUG=1 a false `cond` ends the process with
+ * "tinyslab: file:line: invariant failed: cond" on stderr; without it,
+ * nothing. The condition is never evaluated in a release build, so it may
+ * cost anything. */
+#if TS_DEBUG
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static inline void ts_debug_put(const char *s) { (void)!write(2, s, strlen(s)); }
+
+/* Written without stdio or malloc: we are malloc, and the heap may be what
+ * is broken. One copy per file (it is static): debug builds only. */
+__attribute__((noreturn, cold, noinline, unused)) static void ts_assert_fail(const char *cond, const char *file, int line) {
+  char digits[12], *d = digits + sizeof digits;
+  *--d = '\0';
+  unsigned v = line > 0 ? (unsigned)line : 0;
+  do *--d = (char)('0' + v % 10);
+  while (v /= 10);
+  ts_debug_put("tinyslab: ");
+  ts_debug_put(file);
+  ts_debug_put(":");
+  ts_debug_put(d);
+  ts_debug_put(": invariant failed: ");
+  ts_debug_put(cond);
+  ts_debug_put("\n");
+  abort();
+}
+#define ts_assert(cond) (__builtin_expect(!(cond), 0) ? ts_assert_fail(#cond, __FILE__, __LINE__) : (void)0)
+#else
+#define ts_assert(cond) ((void)0)
+#endif
+
 #define TS_SLAB_SIZE ((size_t)64 * 1024)
 #define TS_SUPERSLAB_SIZE ((size_t)2 * 1024 * 1024)
 #define TS_DATA_OFFSET 256 /* first block of a slab; ≥ header size */
@@ -115,16 +148,33 @@ TS_HOT int ts_is_ours(const struct ts_slab *s) {
  * leaf cannot be mapped. */
 int ts_unit_mark(const void *s, int on);
 
+#if TS_DEBUG
+/* Is `p` the start of a block of small slab `s`: in the part handed out so
+ * far, on the block grid? (Debug builds only: it reads the header.) */
+static inline int ts_debug_is_block(const struct ts_slab *s, const void *p) {
+  uintptr_t a = (uintptr_t)p, first = (uintptr_t)s + TS_DATA_OFFSET;
+  return s->magic == TS_MAGIC && s->kind == TS_SMALL && a >= first && a < (uintptr_t)s->bump && (a - first) % s->block == 0;
+}
+
+/* Blocks a small slab can hold. */
+static inline size_t ts_debug_capacity(const struct ts_slab *s) { return (size_t)(s->end - ((const char *)s + TS_DATA_OFFSET)) / s->block; }
+#endif
+
 TS_HOT void *ts_freelist_pop(struct ts_slab *s) {
   void *p = s->free;
   if (p) {
+    ts_assert(ts_debug_is_block(s, p));
     s->free = *(void **)p;
     s->used++;
+    ts_assert(s->used <= ts_debug_capacity(s));
   }
   return p;
 }
 
+/* A block goes back on its slab's free list: never more than were out (a
+ * double free of a slab's last block trips this in a debug build). */
 TS_HOT void ts_freelist_push(struct ts_slab *s, void *p) {
+  ts_assert(s->used > 0 && ts_debug_is_block(s, p));
   *(void **)p = s->free;
   s->free = p;
   s->used--;

@@ -28,6 +28,13 @@
 #define TS_INLINE 1
 #endif
 
+/* 1: a debug build: ts_assert checks the invariants tinyslab.h states and
+ * aborts with the failed condition on stderr; 0: the checks compile to
+ * nothing (the release build's code is the same as without them). */
+#ifndef TS_DEBUG
+#define TS_DEBUG 0
+#endif
+
 /* 1: count events and write them at exit to $ALLOCREPLAY_STATS_FILE. */
 #ifndef TS_STATS
 #define TS_STATS 1

@@ -1,0 +1,1 @@
+export { type DoctorAllocator, type DoctorReport, type DoctorTools, doctorReport } from './doctor.js';
