@@ -1,5 +1,5 @@
 import type { Outcome } from '../engine/index.js';
-import { bold, bootstrapRatioCI, configurationNames, csv, dim, green, markdownTable, type MatrixCell, matrixCells, type Metric, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
+import { bold, bootstrapRatioCI, configurationNames, csv, dim, green, markdownTable, type MatrixCell, matrixCells, type Metric, rowKey, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
 import { formatBytes } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
@@ -40,7 +40,8 @@ class ReasonNotes {
 function labelsOf(outcomes: Outcome[]): Map<string, string> {
   return configurationNames(outcomes.map((o) => ({ configHash: o.configHash, machine: '', label: o.label, configuration: o.configuration })));
 }
-const keyOf = (o: Outcome): string => `${o.configHash}\0`;
+/** The key of an outcome's row: its configuration on this machine (as rowKey with no host). */
+const keyOf = (o: Outcome): string => rowKey({ configHash: o.configHash, machine: '' });
 
 /** How a configuration compares with the first one of its trace: ratio candidate ÷ baseline and its 95% CI. */
 interface Relative {
@@ -224,14 +225,17 @@ export function outcomeCells(outcomes: Outcome[], metric: Metric): MatrixCell[] 
  * outcomes, then warnings where the timings are doubtful.
  */
 export function renderMatrix(outcomes: Outcome[], metric: Metric, format: OutcomeFormat = 'table'): string {
-  const reasons = new ReasonNotes(outcomes, labelsOf(outcomes));
-  const cells = outcomeCells(outcomes, metric).map((c, i) => ({ ...c, status: c.status + reasons.mark(outcomes[i]!) }));
+  // One label pass: the cells' labels serve the footnotes and the warnings too.
+  const named = outcomeCells(outcomes, metric);
+  const labels = new Map(named.map((c) => [rowKey(c), c.label]));
+  const reasons = new ReasonNotes(outcomes, labels);
+  const cells = named.map((c, i) => ({ ...c, status: c.status + reasons.mark(outcomes[i]!) }));
   if (format === 'json') return JSON.stringify(outcomesJson(outcomes, metric), null, 2);
   const body = renderMatrixCells(cells, metric, format, { color: format === 'table' && stdoutColor() });
   if (format === 'csv') return body;
   const stored = outcomes.filter((o) => o.skipped).length;
   const notes = stored ? [`${stored} of ${outcomes.length} cells measured earlier on this machine (stored), not re-run`] : [];
   const md = format === 'markdown';
-  const warnings = warningLines(outcomes, metric, labelsOf(outcomes), md);
+  const warnings = warningLines(outcomes, metric, labels, md);
   return [body, ...notes.map((n) => (md ? `_${n}_` : dim(n))), ...warnings].join('\n') + reasons.text();
 }

@@ -6,7 +6,7 @@
 import type { Metric } from '../identity/index.js';
 import { type BisectionRow, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, type SeriesReport } from '../compare/index.js';
 import { axisScale, barsWithCI, compareRatios, historyLine, liveVsRss, svgOf } from './charts.js';
-import { formatValue, pct, ratioText, revisionText } from './tables.js';
+import { compareHeading, formatValue, pct, ratioText, revisionText } from './tables.js';
 import type { SweepReport } from '../compare/sweep.js';
 import { sweepChart } from './sweep.js';
 import type { FidelityGroup } from '../compare/fidelity.js';
@@ -87,7 +87,7 @@ async function compareSection(rows: CompareRow[], metric: Metric, t: number): Pr
   );
   const chart = await svgOf(compareRatios(rows.filter((r) => Number.isFinite(r.deltaPct)).map((r) => ({ trace: r.trace, ratio: r.candidateMedian / r.baselineMedian, lo: r.ci[0], hi: r.ci[1], verdict: r.verdict })), t, { exact }));
   return `<section id="compare"><h2>Comparison</h2><p class="verdict ${heads.length ? 'bad' : 'good'}">${heads.length ? CROSS : CHECK} ${escapeHtml(headline)}</p>
-<p>baseline <code>${escapeHtml(rows[0]!.baseline)}</code> vs candidate <code>${escapeHtml(rows[0]!.candidate)}</code></p>
+<p>${escapeHtml(compareHeading(rows))}</p>
 ${table}
 ${figure('compare', chart, exact ? `candidate ÷ baseline per trace (exact instruction counts); grey band: ±${t}%` : `candidate ÷ baseline per trace with its 95% CI; grey band: ±${t}%`)}</section>`;
 }

@@ -134,7 +134,10 @@ function compareHead(metric: Metric): string[] {
 /** One side's name across the rows: the one label, or how many configurations when the traces differ. */
 function sideName(names: string[]): string {
   const set = [...new Set(names)];
-  return set.length === 1 ? set[0]! : `${set.length} configurations (${set.join('; ')})`;
+  if (set.length === 1) return set[0]!;
+  // The header stays one short line: many names are left to the table's rows and --json.
+  const all = set.join('; ');
+  return all.length <= 40 ? `${set.length} configurations (${all})` : `${set.length} configurations`;
 }
 
 /** The one short header line of compare and check: `baseline A  vs  candidate B  (metric, lower is better)`. */

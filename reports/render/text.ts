@@ -63,7 +63,8 @@ export function table(head: string[], rows: string[][], opts: { color?: boolean;
   let cur: number[] = [];
   let used = w[0] ?? 0;
   for (let i = 1; i < head.length; i++) {
-    if (cur.length && used + 2 + w[i]! > width) blocks.push(cur), (cur = []), (used = w[0]!);
+    // An empty column (a status column where every run finished) takes no room and never starts a block.
+    if (cur.length && w[i]! > 0 && used + 2 + w[i]! > width) blocks.push(cur), (cur = []), (used = w[0]!);
     cur.push(i);
     used += 2 + w[i]!;
   }
