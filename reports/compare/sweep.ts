@@ -9,7 +9,7 @@ import type { Metric } from '../identity/index.js';
 import { canonicalJson, type Configuration, configurationHash } from '../identity/index.js';
 import { configurationNames, rowKey } from './labels.js';
 import { matrixCells, unclearBests } from './matrix.js';
-import { measured } from '../select/index.js';
+import { emptyNote, measured } from '../select/index.js';
 import type { Store } from '../store/index.js';
 import { usageError } from '../../traces/index.js';
 
@@ -67,7 +67,10 @@ function without(c: Configuration, flag: string): Configuration {
  */
 export function sweepReport(store: Store, opts: { flag: string; metric: Metric; selector?: string; long?: boolean }): SweepReport {
   const groups = new Map<string, { trace: string; config: Configuration; points: (SweepPointRow & { values: number[] })[] }>();
-  for (const m of measured(store, opts.metric, opts.selector)) {
+  const all = measured(store, opts.metric, opts.selector);
+  // Nothing selected at all: say what the database does hold, and the flag that selects it.
+  if (all.length === 0) throw usageError(emptyNote(store, opts.metric, opts.selector), `\`allocreplay report sweep --flag ${opts.flag}\` sweeps what --select and --metric pick`);
+  for (const m of all) {
     const c = m.runs[0]?.configuration;
     const value = c?.flags[opts.flag] ?? c?.env[opts.flag];
     if (!c || value === undefined || !Number.isFinite(Number(value)) || m.values.length === 0) continue;
