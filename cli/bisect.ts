@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { type BisectCommon, type BisectResult, type BisectStep, loadConfig, resolveTargetSpec, SHARE_WARN_PCT, type SourceTarget } from '../engine/index.js';
-import type { Store } from '../reports/index.js';
+import { signedPct, type Store } from '../reports/index.js';
 import { type Metric, METRICS, type PaceMode, type ReplayMode, type TouchPolicy, usageError } from '../traces/index.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, replayFlags, replayOptions, storeFor, thresholdFlag } from './common.js';
 import { bold, green, red, table } from './render.js';
@@ -30,7 +30,6 @@ export function sourceFor(f: { target?: string; repo?: string; build?: string; a
 
 const short = (rev: string): string => (/^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 10) : rev);
 const num = (x: number): string => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
-const signed = (pct: number): string => `${pct > 0 ? '+' : ''}${pct.toFixed(2)}%`;
 
 /** One line per step, as it happens, like `git bisect log`. */
 export function stepLine(s: Pick<BisectStep, 'probe' | 'value' | 'verdict' | 'subject'>): string {
@@ -42,19 +41,19 @@ export function stepLine(s: Pick<BisectStep, 'probe' | 'value' | 'verdict' | 'su
 function renderShare(r: BisectResult): string[] {
   const s = r.share;
   if (!s) return [];
-  const of = `${signed((s.stepDelta / r.good.value) * 100)} of ${signed((s.totalDelta / r.good.value) * 100)}`;
+  const of = `${signedPct((s.stepDelta / r.good.value) * 100)} of ${signedPct((s.totalDelta / r.good.value) * 100)}`;
   const what = r.kind === 'commits' ? 'this commit' : `the change ${Object.entries(r.culprits ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')}`;
   if (s.explainsMost) return [`${what} explains ${s.pct.toFixed(0)}% of the whole change (${of})`];
   const out = [`${red('warning:')} ${what} explains only ${s.pct.toFixed(0)}% of the whole change (${of}, under ${SHARE_WARN_PCT}%): the rest lies elsewhere`];
   if (r.kind === 'flags') out.push('    the other flag changes, or their interactions, hold the rest: see each flag alone above');
-  for (const n of s.next) out.push(`    bisect next: --good ${short(n.good)} --bad ${short(n.bad)}  (${signed(n.deltaPct)}${n.beyondThreshold ? '' : ', under the threshold on its own'})`);
+  for (const n of s.next) out.push(`    bisect next: --good ${short(n.good)} --bad ${short(n.bad)}  (${signedPct(n.deltaPct)}${n.beyondThreshold ? '' : ', under the threshold on its own'})`);
   return out;
 }
 
 function renderConfirmation(r: BisectResult): string[] {
   const c = r.confirmation;
   if (!c) return [];
-  const figures = `${signed(c.deltaPct)}, 95% CI ×${c.ci[0].toFixed(3)}…×${c.ci[1].toFixed(3)}, p = ${c.p.toPrecision(2)}, ${c.good.n} + ${c.bad.n} interleaved repetitions`;
+  const figures = `${signedPct(c.deltaPct)}, 95% CI ×${c.ci[0].toFixed(3)}…×${c.ci[1].toFixed(3)}, p = ${c.p.toPrecision(2)}, ${c.good.n} + ${c.bad.n} interleaved repetitions`;
   if (!c.withinNoise) return [`confirmed: ${short(c.good.commit)} → ${short(c.bad.commit)} measured again: ${figures}`];
   return [
     `${red('warning:')} the step ${short(c.good.commit)} → ${short(c.bad.commit)} is within noise (${figures}${c.note ? `; ${c.note}` : ''}): the named commit may be wrong`,
@@ -64,10 +63,10 @@ function renderConfirmation(r: BisectResult): string[] {
 
 function renderEffects(r: BisectResult): string[] {
   if (!r.effects?.length) return [];
-  const rows = r.effects.map((e) => [e.flag, `${e.from} → ${e.to}`, e.value === null ? 'build failed' : num(e.value), e.deltaPct === null ? '' : signed(e.deltaPct), e.flag === r.dominant ? bold('dominant') : '']);
+  const rows = r.effects.map((e) => [e.flag, `${e.from} → ${e.to}`, e.value === null ? 'build failed' : num(e.value), e.deltaPct === null ? '' : signedPct(e.deltaPct), e.flag === r.dominant ? bold('dominant') : '']);
   const out = [bold('each changed flag alone on the good configuration'), table(['flag', 'change', 'value', 'Δ', ''], rows)];
   const d = r.effects.find((e) => e.flag === r.dominant);
-  if (d) out.push(`dominant flag: ${d.flag}=${d.to} (${signed(d.deltaPct!)} on its own)`);
+  if (d) out.push(`dominant flag: ${d.flag}=${d.to} (${signedPct(d.deltaPct!)} on its own)`);
   else out.push(`no flag passes the threshold on its own: the ${r.direction} needs flag changes together`);
   return out;
 }
@@ -82,7 +81,7 @@ export function renderBisect(r: BisectResult): string {
   const fb = r.firstBadCommit;
   if (fb) {
     out.push(
-      `${bold(`${fb.commit} is the first ${better ? 'commit that made it better' : 'bad commit'}`)}\n    ${fb.subject}\n    ${signed(fb.deltaPct)} (${num(fb.lastGood?.value ?? r.good.value)} → ${num(fb.value)}${fb.lastGood ? `, against ${short(fb.lastGood.commit)} ${fb.lastGood.subject}` : ''})`,
+      `${bold(`${fb.commit} is the first ${better ? 'commit that made it better' : 'bad commit'}`)}\n    ${fb.subject}\n    ${signedPct(fb.deltaPct)} (${num(fb.lastGood?.value ?? r.good.value)} → ${num(fb.value)}${fb.lastGood ? `, against ${short(fb.lastGood.commit)} ${fb.lastGood.subject}` : ''})`,
     );
   }
   out.push(...renderEffects(r));

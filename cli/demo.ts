@@ -6,11 +6,11 @@
  * fits 120 columns: configurations are named by what tells them apart.
  */
 import { type Change, DEFAULT_SOFT_CAP, type DemoBisection, type DemoResult, isClear, type SweepAnswer, type SweepPoint, SWEEP_JUDGED, TIME_THRESHOLD_PCT } from '../engine/index.js';
-import { fidelityVerdict, ratioWithUncertainty, renderFidelity, timingWarnings } from '../reports/index.js';
+import { fidelityVerdict, ratioWithUncertainty, renderFidelity, signedPct, timingWarnings } from '../reports/index.js';
 import type { Metric } from '../traces/index.js';
 import { bold, dim, table } from './render.js';
 
-const signed = (x: number | undefined, digits = 1): string => (x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}%`);
+const signed = (x: number | undefined, digits = 1): string => signedPct(x ?? NaN, digits);
 const ns = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)} ns/op`);
 const ir = (v: number | undefined): string => (v === undefined ? '—' : `${Math.round(v).toLocaleString('en-US')} Ir`);
 

@@ -1,13 +1,18 @@
 import type { Outcome } from '../engine/index.js';
-import { bold, bootstrapMedianCI, bootstrapRatioCI, csv, dim, distinctLabels, green, markdownTable, type MatrixCell, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
+import { bold, bootstrapRatioCI, configurationNames, csv, dim, green, markdownTable, type MatrixCell, matrixCells, rowKey, ratioText, ratioWithUncertainty, red, renderMatrixCells, statusText, stdoutColor, systemShareText, table, TIMING_ADVICE, type TimingWarning, type TimingWarningKind, timingWarnings } from '../reports/index.js';
 import { formatBytes, type Metric } from '../traces/index.js';
 
 export { bold, dim, green, red, table } from '../reports/index.js';
 
 function statusCell(o: Outcome, notes: ReasonNotes): string {
   if (o.status === 'ok') return '';
-  const why = o.status === 'crashed' ? `${o.signal ?? 'signal'}${o.opIndex !== undefined ? ` at op ${o.opIndex}` : ''}` : (o.error ?? '');
-  return red(`${o.status}${why ? `: ${why}` : ''}`) + notes.mark(o);
+  return red(outcomeStatus(o)) + notes.mark(o);
+}
+
+/** The one crash-text form (`crashed: SIGABRT at op 9998`); a run that failed otherwise adds its error. */
+function outcomeStatus(o: Outcome): string {
+  const text = statusText(o);
+  return o.status !== 'crashed' && o.error ? `${text}: ${o.error}` : text;
 }
 
 /** Footnotes holding the stderr tail of runs that did not end ok: `[n]` in the cell, the lines below the table. */
@@ -31,11 +36,12 @@ class ReasonNotes {
   }
 }
 
-/** Labels that differ between distinct configurations (a short hash is added where two read the same). */
+/** The label pass over this invocation's configurations (all of this machine). */
 function labelsOf(outcomes: Outcome[]): Map<string, string> {
-  return distinctLabels(outcomes.map((o) => ({ configHash: o.configHash, machine: '', label: o.label })));
+  return configurationNames(outcomes.map((o) => ({ configHash: o.configHash, machine: '', label: o.label, configuration: o.configuration })));
 }
-const keyOf = (o: Outcome): string => `${o.configHash}\0`;
+/** The key of an outcome's row: its configuration on this machine (as rowKey with no host). */
+const keyOf = (o: Outcome): string => rowKey({ configHash: o.configHash, machine: '' });
 
 /** How a configuration compares with the first one of its trace: ratio candidate ÷ baseline and its 95% CI. */
 interface Relative {
@@ -195,46 +201,23 @@ export function outcomesJson(outcomes: Outcome[], metric: Metric): Record<string
  * ratio to it with its bootstrap CI.
  */
 export function outcomeCells(outcomes: Outcome[], metric: Metric): MatrixCell[] {
-  const labels = labelsOf(outcomes);
   const exact = metric === 'instructions';
-  const systemNs = new Map([...byTrace(outcomes)].map(([t, list]) => [t, exact ? undefined : systemNsPerOp(list)]));
-  const figures = (o: Outcome): number[] => (exact ? (o.instructions !== undefined ? [o.instructions] : []) : o.samples.map((s) => s.nsPerOp));
-  const cells = outcomes.map((o): MatrixCell & { values: number[] } => {
-    const values = o.status === 'ok' ? figures(o) : [];
-    const v = valueOf(o, metric);
-    const ok = v !== undefined && values.length > 0;
-    const [lo, hi] = !ok ? [NaN, NaN] : exact ? [v, v] : bootstrapMedianCI(values);
-    const fb = o.allocatorStats?.cap_fallbacks;
-    return {
+  const figures = (o: Outcome): number[] => (o.status !== 'ok' ? [] : exact ? (o.instructions !== undefined ? [o.instructions] : []) : o.samples.map((s) => s.nsPerOp));
+  return matrixCells(
+    outcomes.map((o) => ({
       trace: o.trace,
-      label: labels.get(keyOf(o))!,
       configHash: o.configHash,
       machine: '',
-      status: ok ? 'ok' : statusText({ status: o.status, signal: o.signal ?? null }),
+      label: o.label,
+      configuration: o.configuration,
+      status: o.status === 'ok' ? 'ok' : statusText(o),
       ...(o.error ? { error: o.error } : {}),
-      median: ok ? v : NaN,
-      mad: ok ? (o.nsPerOpSpread ?? 0) : NaN,
-      lo,
-      hi,
-      n: values.length,
-      exact,
-      best: false,
-      relative: NaN,
-      ...(fb !== undefined ? { fallbacks: fb } : {}),
-      ...(ok && systemNs.get(o.trace) !== undefined && o.configuration.target.kind !== 'system' ? { systemShare: systemNs.get(o.trace)! / v } : {}),
-      values,
-    };
-  });
-  for (const t of new Set(cells.map((c) => c.trace))) {
-    const mine = cells.filter((c) => c.trace === t && c.status === 'ok');
-    const best = mine.reduce<(typeof mine)[number] | undefined>((b, c) => (!b || c.median < b.median ? c : b), undefined);
-    for (const c of mine) {
-      c.best = c === best;
-      c.relative = c.median / best!.median;
-      if (!exact && !c.best) c.relativeCi = bootstrapRatioCI(best!.values, c.values);
-    }
-  }
-  return cells.map(({ values: _values, ...c }) => c);
+      values: figures(o),
+      system: o.configuration.target.kind === 'system',
+      ...(o.allocatorStats?.cap_fallbacks !== undefined ? { fallbacks: o.allocatorStats.cap_fallbacks } : {}),
+    })),
+    metric,
+  );
 }
 
 /**
@@ -242,14 +225,17 @@ export function outcomeCells(outcomes: Outcome[], metric: Metric): MatrixCell[] 
  * outcomes, then warnings where the timings are doubtful.
  */
 export function renderMatrix(outcomes: Outcome[], metric: Metric, format: OutcomeFormat = 'table'): string {
-  const reasons = new ReasonNotes(outcomes, labelsOf(outcomes));
-  const cells = outcomeCells(outcomes, metric).map((c, i) => ({ ...c, status: c.status + reasons.mark(outcomes[i]!) }));
+  // One label pass: the cells' labels serve the footnotes and the warnings too.
+  const named = outcomeCells(outcomes, metric);
+  const labels = new Map(named.map((c) => [rowKey(c), c.label]));
+  const reasons = new ReasonNotes(outcomes, labels);
+  const cells = named.map((c, i) => ({ ...c, status: c.status + reasons.mark(outcomes[i]!) }));
   if (format === 'json') return JSON.stringify(outcomesJson(outcomes, metric), null, 2);
   const body = renderMatrixCells(cells, metric, format, { color: format === 'table' && stdoutColor() });
   if (format === 'csv') return body;
   const stored = outcomes.filter((o) => o.skipped).length;
   const notes = stored ? [`${stored} of ${outcomes.length} cells measured earlier on this machine (stored), not re-run`] : [];
   const md = format === 'markdown';
-  const warnings = warningLines(outcomes, metric, labelsOf(outcomes), md);
+  const warnings = warningLines(outcomes, metric, labels, md);
   return [body, ...notes.map((n) => (md ? `_${n}_` : dim(n))), ...warnings].join('\n') + reasons.text();
 }

@@ -1,8 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { loadConfig } from '../engine/index.js';
-import { METRICS } from '../traces/index.js';
+import { emptyNote, type Store } from '../reports/index.js';
+import { type Metric, METRICS } from '../traces/index.js';
 import { dbFlag } from './common.js';
+
+/** Name configurations by every field instead of by what differs between them (`--json` always carries every field). */
+export const longFlag = {
+  long: Flags.boolean({ description: 'name each configuration by every field of its identity, not only by what differs' }),
+};
 
 /** Flags every report takes. */
 export const reportFlags = {
@@ -11,6 +17,7 @@ export const reportFlags = {
   format: Flags.option({ description: 'output format', options: ['table', 'markdown', 'json', 'csv', 'html'] as const, default: 'table' })(),
   output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
   json: Flags.boolean({ description: 'same as --format json' }),
+  ...longFlag,
 };
 
 /** Writes a report where it was asked to go. */
@@ -18,6 +25,12 @@ export function emitReport(text: string, output: string | undefined): void {
   const body = text.endsWith('\n') ? text : `${text}\n`;
   if (output) writeFileSync(output, body);
   else process.stdout.write(body);
+}
+
+/** A report that selected nothing: says on stderr what the database holds and which flag selects it; exit 1. */
+export function reportEmpty(store: Store, metric: Metric, selector?: string, what?: string): void {
+  process.stderr.write(`allocreplay: ${emptyNote(store, metric, selector, what)}\n`);
+  process.exitCode = 1;
 }
 
 /** Each source target's repository in allocreplay.yaml (none when there is no usable config: run order then). */

@@ -2,7 +2,7 @@ import { compareSamples, type Store, type Verdict } from '../../reports/index.js
 import { usageError } from '../../traces/index.js';
 import type { SourceTarget } from '../build/index.js';
 import { discardProfile, type ReplayOptions, runReplay } from '../driver/index.js';
-import { machineKey, median } from '../../reports/index.js';
+import { machineKey, median, signedPct } from '../../reports/index.js';
 import { fullAssignment } from '../build/index.js';
 import { paceOf } from '../identity/index.js';
 import { makeJob, measure, type Outcome, type PlannedTrace } from '../runner/index.js';
@@ -124,10 +124,7 @@ export function hasChange(ctx: Ctx, good: number, value: number): boolean {
   return verdictOf(ctx, good, value) === wanted(ctx);
 }
 
-const pct = (good: number, bad: number): string => {
-  const d = ((bad - good) / good) * 100;
-  return `${d > 0 ? '+' : ''}${d.toFixed(2)}%`;
-};
+const pct = (good: number, bad: number): string => signedPct(((bad - good) / good) * 100);
 
 /**
  * Refuses a pair of ends without a change to bisect: with the figures, and

@@ -24,7 +24,8 @@ export async function demoReport(store: Store, r: DemoResult, source: string): P
     compare: compare(store, sel(r.history.commits[0]!.commit), sel(r.history.commits.at(-1)!.commit), { metric: 'time', thresholdPct: r.check.thresholdPct }),
     thresholdPct: r.check.thresholdPct,
     series: seriesReport(store, { metric: 'time', labels: new Map(matrix.map((c) => [rowKey(c), c.label])) }),
-    history: history(store, { metric: 'instructions', selector: 'target=tinyslab-history', repo: r.history.repo }),
+    // The history line is of instruction counts: its own block, in its own unit.
+    more: [{ metric: 'instructions', history: history(store, { metric: 'instructions', selector: 'target=tinyslab-history', repo: r.history.repo }) }],
     bisections: listBisections(store).filter((b) => [r.bisect, r.bisectTime].some((x) => 'id' in x && x.id === b.id)),
     ...(sweep ? { sweeps: [sweep] } : {}),
     fidelity: r.fidelity.groups,

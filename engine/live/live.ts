@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { differingLabels, mad, median, type Store } from '../../reports/index.js';
+import { labelConfigurations, mad, median, type Store } from '../../reports/index.js';
 import { compileNative, failure, killAfter, killGroup, onInterrupt, packagePath, type ProgramIdentity, programHash, programName, type RunStatus } from '../../traces/index.js';
 import { type RunResult, type SampleFigures, signalName, stderrTail } from '../driver/index.js';
 import { configurationOf, type ReadyTarget } from '../identity/index.js';
@@ -223,7 +223,7 @@ export async function liveRuns(store: Store, session: number, spec: LiveSpec, ho
     if (!jobs.has(hash)) jobs.set(hash, { ready: r, configurationId: id, configHash: hash, configuration, label: '', done: false });
   }
   const list = [...jobs.values()];
-  const labels = differingLabels(list.map((j) => j.configuration));
+  const labels = labelConfigurations(list.map((j) => j.configuration));
   list.forEach((j, i) => (j.label = labels[i]!));
   const head = (j: LiveJob) => ({ sessionId: session, traceId: workload.traceId, configurationId: j.configurationId, ...(j.ready.buildId !== undefined ? { buildId: j.ready.buildId } : {}), metric: 'time' as const });
   const storeRun = (j: LiveJob, r: LiveResult): void => {

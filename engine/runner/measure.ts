@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type Configuration, differingLabels, mad, median, type RunRow, type Store } from '../../reports/index.js';
+import { type Configuration, labelConfigurations, mad, median, type RunRow, type Store } from '../../reports/index.js';
 import { DEFAULT_PACE_SCALE, discardProfile, type ReplayOptions, type RunResult, runReplay, type SampleFigures } from '../driver/index.js';
 import { type Metric, openTrace, programHash, type ProgramIdentity, type RunStatus } from '../../traces/index.js';
 import { configurationOf, type ReadyTarget } from '../identity/index.js';
@@ -101,7 +101,7 @@ export function makeJob(store: Store, trace: PlannedTrace, ready: ReadyTarget, g
   const configuration = configurationOf(ready, options);
   const { id, hash } = store.ensureConfiguration(configuration);
   const replay: JobReplay = { mode: options.mode, touch: options.touch, warmup: options.warmup, ...(options.pace ? { pace: options.pace } : {}), ...(options.paceScale !== undefined ? { paceScale: options.paceScale } : {}) };
-  return { trace, ready, configuration, configurationId: id, configHash: hash, label: differingLabels([configuration])[0]!, replay };
+  return { trace, ready, configuration, configurationId: id, configHash: hash, label: labelConfigurations([configuration])[0]!, replay };
 }
 
 /** Every (trace, target) job, labelled by what differs between their configurations. */
@@ -121,7 +121,7 @@ export function makeJobs(store: Store, traces: PlannedTrace[], readies: ReadyTar
 /** Labels jobs shown together by what differs between their configurations. */
 export function labelJobs(jobs: Job[]): void {
   const byHash = new Map(jobs.map((j) => [j.configHash, j.configuration]));
-  const labels = differingLabels([...byHash.values()]);
+  const labels = labelConfigurations([...byHash.values()]);
   const of = new Map([...byHash.keys()].map((h, i) => [h, labels[i]!]));
   for (const j of jobs) j.label = of.get(j.configHash)!;
 }

@@ -7,10 +7,10 @@
  */
 import type { Metric } from '../../traces/index.js';
 import { usageError } from '../../traces/index.js';
-import { measured, type Measured, parseSelector, type Selector, selectRuns } from '../select/index.js';
+import { emptyNote, measured, type Measured, parseSelector, type Selector, selectRuns } from '../select/index.js';
 import { type Comparison, compareSamples, mad, median, type Verdict } from '../stats/index.js';
 import type { RunRow, Store } from '../store/index.js';
-import { distinctLabels, rowKey, statusText } from './labels.js';
+import { configurationNames, type Nameable, rowKey, statusText } from './labels.js';
 import { machinesNote } from './machines.js';
 
 /** At most one configuration per trace may answer a compare selector. */
@@ -19,8 +19,9 @@ function oneConfigPerTrace(list: Measured[], sel: Selector, role: string): Map<s
   for (const m of list) {
     const had = byTrace.get(m.trace);
     if (had) {
+      const names = configurationNames([had, m]);
       throw usageError(
-        `${role} '${sel.text}' matches several configurations on trace ${m.trace} (${had.label} [${had.configHash.slice(0, 8)}]; ${m.label} [${m.configHash.slice(0, 8)}])`,
+        `${role} '${sel.text}' matches several configurations on trace ${m.trace} (${names.get(rowKey(had))} config=${had.configHash.slice(0, 8)}; ${names.get(rowKey(m))} config=${m.configHash.slice(0, 8)})`,
         'narrow it with more NAME=value parts, config=HASH or machine=HOST',
       );
     }
@@ -33,9 +34,12 @@ function oneConfigPerTrace(list: Measured[], sel: Selector, role: string): Map<s
 export interface CompareRow extends Comparison {
   trace: string;
   metric: Metric;
-  /** Configuration labels. */
+  /** What tells each side apart (the label pass over every side of the comparison; every field with `long`). */
   baseline: string;
   candidate: string;
+  /** Every field of each side's configuration. */
+  baselineFullLabel: string;
+  candidateFullLabel: string;
   baselineHash: string;
   candidateHash: string;
   baselineN: number;
@@ -66,6 +70,8 @@ export interface CompareOptions {
   seed?: number;
   /** Compare timings (or instruction counts of different toolchains) measured on different machines. */
   acrossMachines?: boolean;
+  /** Label each side by every field, not only what differs. */
+  long?: boolean;
 }
 
 /**
@@ -79,20 +85,22 @@ export interface CompareOptions {
  */
 /** One side of a comparison row: the configuration's row, its figures and how it ended. */
 interface Side {
-  row: { configHash: string; machine: string; label: string };
+  row: Nameable;
   values: number[];
   status: string;
 }
 
 /** What a comparison row says of its two sides (labels that tell them apart, hashes, counts, spread, status). */
 function sides(trace: string, metric: Metric, b: Side, c: Side) {
-  // Two configurations that read the same stay two: the hash tells them apart.
-  const labels = distinctLabels([b.row, c.row]);
+  // Labels are given once every row is known (named()): what differs is what differs across the whole comparison.
   return {
     trace,
     metric,
-    baseline: labels.get(rowKey(b.row))!,
-    candidate: labels.get(rowKey(c.row))!,
+    baseline: rowKey(b.row),
+    candidate: rowKey(c.row),
+    baselineFullLabel: '',
+    candidateFullLabel: '',
+    sideRows: [b.row, c.row] as const,
     baselineHash: b.row.configHash,
     candidateHash: c.row.configHash,
     baselineN: b.values.length,
@@ -112,9 +120,10 @@ export function compare(store: Store, baseline: string, candidate: string, opts:
   const c = oneConfigPerTrace(measured(store, opts.metric, cs), cs, 'candidate');
   const bf = failuresPerTrace(store, bs, opts.metric);
   const cf = failuresPerTrace(store, cs, opts.metric);
-  if (b.size === 0 && bf.size === 0) throw usageError(`baseline '${baseline}' matches no ok ${opts.metric} runs`, '`allocreplay db runs` lists what is stored');
-  if (c.size === 0 && cf.size === 0) throw usageError(`candidate '${candidate}' matches no ok ${opts.metric} runs`, '`allocreplay db runs` lists what is stored');
-  const rows: CompareRow[] = [];
+  // A side that selects nothing says what the database holds and how to select it.
+  if (b.size === 0 && bf.size === 0) throw usageError(`baseline: ${emptyNote(store, opts.metric, baseline)}`, '`allocreplay db runs` lists what is stored');
+  if (c.size === 0 && cf.size === 0) throw usageError(`candidate: ${emptyNote(store, opts.metric, candidate)}`, '`allocreplay db runs` lists what is stored');
+  const rows: (CompareRow & { sideRows?: readonly [Nameable, Nameable] })[] = [];
   // Traces where a side never finished: the row says what happened instead of the trace vanishing.
   for (const trace of new Set([...bf.keys(), ...cf.keys()])) {
     const bo = b.get(trace);
@@ -157,7 +166,15 @@ export function compare(store: Store, baseline: string, candidate: string, opts:
   if (rows.length === 0) {
     throw usageError(`no trace has ${opts.metric} runs for both '${baseline}' (${[...b.keys()].join(', ')}) and '${candidate}' (${[...c.keys()].join(', ')})`, 'measure both on the same trace');
   }
-  return rows.sort((x, y) => x.trace.localeCompare(y.trace));
+  return named(rows, opts.long ?? false).sort((x, y) => x.trace.localeCompare(y.trace));
+}
+
+/** The label pass over both sides of every row; `baseline`/`candidate` held row keys until now. */
+function named(rows: (CompareRow & { sideRows?: readonly [Nameable, Nameable] })[], long: boolean): CompareRow[] {
+  const all = rows.flatMap((r) => [...r.sideRows!]);
+  const short = configurationNames(all, { long });
+  const full = configurationNames(all, { long: true });
+  return rows.map(({ sideRows: _s, ...r }) => ({ ...r, baseline: short.get(r.baseline)!, candidate: short.get(r.candidate)!, baselineFullLabel: full.get(r.baseline)!, candidateFullLabel: full.get(r.candidate)! }));
 }
 
 /** True when any row is a regression. */

@@ -10,7 +10,7 @@ import { parseSelector, sampleValue, selectRuns } from '../select/index.js';
 import { bootstrapMedianCI, type Comparison, compareSamples, mad, median } from '../stats/index.js';
 import type { RunRow, Store } from '../store/index.js';
 import { commitOrder } from './git.js';
-import { differingParts, identities, statusText } from './labels.js';
+import { configurationNames, identities, type Nameable, rowKey, statusText } from './labels.js';
 
 /** One revision of a history line: every run of it pooled. */
 export interface HistoryPoint {
@@ -67,6 +67,8 @@ export interface HistoryOptions {
   repo?: string;
   /** Per target name, its repository (from allocreplay.yaml): the same role as `repo`, per target. */
   repos?: Record<string, string>;
+  /** Name each line by every field of its configuration, not only what differs. */
+  long?: boolean;
 }
 
 /** The repository each run was built from (builds.repo), when its build recorded one. */
@@ -89,7 +91,7 @@ export function history(store: Store, opts: HistoryOptions): HistoryLine[] {
   const runs = [...sel.runs].filter((r) => r.revision).reverse(); // oldest first
   const repos = buildRepos(store, runs);
   const ids = identities(store, runs.map((r) => r.configHash));
-  type Acc = { trace: string; target: string; repo: string | null; machine: string; identity: Record<string, string>; points: Map<string, { values: number[]; runs: RunRow[] }> };
+  type Acc = { trace: string; target: string; repo: string | null; machine: string; identity: Record<string, string>; named: Nameable; points: Map<string, { values: number[]; runs: RunRow[] }> };
   const lines = new Map<string, Acc>();
   for (const r of runs) {
     // A run that did not finish counts only where its revision has no figure at all (then the point says what happened).
@@ -99,7 +101,7 @@ export function history(store: Store, opts: HistoryOptions): HistoryLine[] {
     const identity = { ...(ids.get(r.configHash) ?? { config: r.configHash }), machine: r.machine };
     const key = JSON.stringify([r.trace, repo, Object.entries(identity).sort()]);
     let line = lines.get(key);
-    if (!line) lines.set(key, (line = { trace: r.trace, target: r.target, repo, machine: r.machine, identity, points: new Map() }));
+    if (!line) lines.set(key, (line = { trace: r.trace, target: r.target, repo, machine: r.machine, identity, named: r, points: new Map() }));
     const p = line.points.get(r.revision!) ?? { values: [], runs: [] };
     p.values.push(...values);
     p.runs.push(r);
@@ -110,7 +112,11 @@ export function history(store: Store, opts: HistoryOptions): HistoryLine[] {
   const groups = new Map<string, Acc[]>();
   for (const l of lines.values()) groups.set(axisOf(l), [...(groups.get(axisOf(l)) ?? []), l]);
   const variants = new Map<Acc, string>();
-  for (const g of groups.values()) differingParts(g.map((l) => l.identity)).forEach((v, i) => variants.set(g[i]!, v));
+  // The label pass, without what the axis names (target) and what varies along a line (revision, uncommitted changes).
+  for (const g of groups.values()) {
+    const names = configurationNames(g.map((l) => l.named), { omit: ['target', 'rev', 'dirty'], ...(opts.long ? { long: true } : {}) });
+    for (const l of g) variants.set(l, g.length > 1 || opts.long ? names.get(rowKey(l.named))! : '');
+  }
 
   const out: HistoryLine[] = [];
   for (const l of lines.values()) {

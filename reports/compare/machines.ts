@@ -11,6 +11,7 @@ import type { Metric } from '../../traces/index.js';
 import { usageError } from '../../traces/index.js';
 import type { Measured } from '../select/index.js';
 import { type RunMachine, runMachines, type Store, toolchainOf } from '../store/index.js';
+import { configurationNames, rowKey } from './labels.js';
 
 /** What a side was measured on: hosts and toolchains of its runs. */
 function sideOf(store: Store, m: Measured): { keys: Set<string>; hosts: string; toolchains: Set<string> } {
@@ -30,7 +31,8 @@ export function machinesNote(store: Store, baseline: Measured, candidate: Measur
   const c = sideOf(store, candidate);
   const keys = new Set([...b.keys, ...c.keys]);
   if (keys.size <= 1) return undefined;
-  const where = `baseline ${baseline.label} on ${b.hosts}, candidate ${candidate.label} on ${c.hosts}`;
+  const names = configurationNames([{ ...baseline, machine: '' }, { ...candidate, machine: '' }]);
+  const where = `baseline ${names.get(rowKey({ ...baseline, machine: '' }))} on ${b.hosts}, candidate ${names.get(rowKey({ ...candidate, machine: '' }))} on ${c.hosts}`;
   if (metric === 'time') {
     if (!acrossMachines) {
       throw usageError(`${baseline.trace}: timings from different machines are not compared (${where})`, 'select one machine on both sides with machine=HOST, compare --metric instructions, or pass --across-machines to compare them anyway');

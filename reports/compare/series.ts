@@ -7,7 +7,7 @@
 import type { Metric } from '../../traces/index.js';
 import { selectRuns } from '../select/index.js';
 import type { RunRow, Store } from '../store/index.js';
-import { distinctLabels, rowKey } from './labels.js';
+import { configurationNames, type Nameable, rowKey } from './labels.js';
 
 /** Live bytes vs RSS over one replay of each configuration on a trace. */
 export interface SeriesReport {
@@ -24,12 +24,13 @@ export interface SeriesReport {
  * Per trace (in name order), the series of every configuration that has
  * one (of runs of `metric`, when given: the configurations of the page's
  * tables). `labels` (keyed by `rowKey`) lets a page use the same labels as
- * its tables; otherwise the stored labels are made distinct among themselves.
+ * its tables; otherwise the label pass names them among themselves.
  */
 export function seriesReport(store: Store, opts: { selector?: string; metric?: Metric; labels?: ReadonlyMap<string, string> } = {}): SeriesReport[] {
   const { runs } = selectRuns(store, opts.selector, opts.metric ? { metric: opts.metric } : {});
   const out = new Map<string, SeriesReport>();
   const seen = new Set<string>();
+  const named: Nameable[] = [];
   const without = new Map<string, RunRow>();
   for (const r of runs) {
     const key = `${r.trace}\0${rowKey(r)}`;
@@ -39,6 +40,7 @@ export function seriesReport(store: Store, opts: { selector?: string; metric?: M
     }
     if (seen.has(key)) continue;
     seen.add(key);
+    named.push(r);
     let s = out.get(r.trace);
     if (!s) out.set(r.trace, (s = { trace: r.trace, live: [], rss: [], missing: [] }));
     if (s.live.length === 0) s.live = r.series.map((p) => ({ op: p.op, kib: p.liveBytes / 1024 }));
@@ -46,12 +48,13 @@ export function seriesReport(store: Store, opts: { selector?: string; metric?: M
   }
   for (const [key, r] of without) {
     if (seen.has(key)) continue;
+    named.push(r);
     let s = out.get(r.trace);
     if (!s) out.set(r.trace, (s = { trace: r.trace, live: [], rss: [], missing: [] }));
     s.missing.push({ label: r.label, configHash: r.configHash, machine: r.machine });
   }
   const all = [...out.values()];
-  const own = distinctLabels(all.flatMap((s) => [...s.rss, ...s.missing]));
+  const own = configurationNames(named);
   for (const s of all) for (const x of [...s.rss, ...s.missing]) x.label = opts.labels?.get(rowKey(x)) ?? own.get(rowKey(x))!;
   return all.sort((a, b) => a.trace.localeCompare(b.trace));
 }

@@ -105,20 +105,3 @@ export function configurationLabel(c: Configuration): string {
   return render(configurationFields(c));
 }
 
-/**
- * Labels for configurations shown together: the target name always, a
- * build of uncommitted changes always (`+dirty.…`), and of every other
- * field only those whose value is not the same on every row
- * (a field a row lacks counts as differing). Rows that would still read the
- * same (they differ only in a field no label shows) get their hash prefix.
- */
-export function differingLabels(list: Configuration[]): string[] {
-  const fields = list.map((c) => new Map(configurationFields(c)));
-  const keys = [...new Set(fields.flatMap((f) => [...f.keys()]))];
-  const varies = new Set(keys.filter((k) => k === 'target' || k === 'dirty' || new Set(fields.map((f) => f.get(k) ?? '\0')).size > 1));
-  const labels = list.map((c, i) => render(configurationFields(c).filter(([k]) => varies.has(k) && fields[i]!.has(k))));
-  const hashes = list.map(configurationHash);
-  const owners = new Map<string, Set<string>>();
-  labels.forEach((l, i) => owners.set(l, (owners.get(l) ?? new Set()).add(hashes[i]!)));
-  return labels.map((l, i) => (owners.get(l)!.size > 1 ? `${l} #${hashes[i]!.slice(0, 7)}` : l));
-}

@@ -6,7 +6,7 @@
 import type { Metric } from '../../traces/index.js';
 import { type BisectionRow, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, type SeriesReport } from '../compare/index.js';
 import { axisScale, barsWithCI, compareRatios, historyLine, liveVsRss, svgOf } from './charts.js';
-import { formatValue, pct, ratioText, revisionText } from './tables.js';
+import { compareHeading, formatValue, pct, ratioText, revisionText } from './tables.js';
 import type { SweepReport } from '../compare/sweep.js';
 import { sweepChart } from './sweep.js';
 import type { FidelityGroup } from '../compare/fidelity.js';
@@ -29,6 +29,18 @@ export interface HtmlInput {
   sweeps?: SweepReport[];
   /** Replays beside the live runs of their programs: a chart and a table per recording × replay mode. */
   fidelity?: FidelityGroup[];
+  /** The same views for the database's other metrics (the page shows every metric it holds). */
+  more?: MetricViews[];
+  /** Said on the page when no section has anything: what the database holds and how to select it. */
+  empty?: string;
+}
+
+/** The per-metric views of the page. */
+export interface MetricViews {
+  metric: Metric;
+  matrix?: MatrixCell[];
+  series?: SeriesReport[];
+  history?: HistoryLine[];
 }
 
 /** RSS lines per live-bytes chart (more would repeat the palette's colours), and charts per trace. */
@@ -75,13 +87,13 @@ async function compareSection(rows: CompareRow[], metric: Metric, t: number): Pr
   );
   const chart = await svgOf(compareRatios(rows.filter((r) => Number.isFinite(r.deltaPct)).map((r) => ({ trace: r.trace, ratio: r.candidateMedian / r.baselineMedian, lo: r.ci[0], hi: r.ci[1], verdict: r.verdict })), t, { exact }));
   return `<section id="compare"><h2>Comparison</h2><p class="verdict ${heads.length ? 'bad' : 'good'}">${heads.length ? CROSS : CHECK} ${escapeHtml(headline)}</p>
-<p>baseline <code>${escapeHtml(rows[0]!.baseline)}</code> vs candidate <code>${escapeHtml(rows[0]!.candidate)}</code></p>
+<p>${escapeHtml(compareHeading(rows))}</p>
 ${table}
 ${figure('compare', chart, exact ? `candidate ÷ baseline per trace (exact instruction counts); grey band: ±${t}%` : `candidate ÷ baseline per trace with its 95% CI; grey band: ±${t}%`)}</section>`;
 }
 
 /** Per trace: a table of every configuration (failed ones say what happened) and a chart of those with a figure. */
-async function matrixSection(cells: MatrixCell[], metric: Metric, unit: string): Promise<string> {
+async function matrixSection(cells: MatrixCell[], metric: Metric, unit: string, suffix = '', id = ''): Promise<string> {
   const exact = metric === 'instructions';
   const parts: string[] = [];
   for (const trace of [...new Set(cells.map((c) => c.trace))].sort()) {
@@ -90,7 +102,7 @@ async function matrixSection(cells: MatrixCell[], metric: Metric, unit: string):
     const head = exact ? ['configuration', `${unit}`, 'n', 'relative'] : ['configuration', `median ${unit}`, 'MAD', '95% CI of median', 'n', 'relative'];
     const rows = mine.map((c) => {
       if (c.status !== 'ok') return { cells: [c.label, c.status, ...(exact ? [] : ['', '']), '0', ''], cls: 'failed' };
-      const rel = c.best ? '★ best' : `×${c.relative.toFixed(2)}`;
+      const rel = c.best ? '★ best' : c.lowest ? (ok.length > 1 ? 'lowest, no clear best' : '') : c.relativeCi && c.relativeCi[0] <= 1 ? `×${c.relative.toFixed(2)}, no clear difference` : `×${c.relative.toFixed(2)}`;
       return exact ? [c.label, formatValue(c.median, metric), String(c.n), rel] : [c.label, formatValue(c.median, metric), c.mad.toFixed(2), `${c.lo.toPrecision(4)} … ${c.hi.toPrecision(4)}`, String(c.n), rel];
     });
     let chart = '';
@@ -98,16 +110,16 @@ async function matrixSection(cells: MatrixCell[], metric: Metric, unit: string):
       const scale = axisScale(ok.flatMap((c) => (exact ? [c.median] : [c.median, c.lo, c.hi])));
       const svg = await svgOf(barsWithCI(ok.map((c) => ({ configuration: c.label, median: c.median, lo: c.lo, hi: c.hi, best: c.best })), unit, { exact, scale }));
       const failed = mine.filter((c) => c.status !== 'ok');
-      const caption = `${trace}: median per configuration${exact ? ' (exact instruction counts)' : ' with the bootstrap 95% CI of the median'}; green: best${failed.length ? `; not drawn: ${failed.map((c) => `${c.label} (${c.status})`).join(', ')}` : ''}`;
+      const caption = `${trace}: median per configuration${exact ? ' (exact instruction counts)' : ' with the bootstrap 95% CI of the median'}; green: best (every other clearly slower)${failed.length ? `; not drawn: ${failed.map((c) => `${c.label} (${c.status})`).join(', ')}` : ''}`;
       chart = figure('bars', svg, caption, { trace, scale });
     }
     parts.push(`<h3>${escapeHtml(trace)}</h3>${htmlTable(head, rows)}\n${chart}`);
   }
-  return `<section id="matrix"><h2>Configurations</h2>${parts.join('\n')}</section>`;
+  return `<section id="matrix${id}"><h2>Configurations${suffix}</h2>${parts.join('\n')}</section>`;
 }
 
 /** Every configuration's RSS, at most SERIES_PER_CHART per chart; past SERIES_CHARTS_PER_TRACE charts, a visible "N more". */
-async function seriesSection(series: SeriesReport[]): Promise<string> {
+async function seriesSection(series: SeriesReport[], suffix = '', id = ''): Promise<string> {
   const parts: string[] = [];
   for (const s of series) {
     const shown = s.rss.slice(0, SERIES_PER_CHART * SERIES_CHARTS_PER_TRACE);
@@ -124,11 +136,11 @@ async function seriesSection(series: SeriesReport[]): Promise<string> {
     if (more > 0) parts.push(note('more', more, `${s.trace}: ${more} more configuration${more === 1 ? '' : 's'} not drawn: ${s.rss.slice(shown.length).map((r) => r.label).join(', ')}`));
     if (s.missing.length) parts.push(note('no-series', s.missing.length, `${s.trace}: no RSS series recorded for ${s.missing.map((r) => r.label).join(', ')}`));
   }
-  return `<section id="series"><h2>Live bytes vs RSS over the replay</h2>${parts.join('\n')}</section>`;
+  return `<section id="series${id}"><h2>Live bytes vs RSS over the replay${suffix}</h2>${parts.join('\n')}</section>`;
 }
 
 /** One chart and table per (target, repository): revisions never share an axis with another repository's. */
-async function historySection(lines: HistoryLine[], metric: Metric, unit: string): Promise<string> {
+async function historySection(lines: HistoryLine[], metric: Metric, unit: string, suffix = '', id = ''): Promise<string> {
   const parts: string[] = [];
   for (const [axis, group] of historyAxes(lines)) {
     // The axis: every revision of the group, by git position (all lines of an axis share one repository), else first run.
@@ -150,7 +162,7 @@ async function historySection(lines: HistoryLine[], metric: Metric, unit: string
       `<h3>${escapeHtml(axis)}</h3>${figure('history', await svgOf(historyLine(data, unit, scale)), `${axis}: median ${unit} per revision, oldest first (${order}); runs of one revision pooled`, { axis, scale })}${htmlTable(['line', 'revision', 'median', 'n', 'runs', 'step', 'verdict'], rows)}`,
     );
   }
-  return `<section id="history"><h2>History</h2>${parts.join('\n')}</section>`;
+  return `<section id="history${id}"><h2>History${suffix}</h2>${parts.join('\n')}</section>`;
 }
 
 /** What a stored bisection concluded, in one line. */
@@ -181,7 +193,9 @@ function bisectionSection(list: BisectionRow[]): string {
 async function sweepSection(sweeps: SweepReport[]): Promise<string> {
   const parts = await Promise.all(
     sweeps.map(async (r) => {
-      const rows = r.lines.flatMap((l) => l.points.map((p) => [l.line, p.value, formatValue(p.median, r.metric), String(p.n), p.fallbacks !== undefined ? String(p.fallbacks) : '—', p.best ? '★ best' : '']));
+      // ★ only for a best every other value of the line is clearly slower than (the matrix's rule).
+      const mark = (l: SweepReport['lines'][number], p: SweepReport['lines'][number]['points'][number]): string => (p.best ? '★ best' : p.lowest && l.unclearPct !== undefined ? `lowest, no clear difference (±${l.unclearPct.toFixed(1)}%)` : '');
+      const rows = r.lines.flatMap((l) => l.points.map((p) => [l.line, p.value, formatValue(p.median, r.metric), String(p.n), p.fallbacks !== undefined ? String(p.fallbacks) : '—', mark(l, p)]));
       return `<h3>${escapeHtml(r.flag)}</h3>${figure('sweep', await svgOf(sweepChart(r)), `median ${r.metric === 'time' ? 'ns/op' : 'instructions'} against ${r.flag}, one line per trace`, { flag: r.flag })}${htmlTable(['line', r.flag, 'median', 'n', 'cap fallbacks', ''], rows)}`;
     }),
   );
@@ -207,16 +221,23 @@ async function fidelitySection(groups: FidelityGroup[]): Promise<string> {
  */
 export async function renderHtml(input: HtmlInput): Promise<string> {
   const { metric } = input;
-  const unit = metric === 'time' ? 'ns/op' : 'instructions';
+  const unitOf = (m: Metric): string => (m === 'time' ? 'ns/op' : 'instructions');
+  const unit = [metric, ...(input.more ?? []).map((v) => v.metric)].map(unitOf).join(' and ');
   const sections: string[] = [];
   if (input.compare?.length) sections.push(await compareSection(input.compare, metric, input.thresholdPct ?? 2));
-  if (input.matrix?.length) sections.push(await matrixSection(input.matrix, metric, unit));
-  if (input.series?.length) sections.push(await seriesSection(input.series));
-  if (input.history?.length) sections.push(await historySection(input.history, metric, unit));
+  // Several metrics: each block's title names its metric.
+  const suffixOf = (m: Metric): string => (input.more?.length ? ` (${m})` : '');
+  for (const [i, v] of [{ metric, matrix: input.matrix, series: input.series, history: input.history }, ...(input.more ?? [])].entries()) {
+    // The first metric's sections keep their plain ids; the others' carry their metric.
+    const id = i === 0 ? '' : `-${v.metric}`;
+    if (v.matrix?.length) sections.push(await matrixSection(v.matrix, v.metric, unitOf(v.metric), suffixOf(v.metric), id));
+    if (v.series?.length) sections.push(await seriesSection(v.series, suffixOf(v.metric), id));
+    if (v.history?.length) sections.push(await historySection(v.history, v.metric, unitOf(v.metric), suffixOf(v.metric), id));
+  }
   if (input.bisections?.length) sections.push(bisectionSection(input.bisections));
   if (input.sweeps?.length) sections.push(await sweepSection(input.sweeps));
   if (input.fidelity?.length) sections.push(await fidelitySection(input.fidelity));
-  if (sections.length === 0) sections.push('<p>No runs match.</p>');
+  if (sections.length === 0) sections.push(`<p class="empty">${escapeHtml(input.empty ?? 'No runs match.')}</p>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(input.title)}</title>
 <style>

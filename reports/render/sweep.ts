@@ -17,8 +17,8 @@ export function renderSweep(r: SweepReport, format: TextFormat, opts: RenderOpti
   if (format === 'json') return JSON.stringify(r, null, 2);
   if (format === 'csv') {
     return csv(
-      ['line', 'trace', r.flag, 'median', 'n', 'cap_fallbacks', 'best', 'config_hash'],
-      r.lines.flatMap((l) => l.points.map((p) => [l.line, l.trace, p.value, p.median, p.n, p.fallbacks ?? null, p.best, p.configHash])),
+      ['line', 'trace', r.flag, 'median', 'n', 'cap_fallbacks', 'best', 'config_hash', 'lowest'],
+      r.lines.flatMap((l) => l.points.map((p) => [l.line, l.trace, p.value, p.median, p.n, p.fallbacks ?? null, p.best, p.configHash, p.lowest])),
     );
   }
   const color = format === 'table' && (opts.color ?? stdoutColor());
@@ -34,15 +34,22 @@ export function renderSweep(r: SweepReport, format: TextFormat, opts: RenderOpti
     }),
   ]);
   const head = [r.flag, ...r.lines.map((l) => l.line)];
-  const notes = [`median ${r.metric === 'time' ? 'ns/op' : 'instructions'} per ${r.flag} value; ★ best of the column`];
+  const notes = [`median ${r.metric === 'time' ? 'ns/op' : 'instructions'} per ${r.flag} value; ★ best of the column: every other value clearly slower (95% CI of the ratio above 1)`];
   if (r.lines.some((l) => l.points.some((p) => p.fallbacks !== undefined))) notes.push('fb = tinyslab soft-cap fallbacks');
-  const best = r.lines.map((l) => `${l.line}: ${r.flag}=${l.points.find((p) => p.best)!.value}`).join(', ');
-  if (format === 'markdown') return `${markdownTable(head, rows)}\n\n_${notes.join('; ')}_\n\nbest: ${best}`;
-  return `${table(head, rows, { color })}\n${paint.dim(notes.join('; '))}\nbest: ${best}`;
+  // A best is named only when its interval says so; otherwise the line says how close the values are.
+  const answers = r.lines.map((l) => {
+    const best = l.points.find((p) => p.best);
+    if (best) return `${l.line}: best ${r.flag}=${best.value}`;
+    const low = l.points.find((p) => p.lowest)!;
+    return `${l.line}: no clear difference (${l.unclearPct !== undefined ? `±${l.unclearPct.toFixed(1)}%` : 'equal'}; lowest ${r.flag}=${low.value})`;
+  });
+  if (format === 'markdown') return `${markdownTable(head, rows)}\n\n${notes.map((n) => `_${n}_`).join('  \n')}\n\n${answers.map((a) => `- ${a}`).join('\n')}`;
+  return `${table(head, rows, { color })}\n${paint.dim(notes.join('\n'))}\n${answers.join('\n')}`;
 }
 
 /** The sweep chart's spec: one line per trace over the flag's values, best points filled. */
 export function sweepChart(r: SweepReport): TopLevelSpec {
+  // Only a claimed best (every other value clearly slower) is filled.
   const data = r.lines.flatMap((l) => l.points.map((p) => ({ x: p.x, value: p.median, line: l.line, best: p.best })));
   const xScale = axisScale(data.map((d) => d.x));
   const yScale = axisScale(data.map((d) => d.value));

@@ -3,7 +3,7 @@
  * markdown, json and csv. HTML is html.ts.
  */
 import type { Metric } from '../../traces/index.js';
-import { type CheckResult, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, rowKey } from '../compare/index.js';
+import { type CheckResult, type CompareRow, type HistoryLine, historyAxes, type MatrixCell, rowKey, signedPct, unclearBests } from '../compare/index.js';
 import { mad, median } from '../stats/index.js';
 import { csv, markdownTable, painter, sparkline, stdoutColor, table } from './text.js';
 
@@ -24,8 +24,8 @@ export function formatValue(v: number, metric: Metric): string {
 }
 
 const spreadOf = (m: number, d: number, metric: Metric): string => (metric === 'time' ? `${m.toFixed(2)} ± ${d.toFixed(2)}` : Math.round(m).toLocaleString('en-US'));
-/** `+1.23%`. */
-export const pct = (d: number): string => (Number.isFinite(d) ? `${d >= 0 ? '+' : ''}${d.toFixed(2)}%` : '—');
+/** `+1.23%` (reports/compare's one signed percentage). */
+export const pct = (d: number): string => signedPct(d);
 const pText = (p: number): string => (p < 0.001 ? '<0.001' : p.toFixed(3));
 
 /** hyperfine's phrasing: `1.20× slower` / `1.05× faster`. */
@@ -131,6 +131,20 @@ function compareHead(metric: Metric): string[] {
   return ['trace', 'baseline ns/op median ± MAD', 'candidate ns/op median ± MAD', 'delta', '95% CI of ratio', 'p', 'verdict'];
 }
 
+/** One side's name across the rows: the one label, or how many configurations when the traces differ. */
+function sideName(names: string[]): string {
+  const set = [...new Set(names)];
+  if (set.length === 1) return set[0]!;
+  // The header stays one short line: many names are left to the table's rows and --json.
+  const all = set.join('; ');
+  return all.length <= 40 ? `${set.length} configurations (${all})` : `${set.length} configurations`;
+}
+
+/** The one short header line of compare and check: `baseline A  vs  candidate B  (metric, lower is better)`. */
+export function compareHeading(rows: readonly CompareRow[]): string {
+  return `baseline ${sideName(rows.map((r) => r.baseline))}  vs  candidate ${sideName(rows.map((r) => r.candidate))}  (${rows[0]?.metric ?? 'time'}, lower is better)`;
+}
+
 /** The compare report. */
 export function renderCompare(rows: CompareRow[], format: TextFormat, opts: RenderOptions = {}): string {
   if (format === 'json') return JSON.stringify(rows, null, 2);
@@ -145,7 +159,7 @@ export function renderCompare(rows: CompareRow[], format: TextFormat, opts: Rend
   const paint = painter(color);
   const first = rows[0];
   if (!first) return '(no traces in common)';
-  const heading = `baseline ${first.baseline}  vs  candidate ${first.candidate}  (${first.metric}, lower is better)`;
+  const heading = compareHeading(rows);
   const head = compareHead(first.metric);
   if (format === 'markdown') return `**${heading}**\n\n${markdownTable(head, rows.map((r) => compareCells(r, false)))}`;
   const summary = rows.map((r) =>
@@ -202,6 +216,8 @@ export function renderMatrixCells(cells: MatrixCell[], metric: Metric, format: T
   const color = format === 'table' && (opts.color ?? stdoutColor());
   const paint = painter(color);
   const traces = [...new Set(byTrace.map((c) => c.trace))];
+  // A trace measured under one configuration has nothing to be best among.
+  const alone = new Set(traces.filter((t) => cells.filter((c) => c.trace === t && c.status === 'ok').length === 1));
   const rowsOf = new Map<string, { label: string; cells: Map<string, MatrixCell> }>();
   for (const c of cells) {
     const row = rowsOf.get(rowKey(c)) ?? { label: c.label, cells: new Map<string, MatrixCell>() };
@@ -216,21 +232,24 @@ export function renderMatrixCells(cells: MatrixCell[], metric: Metric, format: T
       if (c.status !== 'ok') return failedCell(c, format, paint);
       const v = `${spreadOf(c.median, c.mad, metric)}${c.systemShare !== undefined ? ` ${(c.systemShare * 100).toFixed(0)}% of sys` : ''}${c.fallbacks !== undefined ? ` fb=${c.fallbacks}` : ''}`;
       if (c.best) return format === 'markdown' ? `**${v}** ★` : paint.green(`${v} ★`);
-      if (c.relativeCi && c.relativeCi[0] <= 1 && c.relativeCi[1] >= 1) return `${v} ≈best`;
+      if (alone.has(t)) return v;
+      if (c.lowest || (c.relativeCi && c.relativeCi[0] <= 1)) return `${v} ≈best`;
       if (!c.relativeCi) return `${v} ×${c.relative.toFixed(2)}`;
       const [lo, hi] = c.relativeCi;
       // As ratioWithUncertainty: a lopsided CI is shown as it is rather than as a ± reaching below 1.
       return c.relative - (hi - lo) / 2 <= 1 ? `${v} ×${c.relative.toFixed(2)} (${lo.toFixed(2)}…${hi.toFixed(2)})` : `${v} ×${c.relative.toFixed(2)} ± ${((hi - lo) / 2).toFixed(2)}`;
     }),
   ]);
-  const notes = [`${exact ? 'instructions (exact)' : 'median ns/op ± MAD'} per trace; ★ best of the column, ×N relative to it`];
-  if (cells.some((c) => c.relativeCi)) notes.push('± half the 95% CI of the ratio (the CI itself when lopsided); ≈best: no clear difference from the best');
+  const notes = [`${exact ? 'instructions (exact)' : 'median ns/op ± MAD'} per trace; ×N relative to the lowest of the column`];
+  notes.push(exact ? '★ best: fewer instructions than every other' : '★ best: every other clearly slower (95% CI of the ratio above 1); ≈best: no clear difference from the lowest');
+  if (cells.some((c) => c.relativeCi)) notes.push('± half the 95% CI of the ratio (the CI itself when lopsided)');
   if (cells.some((c) => c.systemShare !== undefined)) notes.push("N% of sys = throughput as a share of the system allocator's on that trace");
   if (cells.some((c) => c.fallbacks !== undefined)) notes.push('fb = tinyslab soft-cap fallbacks');
   if (rows.some((r) => r.includes('—'))) notes.push('— not measured');
+  for (const u of unclearBests(cells)) notes.push(`${u.trace}: no clear best: the lowest ${u.alike.length + 1} show no clear difference (${exact ? 'equal counts' : `±${u.withinPct.toFixed(1)}%`})`);
   if (rows.length === 0) return '(no runs match)';
-  if (format === 'markdown') return `${markdownTable(['configuration', ...traces], rows)}\n\n_${notes.join('; ')}_`;
-  return `${table(['configuration', ...traces], rows, { color })}\n${paint.dim(notes.join('; '))}`;
+  if (format === 'markdown') return `${markdownTable(['configuration', ...traces], rows)}\n\n${notes.map((n) => `_${n}_`).join('  \n')}`;
+  return `${table(['configuration', ...traces], rows, { color })}\n${paint.dim(notes.join('\n'))}`;
 }
 
 /** `abc1234567 Subject of the commit` (the subject cut at 50 characters). */

@@ -38,16 +38,38 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 /** Printed width: ANSI codes take no room. */
 const visible = (s: string): number => [...s.replace(ANSI, '')].length;
 
-/** Aligned columns: the first left, the rest right; the header bold when `color` (default: stdout is a TTY). */
-export function table(head: string[], rows: string[][], opts: { color?: boolean } = {}): string {
+/** Columns every table fits in: wider ones are cut into blocks of columns, each repeating the first. */
+export const TABLE_WIDTH = 120;
+
+/**
+ * Aligned columns: the first left, the rest right; the header bold when
+ * `color` (default: stdout is a TTY). A table wider than `width` (default
+ * TABLE_WIDTH) is printed as several blocks of whole columns, each led by
+ * the first column, so no line is wider unless one cell is.
+ */
+export function table(head: string[], rows: string[][], opts: { color?: boolean; width?: number } = {}): string {
   const b = opts.color === undefined ? bold : painter(opts.color).bold;
   const w = head.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === 0 ? c + ' '.repeat(w[i]! - visible(c)) : ' '.repeat(w[i]! - visible(c)) + c))
+  const line = (cols: number[], cells: string[]): string =>
+    cols
+      .map((i, j) => {
+        const c = cells[i] ?? '';
+        return j === 0 ? c + ' '.repeat(w[i]! - visible(c)) : ' '.repeat(w[i]! - visible(c)) + c;
+      })
       .join('  ')
       .trimEnd();
-  return [b(line(head)), ...rows.map(line)].join('\n');
+  const width = opts.width ?? TABLE_WIDTH;
+  const blocks: number[][] = [];
+  let cur: number[] = [];
+  let used = w[0] ?? 0;
+  for (let i = 1; i < head.length; i++) {
+    // An empty column (a status column where every run finished) takes no room and never starts a block.
+    if (cur.length && w[i]! > 0 && used + 2 + w[i]! > width) blocks.push(cur), (cur = []), (used = w[0]!);
+    cur.push(i);
+    used += 2 + w[i]!;
+  }
+  blocks.push(cur);
+  return blocks.map((cols) => [b(line([0, ...cols], head)), ...rows.map((r) => line([0, ...cols], r))].join('\n')).join('\n\n');
 }
 
 /** A GitHub-flavoured markdown table, numbers right-aligned. */

@@ -18,6 +18,7 @@
  * store's tables (runs, configurations, traces, machines, samples), read-only.
  */
 import type { Metric } from '../../traces/index.js';
+import type { Configuration } from '../identity/index.js';
 import { usageError } from '../../traces/index.js';
 import { type RunRow, type SampleRow, type Store, sampleRow } from '../store/index.js';
 
@@ -163,7 +164,10 @@ export function sampleValue(s: SampleRow, metric: Metric): number | null {
 export interface Measured {
   trace: string;
   configHash: string;
+  /** The full label as stored (tables name configurations through reports/compare's label pass). */
   label: string;
+  /** The canonical configuration (null for rows stored before configurations were canonical). */
+  configuration: Configuration | null;
   target: string;
   revision: string | null;
   machine: string;
@@ -185,7 +189,7 @@ export function measured(store: Store, metric: Metric, sel?: Selector | string):
     const key = `${r.trace}\0${r.configHash}\0${r.machine}`;
     let m = out.get(key);
     if (!m) {
-      m = { trace: r.trace, configHash: r.configHash, label: r.label, target: r.target, revision: r.revision, machine: r.machine, values: [], runs: [] };
+      m = { trace: r.trace, configHash: r.configHash, label: r.label, configuration: r.configuration, target: r.target, revision: r.revision, machine: r.machine, values: [], runs: [] };
       out.set(key, m);
     }
     m.runs.unshift(r);
@@ -194,8 +198,31 @@ export function measured(store: Store, metric: Metric, sel?: Selector | string):
       if (v !== null && Number.isFinite(v)) m.values.push(v);
     }
   }
-  const list = [...out.values()].filter((m) => m.values.length > 0);
-  // Several machines in one report (a merged database): say which is which.
-  if (new Set(list.map((m) => m.machine)).size > 1) for (const m of list) m.label = `${m.label} on ${m.machine}`;
-  return list;
+  return [...out.values()].filter((m) => m.values.length > 0);
+}
+
+/** The metrics the database holds finished runs of, in the order reports list them. */
+export function heldMetrics(store: Store, sel?: Selector | string): Metric[] {
+  const held = new Set(selectRuns(store, sel, {}).runs.map((r) => r.metric));
+  return (['time', 'instructions'] as const).filter((m) => held.has(m));
+}
+
+/**
+ * What a report that selected nothing says instead of an empty page: what
+ * the database does hold (finished runs per metric, their targets and
+ * traces) and the flag that would select them.
+ */
+export function emptyNote(store: Store, metric: Metric, selector?: string, what = 'runs'): string {
+  const all = selectRuns(store, undefined, {}).runs;
+  if (all.length === 0) return `the database ${store.path} holds no finished runs: measure first (\`allocreplay replay TRACE -t system\`)`;
+  const of = (m: Metric): number => all.filter((r) => r.metric === m).length;
+  const held = (['time', 'instructions'] as const).filter((m) => of(m) > 0);
+  const list = (xs: string[]): string => (xs.length > 4 ? `${xs.slice(0, 4).join(', ')} and ${xs.length - 4} more` : xs.join(', '));
+  const asked = `no ${metric} ${what} match${selector ? ` the selector '${selector}'` : ''}`;
+  const holds = `the database holds ${held.map((m) => `${of(m)} ${m} run${of(m) === 1 ? '' : 's'}`).join(' and ')}`;
+  if (of(metric) === 0) return `${asked}: ${holds}; select them with --metric ${held[0]}`;
+  const mine = all.filter((r) => r.metric === metric);
+  const targets = list([...new Set(mine.map((r) => r.target))]);
+  const traces = list([...new Set(mine.map((r) => r.trace))]);
+  return `${asked}: ${holds} (targets ${targets}; traces ${traces})${selector ? '; drop the selector or narrow it to these, e.g. target=' + mine[0]!.target : ''}`;
 }

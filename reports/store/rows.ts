@@ -67,7 +67,7 @@ export interface RunRow {
   targetKind: string;
   revision: string | null;
   configHash: string;
-  /** The full label (every field); reports show `differingLabels` of what they list. */
+  /** The full label (every field); reports name what they list with `configurationNames` (reports/compare/labels.ts). */
   label: string;
   /** The canonical configuration (null for rows stored before configurations were canonical). */
   configuration: Configuration | null;

@@ -65,7 +65,8 @@ describe('replay and matrix tables and exports', () => {
     const md = join(dir, 'm.md');
     const r = cli(['matrix', trace, '-t', 'system', '-t', 'jemalloc', '--repeat', '4', '--db', join(dir, 'r.sqlite'), '--export-markdown', md]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/★/);
+    // ★ only for a best every other configuration is clearly slower than; otherwise the note says how close they are.
+    expect(r.stdout).toMatch(/★|^th: no clear best: the lowest \d+ show no clear difference \(±\d+\.\d%\)$/m);
     expect(r.stdout).toMatch(/^jemalloc .*(≈best|×\d+\.\d\d( ± \d+\.\d\d| \(\d+\.\d\d…\d+\.\d\d\))|★)/m);
     expect(readFileSync(md, 'utf8')).toMatch(/^\| configuration \| th \|$/m);
   });

@@ -131,20 +131,20 @@ describe('report matrix', () => {
     for (const c of mine) expect(table.split('\n').some((l) => l.startsWith(`${c.label} `))).toBe(true);
   });
 
-  it('says crashed: SIGSEGV and timeout in every format, never a blank cell', () => {
+  it('says crashed: SIGSEGV at op N (the one crash-text form) and timeout in every format, never a blank cell', () => {
     const cells = JSON.parse(ok(['report', 'matrix', '--json', '--db', db])) as Cell[];
     const statuses = cells.filter((c) => c.trace === 'rm').map((c) => c.status);
-    expect(statuses).toContain('crashed: SIGSEGV');
+    expect(statuses.some((s) => /^crashed: SIGSEGV at op \d+$/.test(s))).toBe(true);
     expect(statuses).toContain('timeout');
     for (const format of ['table', 'markdown', 'csv']) {
       const out = ok(['report', 'matrix', '--format', format, '--db', db]);
-      expect(out, format).toMatch(/crashed: SIGSEGV/);
+      expect(out, format).toMatch(/crashed: SIGSEGV at op \d+/);
       expect(out, format).toMatch(/timeout/);
     }
     // The crashing allocator never ran on `hot`: that cell says it was not measured, not empty.
     const table = ok(['report', 'matrix', '--db', db]).split('\n');
     const crashRow = table.find((l) => l.includes('fixture-crash.so'))!;
-    expect(crashRow).toMatch(/crashed: SIGSEGV\s+—|—\s+crashed: SIGSEGV/);
+    expect(crashRow).toMatch(/crashed: SIGSEGV at op \d+\s+—|—\s+crashed: SIGSEGV at op \d+/);
   });
 
   it('csv and json are grouped by trace', () => {
@@ -161,12 +161,12 @@ describe('report compare and check', () => {
     const [crash] = query<{ target: string }>(db, "SELECT target FROM configurations WHERE target LIKE 'fixture-crash.so%'");
     const args = ['--baseline', `config=${serial!.hash.slice(0, 12)}`, '--candidate', `target=${crash!.target}`, '--db', db];
     const rows = JSON.parse(ok(['report', 'compare', ...args, '--json'])) as { trace: string; baselineStatus: string; candidateStatus: string }[];
-    expect(rows.map((r) => [r.trace, r.baselineStatus, r.candidateStatus])).toEqual([['rm', 'ok', 'crashed: SIGSEGV']]);
-    expect(ok(['report', 'compare', ...args])).toMatch(/rm\s.*crashed: SIGSEGV/);
+    expect(rows.map((r) => [r.trace, r.baselineStatus, r.candidateStatus])).toEqual([['rm', 'ok', expect.stringMatching(/^crashed: SIGSEGV at op \d+$/)]]);
+    expect(ok(['report', 'compare', ...args])).toMatch(/rm\s.*crashed: SIGSEGV at op \d+/);
     const check = cli(['report', 'check', ...args], { env });
     expect(check.status).toBe(1);
     expect(check.stdout).toMatch(/^### ❌ candidate did not finish on 1 trace/);
-    expect(check.stdout).toMatch(/- \*\*rm\*\*: candidate crashed: SIGSEGV/);
+    expect(check.stdout).toMatch(/- \*\*rm\*\*: candidate crashed: SIGSEGV at op \d+/);
   });
 });
 
@@ -199,7 +199,7 @@ describe('report html', () => {
     expect(matrix.indexOf('<h3>hot</h3>')).toBeGreaterThan(-1);
     expect(matrix.indexOf('<h3>rm</h3>')).toBeGreaterThan(matrix.indexOf('<h3>hot</h3>'));
     const rm = matrix.slice(matrix.indexOf('<h3>rm</h3>'));
-    expect(rm).toMatch(/<tr class="failed"><td>[^<]*fixture-crash\.so[^<]*<\/td><td>crashed: SIGSEGV<\/td>/);
+    expect(rm).toMatch(/<tr class="failed"><td>[^<]*fixture-crash\.so[^<]*<\/td><td>crashed: SIGSEGV at op \d+<\/td>/);
     expect(rm).toMatch(/<tr class="failed"><td>[^<]*fixture-hang\.so[^<]*<\/td><td>timeout<\/td>/);
   });
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { runSummaries, statusText } from '../../../reports/index.js';
+import { configurationNames, rowKey, runSummaries, statusText } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, storeFor } from '../../common.js';
 import { table } from '../../render.js';
@@ -22,10 +22,12 @@ export default class DbRuns extends BaseCommand {
         if (r.value === null) return r.status === 'ok' ? '' : statusText(r);
         return r.metric === 'time' ? `${r.value.toFixed(2)} ns/op` : Math.round(r.value).toLocaleString('en-US');
       };
+      // The label pass over the runs listed (--json keeps every field).
+      const names = configurationNames(runs);
       this.log(
         table(
           ['run', 'session', 'trace', 'configuration', 'config', 'metric', 'status', 'median', 'n'],
-          runs.map((r) => [String(r.id), String(r.session), r.trace, r.label, r.configHash.slice(0, 8), r.metric, statusText(r), cell(r), String(r.samples)]),
+          runs.map((r) => [String(r.id), String(r.session), r.trace, names.get(rowKey(r))!, r.configHash.slice(0, 8), r.metric, statusText(r), cell(r), String(r.samples)]),
         ),
       );
     } finally {

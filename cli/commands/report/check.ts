@@ -3,7 +3,7 @@ import { check, checkSummary, renderCompare, stdoutColor } from '../../../report
 import { METRICS, usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
 import { dbFlag, selectorFor, storeFor, thresholdFlag } from '../../common.js';
-import { emitReport } from '../../report.js';
+import { emitReport, longFlag } from '../../report.js';
 
 export default class ReportCheck extends BaseCommand {
   static override description = 'For CI: compare, then exit 1 when any trace regresses beyond --threshold or the candidate crashed, timed out or failed on it; prints a markdown summary for a CI comment';
@@ -18,6 +18,7 @@ export default class ReportCheck extends BaseCommand {
     json: Flags.boolean({ description: 'print {regression, thresholdPct, rows} as JSON' }),
     'across-machines': Flags.boolean({ description: 'compare timings from different machines (and instruction counts from different toolchains); rows say so' }),
     repo: Flags.string({ description: 'repository that rev= refs (tags, branches, HEAD~1) are resolved in (default: the source targets of allocreplay.yaml and of the stored runs)' }),
+    ...longFlag,
     ...dbFlag,
   };
 
@@ -27,7 +28,7 @@ export default class ReportCheck extends BaseCommand {
     const store = storeFor(flags.db, true);
     let regression = false;
     try {
-      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric, thresholdPct, acrossMachines: flags['across-machines'] });
+      const result = check(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric: flags.metric, thresholdPct, acrossMachines: flags['across-machines'], long: flags.long });
       regression = result.regression || result.candidateFailed.length > 0;
       const md = checkSummary(result);
       if (flags.output) emitReport(md, flags.output);

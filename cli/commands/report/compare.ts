@@ -26,12 +26,12 @@ export default class ReportCompare extends BaseCommand {
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric;
-      const rows = compare(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric, thresholdPct, acrossMachines: flags['across-machines'] });
+      const rows = compare(store, selectorFor(store, flags.baseline, flags.repo)!, selectorFor(store, flags.candidate, flags.repo)!, { metric, thresholdPct, acrossMachines: flags['across-machines'], long: flags.long });
       const format = flags.json ? 'json' : flags.format;
       if (format === 'html') {
         const keep = new Set(rows.flatMap((r) => [r.baselineHash, r.candidateHash]));
         const traces = new Set(rows.map((r) => r.trace));
-        const matrix = matrixReport(store, { metric }).filter((c) => keep.has(c.configHash) && traces.has(c.trace));
+        const matrix = matrixReport(store, { metric, long: flags.long }).filter((c) => keep.has(c.configHash) && traces.has(c.trace));
         const labels = new Map(matrix.map((c) => [rowKey(c), c.label]));
         const series = seriesReport(store, { metric, labels })
           .filter((s) => traces.has(s.trace))

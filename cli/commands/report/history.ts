@@ -3,8 +3,8 @@ import { Flags } from '@oclif/core';
 import { history, renderHistory, renderHtml, stdoutColor, type TextFormat } from '../../../reports/index.js';
 import { usageError } from '../../../traces/index.js';
 import { BaseCommand } from '../../base.js';
-import { storeFor, thresholdFlag } from '../../common.js';
-import { configRepos, emitReport, reportFlags } from '../../report.js';
+import { selectorFor, storeFor, thresholdFlag } from '../../common.js';
+import { configRepos, emitReport, reportEmpty, reportFlags } from '../../report.js';
 
 export default class ReportHistory extends BaseCommand {
   static override description =
@@ -24,8 +24,9 @@ export default class ReportHistory extends BaseCommand {
     try {
       const metric = flags.metric;
       if (flags.repo && !existsSync(flags.repo)) throw usageError(`--repo ${flags.repo}: no such directory`, 'pass the git repository the revisions come from');
-      const h = history(store, { metric, selector: flags.select, thresholdPct, repos: configRepos(), ...(flags.repo ? { repo: flags.repo } : {}) });
+      const h = history(store, { metric, selector: selectorFor(store, flags.select, flags.repo) ?? '', thresholdPct, repos: configRepos(), long: flags.long, ...(flags.repo ? { repo: flags.repo } : {}) });
       const format = flags.json ? 'json' : flags.format;
+      if (h.length === 0 && format !== 'json') return reportEmpty(store, metric, flags.select || undefined, 'runs with a revision');
       if (format === 'html') emitReport(await renderHtml({ title: 'allocreplay history', metric, source: store.path, history: h }), flags.output);
       else emitReport(renderHistory(h, metric, format as TextFormat, { color: !flags.output && stdoutColor() }), flags.output);
     } finally {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { renderHtml, renderSweep, stdoutColor, sweepReport, type TextFormat } from '../../../reports/index.js';
 import { BaseCommand } from '../../base.js';
-import { storeFor } from '../../common.js';
+import { selectorFor, storeFor } from '../../common.js';
 import { emitReport, reportFlags } from '../../report.js';
 
 export default class ReportSweep extends BaseCommand {
@@ -18,7 +18,8 @@ export default class ReportSweep extends BaseCommand {
     const store = storeFor(flags.db, true);
     try {
       const metric = flags.metric;
-      const r = sweepReport(store, { flag: flags.flag, metric, ...(flags.select ? { selector: flags.select } : {}) });
+      const selector = selectorFor(store, flags.select || undefined);
+      const r = sweepReport(store, { flag: flags.flag, metric, ...(selector ? { selector } : {}), long: flags.long });
       const format = flags.json ? 'json' : flags.format;
       if (format === 'html') emitReport(await renderHtml({ title: `allocreplay sweep of ${flags.flag}`, metric, source: store.path, sweeps: [r] }), flags.output);
       else emitReport(renderSweep(r, format as TextFormat, { color: !flags.output && stdoutColor() }), flags.output);
