@@ -9,7 +9,7 @@ let handlersInstalled = false;
 /**
  * Ctrl-C, SIGTERM or SIGHUP while work is in flight: undo it (kill the
  * driver's or valgrind's process group, remove temp directories and
- * half-written files — see traces/cleanup) and exit 128+N. The database
+ * half-written files — see traces/platform/cleanup) and exit 128+N. The database
  * needs nothing: every repetition is stored in one transaction, and
  * JavaScript runs none of them while this handler runs.
  */

@@ -7,7 +7,7 @@
  * thing. (The store's CHECK constraints are migrations, frozen as written;
  * test/reports checks they admit these words.)
  */
-import { inputError } from './errors.js';
+import { inputError } from './platform/errors.js';
 
 /**
  * Operation codes. The numeric values are part of trace format v1, and the

@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { killAfter } from '../../traces/cleanup.js';
+import { killAfter } from '../../traces/index.js';
 
 /** The phase a line of build output belongs to, if it says. */
 function phaseOf(line: string): 'configure' | 'compile' | 'link' | undefined {

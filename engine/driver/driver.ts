@@ -178,7 +178,7 @@ export function discardProfile(r: RunResult): void {
   keptProfiles.delete(r.profilePath);
 }
 
-/** Profiles runReplay kept for the caller, with the undo that removes each (see traces/cleanup). */
+/** Profiles runReplay kept for the caller, with the undo that removes each (see traces/platform/cleanup). */
 const keptProfiles = new Map<string, () => void>();
 
 /** Total instructions of the collected region in a callgrind output file. */

@@ -1,5 +1,5 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { inputError } from '../errors.js';
+import { inputError } from '../platform/errors.js';
 import { openTrace, validateTrace } from '../format/index.js';
 import { Op } from '../vocabulary.js';
 

@@ -3,7 +3,7 @@
  * field's type and range as traces/FORMAT.md states it, each failure a
  * one-line input error naming the file and the field.
  */
-import { inputError } from '../errors.js';
+import { inputError } from '../platform/errors.js';
 import { checkProgram, type ProgramIdentity } from '../program/program.js';
 import {
   CHUNK_EVENTS,

@@ -1,4 +1,4 @@
-import { inputError } from '../errors.js';
+import { inputError } from '../platform/errors.js';
 import { Op } from '../vocabulary.js';
 import { MAX_OBJECT_ID, MAX_THREADS, MAX_VALUE } from './spec.js';
 

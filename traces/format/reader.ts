@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Unpackr } from 'msgpackr';
 import { inflateSync } from 'node:zlib';
-import { inputError } from '../errors.js';
+import { inputError } from '../platform/errors.js';
 import { type EventChunk, newChunk, type TraceEvent } from '../model.js';
 import { Op } from '../vocabulary.js';
 import { checkChunkKeys, checkFooter, checkHeader, isMap } from './checks.js';

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Unpackr } from 'msgpackr';
-import { inputError } from '../errors.js';
+import { inputError } from '../platform/errors.js';
 import { MAX_NESTING, MAX_VALUE_BYTES } from './spec.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { deflate, deflateSync, type ZlibOptions } from 'node:zlib';
 import { Packr } from 'msgpackr';
-import { failure } from '../errors.js';
+import { failure } from '../platform/errors.js';
 import type { EventChunk } from '../model.js';
 import { Op } from '../vocabulary.js';
 import { ByteSink } from './columns.js';

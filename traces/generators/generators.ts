@@ -1,4 +1,4 @@
-import { usageError } from '../errors.js';
+import { usageError } from '../platform/errors.js';
 import { type TraceFooter, TraceWriter } from '../format/index.js';
 import { Emitter } from './emitter.js';
 import { larson, type Params, phases, producerConsumer, randomMixed, reallocGrow, tinyHot } from './workloads.js';

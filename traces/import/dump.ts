@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { inputError, usageError } from '../errors.js';
+import { inputError, usageError } from '../platform/errors.js';
 import { looksLikeZip, unzipDump, type ZipChoice } from './zip.js';
 
 /** Bytes of a plain dump read at a time: the importer's memory does not grow with the dump (a longer line grows the window). */

@@ -1,7 +1,7 @@
 import { rmSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { onInterrupt } from '../cleanup.js';
-import { inputError, usageError } from '../errors.js';
+import { onInterrupt } from '../platform/cleanup.js';
+import { inputError, usageError } from '../platform/errors.js';
 import type { TraceFooter } from '../format/index.js';
 import { Op } from '../vocabulary.js';
 import { type ConversionCounts, PointerTracker } from '../record/pointers.js';

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { Entry, ZipFile } from 'yauzl';
-import { inputError, usageError } from '../errors.js';
+import { inputError, usageError } from '../platform/errors.js';
 
 /** Largest dump a zip entry may inflate to, by default (bytes): a guard against zip bombs. */
 export const ZIP_MAX_BYTES = 2 ** 31 - 1;

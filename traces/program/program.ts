@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { failure } from '../errors.js';
+import { failure } from '../platform/errors.js';
 
 export interface ProgramIdentity {
   /** The command as given: argv[0] and its arguments. */

@@ -3,10 +3,10 @@ import { accessSync, existsSync, constants as fsConstants, mkdtempSync, readdirS
 import { constants, hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { failure } from '../errors.js';
+import { failure } from '../platform/errors.js';
 import { encodeHeader, type TraceFooter } from '../format/index.js';
-import { compileNative } from '../native-build.js';
-import { packagePath } from '../paths.js';
+import { compileNative } from '../platform/native-build.js';
+import { packagePath } from '../platform/paths.js';
 import { programIdentity } from '../program/index.js';
 import type { ConversionCounts } from './pointers.js';
 
