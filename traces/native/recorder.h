@@ -3,9 +3,9 @@
  * share (hidden: nothing here is exported from the shim).
  *
  *   recorder.c          the malloc-family hooks
- *   recorder_buffer.c   a thread's buffer: the slow append, writing buffers out
+ *   recorder_buffer.c   a thread's buffer from first call to exit: the registry,
+ *                       the slow append, writing buffers out, thread start and exit
  *   recorder_stream.c   the stream to the converter: log lock, ring, socket
- *   recorder_threads.c  the registry of buffers, thread start and exit
  *   recorder_process.c  load, exit, fork and terminating signals
  *   recorder_exec.c     exec and _exit
  *
@@ -144,7 +144,7 @@ HIDDEN void append_slow(uint64_t s, uint64_t st, int op, const void *ptr, size_t
 /* Writes out a buffer's published records; with the log lock. */
 HIDDEN void write_buffer(struct tbuf *b);
 
-/* ---- threads (recorder_threads.c) ---- */
+/* ---- the registry and threads (recorder_buffer.c) ---- */
 /* Every registered buffer; under the log lock. */
 extern HIDDEN struct tbuf *rec_registry;
 /* Maps and registers this thread's buffer (its first call); NULL if not now. */
@@ -162,17 +162,11 @@ HIDDEN void recorder_exec_failed(void);
 
 /* ---- the per-call path ---- */
 
-/* This thread's buffer, mapped on its first call; NULL after its exit was written. */
-static inline struct tbuf *tbuf_get(void) {
-  struct tbuf *b = rec_own;
-  return b || rec_gone ? b : tbuf_new();
-}
-
 /* The next sequence number. While the process has one thread, a plain
  * load and store: an atomic add is a full barrier on x86-64 and cost about
  * 40% of the recorder's time per call (4 of 10 ns). `rec_threaded` is set
  * before any second thread can take a number: by pthread_create
- * (recorder_threads.c) before the thread exists; for threads started some
+ * (recorder_buffer.c) before the thread exists; for threads started some
  * other way (C11 thrd_create, glibc's helper threads, a raw clone) by the
  * thread's first call, which leaves a window of a few instructions in which
  * two threads may take the same number once (the converter counts it as

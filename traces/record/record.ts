@@ -16,7 +16,7 @@ const native = (f: string): string => packagePath('traces', 'native', f);
 export function recorderPath(): string {
   return compileNative({
     name: 'librecorder.so',
-    sources: ['recorder.c', 'recorder_buffer.c', 'recorder_stream.c', 'recorder_threads.c', 'recorder_process.c', 'recorder_exec.c'].map(native),
+    sources: ['recorder.c', 'recorder_buffer.c', 'recorder_stream.c', 'recorder_process.c', 'recorder_exec.c'].map(native),
     deps: [native('raw_log.h'), native('recorder.h')],
     shared: true,
     ldflags: ['-ldl', '-lpthread'],
