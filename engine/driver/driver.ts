@@ -86,8 +86,8 @@ export function driverBuild(): NativeBuild {
   const vendor = join(dir, 'vendor');
   return {
     name: 'replay',
-    sources: ['replay.c', 'args.c', 'crash.c', 'counters.c', 'serial.c', 'threads.c', 'report.c', 'plan.c', 'pace.c', 'serial_model.c'].map((f) => join(dir, f)),
-    deps: [join(dir, 'driver.h'), join(dir, 'plan.h'), join(dir, 'pace.h'), join(shared, 'ar_text.h'), join(vendor, 'valgrind', 'valgrind.h'), join(vendor, 'valgrind', 'callgrind.h')],
+    sources: ['replay.c', 'args.c', 'crash.c', 'counters.c', 'serial.c', 'threads.c', 'report.c', 'plan.c', 'stream.c', 'pace.c', 'serial_model.c'].map((f) => join(dir, f)),
+    deps: [join(dir, 'driver.h'), join(dir, 'plan.h'), join(dir, 'pace.h'), join(dir, 'ar_assert.h'), join(shared, 'ar_text.h'), join(vendor, 'valgrind', 'valgrind.h'), join(vendor, 'valgrind', 'callgrind.h')],
     // The vendored valgrind headers: replay builds without valgrind's development files.
     cflags: [`-I${vendor}`, `-I${shared}`],
     ldflags: ['-lpthread'],
