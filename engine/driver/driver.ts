@@ -34,6 +34,8 @@ export interface ReplayOptions {
   metric: Metric;
   /** The whole process is killed after this long: status `timeout`. */
   timeoutMs: number;
+  /** Run the driver's debug build, which checks its invariants (for tests; it measures the same, a little slower). */
+  debugDriver?: boolean;
 }
 
 /** Figures of one measured repetition. */
@@ -79,24 +81,27 @@ export interface RunResult {
   profilePath?: string;
 }
 
-/** How the driver is compiled: its sources, the headers they include, and where from. */
-export function driverBuild(): NativeBuild {
+/**
+ * How the driver is compiled: its sources, the headers they include, and where from.
+ * `debug` builds it with AR_DEBUG, which checks its stated invariants (engine/native/ar_assert.h).
+ */
+export function driverBuild(debug = false): NativeBuild {
   const dir = packagePath('engine', 'native');
   const shared = packagePath('traces', 'native');
   const vendor = join(dir, 'vendor');
   return {
-    name: 'replay',
+    name: debug ? 'replay-debug' : 'replay',
     sources: ['replay.c', 'args.c', 'crash.c', 'counters.c', 'serial.c', 'threads.c', 'report.c', 'plan.c', 'stream.c', 'pace.c', 'serial_model.c'].map((f) => join(dir, f)),
     deps: [join(dir, 'driver.h'), join(dir, 'plan.h'), join(dir, 'pace.h'), join(dir, 'ar_assert.h'), join(shared, 'ar_text.h'), join(vendor, 'valgrind', 'valgrind.h'), join(vendor, 'valgrind', 'callgrind.h')],
     // The vendored valgrind headers: replay builds without valgrind's development files.
-    cflags: [`-I${vendor}`, `-I${shared}`],
+    cflags: [`-I${vendor}`, `-I${shared}`, ...(debug ? ['-DAR_DEBUG'] : [])],
     ldflags: ['-lpthread'],
   };
 }
 
-/** The driver binary, compiled on first use and cached. */
-export function driverPath(): string {
-  return compileNative(driverBuild());
+/** The driver binary (`debug`: the build that checks its invariants), compiled on first use and cached. */
+export function driverPath(debug = false): string {
+  return compileNative(driverBuild(debug));
 }
 
 interface DriverRep {
@@ -200,7 +205,7 @@ export function callgrindTotal(path: string): number | undefined {
  * for what the allocator does: a crash, a hang or garbage is a RunResult.
  */
 export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions): Promise<RunResult> {
-  const driver = driverPath();
+  const driver = driverPath(opts.debugDriver);
   const work = mkdtempSync(join(tmpdir(), 'allocreplay-run-'));
   const statsFile = join(work, 'allocator.stats');
   const instructions = opts.metric === 'instructions';

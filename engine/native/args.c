@@ -3,7 +3,11 @@
  *   replay PLAN --result-fd N --samples N --sample-every N
  *          [--mode serial|threads] [--touch none|first|all|program]
  *          [--pace none|recorded] [--pace-scale N] [--repeat N] [--warmup N]
- *          [--plan stream|expanded] [--chunk-ops N] [--lead N]
+ *          [--plan auto|stream|expanded] [--chunk-ops N] [--lead N]
+ *
+ * --plan auto (the default) streams a serial replay's plan unless it fits
+ * one window or runs under valgrind (stream.c); the other two force a form,
+ * for the tests that compare them.
  *
  * The RSS series' size and spacing come from the caller (engine/driver), which
  * computed the live-bytes points they are paired with: the driver has no
@@ -62,8 +66,9 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
     else if (!strcmp(o, "--samples")) a->samples = (unsigned)number(o, v, 0, AR_MAX_SERIES), have_samples = 1;
     else if (!strcmp(o, "--sample-every")) a->sample_every = number(o, v, 1, UINT64_MAX), have_every = 1;
     else if (!strcmp(o, "--plan")) {
-      if (strcmp(v, "stream") && strcmp(v, "expanded")) die("--plan expects stream or expanded", v);
+      if (strcmp(v, "auto") && strcmp(v, "stream") && strcmp(v, "expanded")) die("--plan expects auto, stream or expanded", v);
       a->expanded = !strcmp(v, "expanded");
+      a->streamed = !strcmp(v, "stream");
     } else if (!strcmp(o, "--chunk-ops")) {
       a->chunk_ops = number(o, v, AR_CHUNK_QUANTUM, 1u << 26);
       if (a->chunk_ops % AR_CHUNK_QUANTUM) die("--chunk-ops expects a multiple of 1024", v);

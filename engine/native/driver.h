@@ -69,6 +69,7 @@ struct driver_args {
   unsigned samples;      /* capacity of the RSS series */
   uint64_t sample_every; /* serial mode samples RSS after ops every, 2·every, … */
   int expanded;          /* serial mode on the expanded plan (threads mode always is) */
+  int streamed;          /* serial mode streamed even where it would expand */
   uint64_t chunk_ops;    /* streamed: ops per chunk, a multiple of AR_CHUNK_QUANTUM */
   uint64_t lead;         /* streamed: chunks decoded ahead of the replay */
 };
@@ -118,6 +119,10 @@ void counters_stop(const struct perf_counters *pc);
 int64_t counter_read(int fd);
 /* Resident set in KiB from /proc/self/statm, read without allocating. */
 uint64_t rss_kib(void);
+/* The process's peak resident set (VmHWM) in KiB, from /proc/self/status.
+ * Unlike getrusage's ru_maxrss, it is this program's alone: ru_maxrss keeps
+ * the peak of the process image before exec (a fork of a large parent). */
+uint64_t hwm_kib(void);
 
 /* ---- the run (replay.c) ---- */
 extern struct ar_plan P;
@@ -136,8 +141,9 @@ extern struct checks chk;
 
 /* ---- stream.c ---- */
 /* Maps and validates a plan and prepares its window (serial mode); 0 when
- * the plan is better expanded (under valgrind, or no longer than the window). */
-int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead);
+ * the plan is better expanded (under valgrind, or no longer than the
+ * window), unless `force`. */
+int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, int force);
 /* Before a repetition's clock starts: the first window, and the decoder set going. */
 void stream_rewind(void);
 /* After the clock stops: waits for the decoder to finish the pass. */

@@ -85,7 +85,7 @@ void ar_plan_drop(const struct ar_plan_file *f, uint64_t recs, uint64_t wide, ui
 }
 
 /* Records per stretch between drops of the pages read (scan). */
-#define SCAN_STRETCH (1u << 20)
+#define SCAN_STRETCH (1u << 16)
 
 const char *ar_plan_scan(const struct ar_plan_file *f, struct ar_plan_scan *s, char *err, int errlen) {
   const struct ar_plan_header *h = f->h;

@@ -142,7 +142,7 @@ static void report_ok(const struct driver_args *a, const struct rep_figures *fig
           (unsigned long long)chk.leaked, (unsigned long long)chk.double_freed);
   for (unsigned s = 0; s < g_series.n; s++)
     out_fmt("%s[%llu,%llu]", s ? "," : "", (unsigned long long)g_series.op[s], (unsigned long long)g_series.rss[s]);
-  out_fmt("],\"rss_base_kib\":%llu", (unsigned long long)rss_base);
+  out_fmt("],\"rss_base_kib\":%llu,\"vm_hwm_kib\":%llu", (unsigned long long)rss_base, (unsigned long long)hwm_kib());
   stream_report();
   out_fmt("}\n");
   out_flush();
@@ -164,7 +164,7 @@ int main(int argc, char **argv) {
   /* Serial mode streams the plan through a window (stream.c); threads mode
    * walks per-thread lists of the whole plan, so it expands it, as serial
    * mode does under valgrind and for a plan no longer than the window. */
-  if (a.threads || a.expanded || !stream_open(a.plan_path, a.chunk_ops, a.lead))
+  if (a.threads || a.expanded || !stream_open(a.plan_path, a.chunk_ops, a.lead, a.streamed))
     if (ar_plan_load(a.plan_path, &P, err, sizeof err)) die("bad plan", err);
 
   slots = map_or_die((size_t)P.nslots * sizeof(void *), MAP_POPULATE, "cannot map slot table");

@@ -15,70 +15,16 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planFor, resolveTarget, runReplay } from '../../engine/index.js';
-import { AllocreplayError, generate, Op, Prng, readEvents, type TraceEvent, traceInfo, validateTrace } from '../../traces/index.js';
+import { AllocreplayError, Prng, traceInfo, validateTrace } from '../../traces/index.js';
 import { cli, tempDir } from '../helpers.js';
-import { type CraftOptions, type Stored, writeWithCounts } from '../traces/craft.js';
+import type { Stored } from '../traces/craft.js';
+import { CORPUS_SEED, corpusBases, mutate, writeCase } from './corpus.js';
 
 const CASES = 2400;
 const BATCH = 100;
 const SERIAL_REPLAYS = 120;
 const THREAD_REPLAYS = 40;
 const CLI_CASES = 10;
-
-/** Stored form of semantic events (FORMAT.md, "Objects"): ids as distances from the next id. */
-function toStored(events: TraceEvent[]): Stored[] {
-  let next = 1;
-  return events.map((e) => {
-    let s: Stored;
-    if (e.op === Op.free) s = [e.op, e.thread, e.object === 0 ? 0 : next - e.object, e.size, 0];
-    else if (e.op === Op.thread_exit) s = [e.op, e.thread, 0, 0, 0];
-    else s = [e.op, e.thread, e.object === 0 ? 1 : 0, e.size, e.op === Op.realloc ? (e.arg === 0 ? 0 : next - e.arg) : e.arg];
-    if (e.op !== Op.free && e.op !== Op.thread_exit && e.object !== 0) next++;
-    return s;
-  });
-}
-
-const SIZES = [0, 1, 7, 16, 4096, 65537, 2 ** 31, 2 ** 32 + 5, 2 ** 40, 2 ** 53 - 1, 2 ** 53, 2 ** 56 - 1];
-const ALIGNS = [0, 1, 2, 3, 8, 16, 24, 4096, 2 ** 20, 2 ** 40];
-
-interface Case {
-  events: Stored[];
-  opts: CraftOptions;
-  /** Bytes to cut from the end, or a byte to flip, after writing. */
-  cut?: number;
-  flip?: number;
-}
-
-/** One to three mutations of a base trace, drawn from the seeded stream. */
-function mutate(base: Stored[], rng: Prng): Case {
-  const events = base.map((e) => [...e] as Stored);
-  const c: Case = { events, opts: {} };
-  const pick = (): number => rng.below(events.length);
-  const rounds = 1 + rng.below(3);
-  for (let r = 0; r < rounds && events.length > 0; r++) {
-    const e = events[pick()]!;
-    switch (rng.below(16)) {
-      case 0: e[0] = rng.below(13); break;
-      case 1: e[1] = rng.chance(0.9) ? rng.below(6) : [255, 65535, 65536, 2 ** 20][rng.below(4)]!; break;
-      case 2: e[2] = rng.chance(0.5) ? rng.below(4) : rng.below(events.length + 4); break;
-      case 3: e[3] = SIZES[rng.below(SIZES.length)]!; break;
-      case 4: e[4] = rng.chance(0.5) ? ALIGNS[rng.below(ALIGNS.length)]! : rng.below(events.length + 4); break;
-      case 5: events.splice(pick(), 1); break;
-      case 6: { const i = pick(); events.splice(i, 0, [...events[i]!] as Stored); break; }
-      case 7: { const i = pick(), j = pick(); [events[i], events[j]] = [events[j]!, events[i]!]; break; }
-      case 8: events.splice(pick(), 0, [Op.thread_exit, rng.below(4), 0, 0, 0]); break;
-      case 9: c.opts.chunkEvents = [7, 61, 100, 256][rng.below(4)]; break;
-      case 10: c.opts.header = { ...c.opts.header, ...[{ chunkEvents: [-1, 0, 65537, 2 ** 32, '64', 1.5][rng.below(6)] }, { hasTime: rng.chance(0.5) ? 1 : true }, { version: [0, 2, '1'][rng.below(3)] }, { compression: 'zstd' }, { producer: [null, 'x', { kind: 'other', name: 'n' }, { kind: 'record', name: 7 }][rng.below(4)] }, { threadNames: [1] }][rng.below(6)] }; break;
-      case 11: c.opts.footer = { ...c.opts.footer, ...[{ events: events.length + 1 }, { peakLiveBytes: -1 }, { checksum: [12345, 'abc', null][rng.below(3)] }, { objects: 2 ** 60 }, { threads: '1' }][rng.below(5)] }; break;
-      case 12: c.opts.noFooter = true; break;
-      case 13: c.cut = 1 + rng.below(64); break;
-      case 14: c.flip = rng.below(1 << 30); break;
-      default: e[2] = 0; e[0] = Op.free; break;
-    }
-  }
-  if (rng.chance(0.15)) c.opts.hasTime = true;
-  return c;
-}
 
 interface Outcome {
   accepted: string[];
@@ -90,7 +36,7 @@ describe('trace fuzzing', () => {
   const dir = tempDir('allocreplay-fuzz-');
   const bases: Stored[][] = [];
   const outcome: Outcome = { accepted: [], rejected: 0, cutShort: 0 };
-  const rng = new Prng(20261129);
+  const rng = new Prng(CORPUS_SEED);
 
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -99,18 +45,7 @@ describe('trace fuzzing', () => {
 
   beforeAll(() => {
     process.env.ALLOCREPLAY_CACHE = tempDir('allocreplay-cache-');
-    const gens: [string, Record<string, number>][] = [
-      ['random-mixed', { slots: 16, ops: 600, seed: 1 }],
-      ['tiny-hot', { ops: 400, batch: 3 }],
-      ['larson', { threads: 3, ops: 600, seed: 3 }],
-      ['producer-consumer', { ops: 500, seed: 4 }],
-      ['realloc-grow', { ops: 400 }],
-    ];
-    for (const [name, params] of gens) {
-      const p = join(dir, `${name}.trace.msgpack`);
-      generate(name, params, p);
-      bases.push(toStored(readEvents(p)));
-    }
+    bases.push(...corpusBases(dir));
   });
 
   /** Reads one mutated file through validate and info; anything but acceptance or an input error fails the test. */
@@ -136,16 +71,10 @@ describe('trace fuzzing', () => {
 
   for (let b = 0; b < CASES / BATCH; b++) {
     it(`mutated traces ${b * BATCH}…${(b + 1) * BATCH - 1}: accepted or a clean input error`, async () => {
-      const { writeFileSync, readFileSync } = await import('node:fs');
       for (let k = b * BATCH; k < (b + 1) * BATCH; k++) {
         const c = mutate(bases[k % bases.length]!, rng);
         const p = join(dir, `case${k}.trace.msgpack`);
-        writeWithCounts(p, c.events, c.opts);
-        if (c.cut || c.flip !== undefined) {
-          const bytes = readFileSync(p);
-          if (c.flip !== undefined) bytes[c.flip % bytes.length] ^= 1 << (c.flip % 8);
-          writeFileSync(p, c.cut ? bytes.subarray(0, Math.max(0, bytes.length - c.cut)) : bytes);
-        }
+        writeCase(p, c);
         // Let the test runner's messages through between cases.
         if (k % 25 === 0) await new Promise((r) => setImmediate(r));
         const v = check(p);
