@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ar_assert.h"
 #include "pace.h"
 #include "plan.h"
 
@@ -190,6 +191,15 @@ void threads_go_and_join(void);
 void threads_reset(void);
 
 /* ---- one op: shared by both modes ---- */
+
+/* The invariant of the loops (checked in debug builds): an op names only
+ * slots the tables hold. */
+static inline void assert_op_in_bounds(const struct ar_op *o) {
+  ar_assert(o->obj < P.nslots);
+  ar_assert(o->op != AR_REALLOC || o->arg < P.nslots);
+  ar_assert(o->thread < P.threads);
+  (void)o;
+}
 
 static inline size_t expected_align(size_t size) {
   /* malloc's guarantee: aligned for any type that fits (max_align_t = 16 here). */
