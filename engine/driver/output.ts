@@ -25,6 +25,8 @@ export interface DriverOutput {
   checks?: { nulls: number; misaligned: number; short_usable: number; leaked: number; double_freed: number };
   series?: [number, number][];
   rss_base_kib?: number;
+  /** How the driver held the plan: expanded, or streamed through a window (with its waits). */
+  plan?: { form: string; stalls?: number; stall_ns?: number };
 }
 
 const REP_FIELDS = ['wall_ns', 'user_us', 'sys_us', 'maxrss_kib', 'peak_rss_kib', 'minflt', 'majflt', 'nvcsw', 'nivcsw', 'instructions', 'cycles'] as const;
@@ -53,6 +55,9 @@ export function parseDriverOutput(line: string | undefined): DriverOutput | stri
     if (typeof c !== 'object' || c === null || !CHECK_FIELDS.every((f) => isNum(c[f]))) return "the driver's checks are malformed";
     if (o.series !== undefined && !(Array.isArray(o.series) && o.series.every((p) => Array.isArray(p) && p.length === 2 && p.every(isNum)))) return "the driver's RSS series is malformed";
     if (o.rss_base_kib !== undefined && !isNum(o.rss_base_kib)) return "the driver's RSS baseline is malformed";
+    const p = o.plan as Record<string, unknown> | undefined;
+    if (p !== undefined && (typeof p !== 'object' || p === null || typeof p.form !== 'string' || (p.form === 'streamed' && !(isNum(p.stalls) && isNum(p.stall_ns)))))
+      return "the driver's plan figures are malformed";
   }
   return v as DriverOutput;
 }

@@ -91,6 +91,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   } else if (parsed?.status === 'ok' && exit.code === 0) {
     out.status = 'ok';
     out.samples = (parsed.reps ?? []).map((r) => ({ ...toSample(r, plan.ops), ...(parsed.rss_base_kib !== undefined ? { rssBaseKiB: parsed.rss_base_kib } : {}) }));
+    if (parsed.plan?.form === 'streamed') out.stalls = { count: parsed.plan.stalls!, ns: parsed.plan.stall_ns! };
     const c = parsed.checks!; // present: parseDriverOutput checked it for an ok result
     out.checks = { nulls: c.nulls, misaligned: c.misaligned, shortUsable: c.short_usable, leaked: c.leaked, doubleFreed: c.double_freed };
     if (c.nulls > 0) {

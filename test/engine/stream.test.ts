@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callgrindTotal, driverPath, PLAN_LAYOUT, planFor } from '../../engine/index.js';
+import { callgrindTotal, driverPath, parseDriverOutput, PLAN_LAYOUT, planFor, resolveTarget, runReplay } from '../../engine/index.js';
 import { generate, Prng, validateTrace } from '../../traces/index.js';
 import { CORPUS_SEED, corpusBases, mutate, writeCase } from '../fuzz/corpus.js';
 import { tempDir } from '../helpers.js';
@@ -104,6 +104,21 @@ describe('a streamed plan', () => {
       expect(counts[0]).toBeGreaterThan(0);
       expect(counts[1]).toBe(counts[0]);
     }
+  });
+});
+
+describe('a replay reports how it held its plan', () => {
+  it('a streamed one with its waits for the window, an expanded one without; malformed figures are a reason', async () => {
+    const opts = { mode: 'serial', touch: 'none', repeat: 1, warmup: 0, metric: 'time', timeoutMs: 120_000 } as const;
+    const streamed = await runReplay(planFor(long), resolveTarget('system'), opts);
+    expect(streamed.status, streamed.error).toBe('ok');
+    expect(streamed.stalls).toEqual({ count: expect.any(Number), ns: expect.any(Number) });
+    const expanded = await runReplay(planFor(rm), resolveTarget('system'), opts);
+    expect(expanded.status, expanded.error).toBe('ok');
+    expect(expanded.stalls).toBeUndefined();
+    const ok = '{"status":"ok","reps":[],"checks":{"nulls":0,"misaligned":0,"short_usable":0,"leaked":0,"double_freed":0}';
+    expect(parseDriverOutput(`${ok},"plan":{"form":"streamed","stalls":1}}`)).toBe("the driver's plan figures are malformed");
+    expect(parseDriverOutput(`${ok},"plan":{"form":"streamed","stalls":1,"stall_ns":5}}`)).toMatchObject({ status: 'ok' });
   });
 });
 
