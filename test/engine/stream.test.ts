@@ -10,9 +10,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callgrindTotal, driverPath, parseDriverOutput, PLAN_LAYOUT, planFor, resolveTarget, runReplay } from '../../engine/index.js';
-import { generate, Prng, validateTrace } from '../../traces/index.js';
+import { compileNative, generate, Prng, validateTrace } from '../../traces/index.js';
 import { CORPUS_SEED, corpusBases, mutate, writeCase } from '../fuzz/corpus.js';
-import { tempDir } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir();
 const short = join(dir, 'hot-short.trace.msgpack');
@@ -35,6 +35,8 @@ beforeAll(() => {
 interface DriverResult {
   status: string;
   error?: string;
+  signal?: number;
+  op?: number;
   /** The driver's own peak resident set (its VmHWM; ru_maxrss also holds the forking parent's). */
   vm_hwm_kib?: number;
   checks?: Record<string, number>;
@@ -45,11 +47,11 @@ interface DriverResult {
 }
 
 /** Runs the driver on a plan with its result on stdout (the system allocator writes nothing there). */
-function drive(plan: string, args: string[], o: { debug?: boolean; valgrind?: string } = {}): DriverResult {
+function drive(plan: string, args: string[], o: { debug?: boolean; valgrind?: string; env?: Record<string, string> } = {}): DriverResult {
   const driver = driverPath(o.debug);
   const base = [plan, '--result-fd', '1', '--samples', '0', '--sample-every', '1', '--repeat', '1', '--warmup', '1', ...args];
   const [cmd, argv] = o.valgrind ? ['valgrind', ['--tool=callgrind', '--collect-atstart=no', `--callgrind-out-file=${o.valgrind}`, '--quiet', driver, ...base]] : [driver, base];
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 120_000 });
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...o.env }, timeout: 120_000 });
   const last = r.stdout.trim().split('\n').at(-1) ?? '';
   let parsed: Partial<DriverResult> = { status: 'no result' };
   try {
@@ -104,6 +106,21 @@ describe('a streamed plan', () => {
       expect(counts[0]).toBeGreaterThan(0);
       expect(counts[1]).toBe(counts[0]);
     }
+  });
+});
+
+describe('a crash in a streamed replay', () => {
+  it('is reported with its signal and op index, the same as from the expanded plan', () => {
+    const lib = compileNative({ name: 'fixture-crash_nth.so', sources: [join(ROOT, 'test/fixtures/allocators/crash_nth.c')], shared: true });
+    // The 20000th malloc: in the measured repetition, past the first chunks of the window.
+    const env = { LD_PRELOAD: lib, ALLOCREPLAY_CRASH_AT: '20000' };
+    const plan = planFor(rm).planPath;
+    const streamed = drive(plan, SMALL_WINDOW, { env, debug: true });
+    const expanded = drive(plan, ['--plan', 'expanded'], { env });
+    expect({ status: streamed.status, signal: streamed.signal }).toEqual({ status: 'crashed', signal: 11 });
+    expect(streamed.op).toBeGreaterThan(2 * 1024);
+    expect(streamed.op).toBe(expanded.op);
+    expect(streamed.stderr).not.toMatch(/invariant broken/);
   });
 });
 
