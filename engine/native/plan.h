@@ -24,20 +24,24 @@
  *   ahead of the replay and outside its timing, into a window that slides
  *   over the trace; object ids become slots of a table sized by the peak live
  *   set, so memory follows the live set and the window, never nops.
- * - expanded (threads mode, and on request): every record becomes a struct
+ * - expanded (threads mode; serial mode under valgrind and for a plan no
+ *   longer than one window, so exact counts see the address space they
+ *   always saw): every record becomes a struct
  *   ar_op in anonymous memory, with the per-thread op lists the threads mode
  *   walks (thread t's ops are thread_ops[thread_start[t] .. thread_start[t+1]),
  *   in global order). Memory: 24 bytes per op plus 4 for the lists.
  *
  * The recorder stamps the clock only every 64th call, so most gaps are 0 and
- * a stamped op carries the time since the previous stamp. The loader spreads
+ * a stamped op carries the time since the previous stamp. The reader spreads
  * each stamped gap evenly over the ops it covers (the ops after the previous
  * stamp, up to and including this one) into pace_ns[], which pace=recorded
  * turns into program work before each op (pace.h).
  *
- * Invariant the loader enforces before anything runs: every object id is
+ * Invariant the reader enforces before anything runs: every object id is
  * < nobjects, every thread index < threads, every op code known — so a
  * hostile plan can make the driver neither read nor write out of bounds.
+ * The streamed form also refuses an end of an object that is not live and a
+ * second make of a live one (no planner writes them), which its slots need.
  * engine/plan/layout.ts mirrors these constants; test/engine/plan-layout
  * compiles a probe against this header and checks that the two agree.
  */
