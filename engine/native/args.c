@@ -3,6 +3,11 @@
  *   replay PLAN --result-fd N --samples N --sample-every N
  *          [--mode serial|threads] [--touch none|first|all|program]
  *          [--pace none|recorded] [--pace-scale N] [--repeat N] [--warmup N]
+ *          [--plan auto|stream|expanded] [--chunk-ops N] [--lead N]
+ *
+ * --plan auto (the default) streams a serial replay's plan unless it fits
+ * one window or runs under valgrind (stream.c); the other two force a form,
+ * for the tests that compare them.
  *
  * The RSS series' size and spacing come from the caller (engine/driver), which
  * computed the live-bytes points they are paired with: the driver has no
@@ -28,6 +33,8 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
   a->result_fd = -1;
   a->repeat = 1;
   a->pace_scale = PACE_DEFAULT_SCALE;
+  a->chunk_ops = AR_CHUNK_OPS_DEFAULT;
+  a->lead = AR_LEAD_DEFAULT;
   int have_samples = 0, have_every = 0;
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
@@ -58,8 +65,16 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
     else if (!strcmp(o, "--warmup")) a->warmup = (int)number(o, v, 0, INT32_MAX); /* untimed: nothing kept per warm-up */
     else if (!strcmp(o, "--samples")) a->samples = (unsigned)number(o, v, 0, AR_MAX_SERIES), have_samples = 1;
     else if (!strcmp(o, "--sample-every")) a->sample_every = number(o, v, 1, UINT64_MAX), have_every = 1;
+    else if (!strcmp(o, "--plan")) {
+      if (strcmp(v, "auto") && strcmp(v, "stream") && strcmp(v, "expanded")) die("--plan expects auto, stream or expanded", v);
+      a->expanded = !strcmp(v, "expanded");
+      a->streamed = !strcmp(v, "stream");
+    } else if (!strcmp(o, "--chunk-ops")) {
+      a->chunk_ops = number(o, v, AR_CHUNK_QUANTUM, 1u << 26);
+      if (a->chunk_ops % AR_CHUNK_QUANTUM) die("--chunk-ops expects a multiple of 1024", v);
+    } else if (!strcmp(o, "--lead")) a->lead = number(o, v, 1, 1u << 20);
     else die("unknown option", o);
   }
   if (!a->plan_path || a->result_fd < 0 || !have_samples || !have_every)
-    die("usage", "replay PLAN --result-fd N --samples N --sample-every N [--mode M] [--touch T] [--pace P] [--pace-scale N] [--repeat N] [--warmup N]");
+    die("usage", "replay PLAN --result-fd N --samples N --sample-every N [--mode M] [--touch T] [--pace P] [--pace-scale N] [--repeat N] [--warmup N] [--plan F] [--chunk-ops N] [--lead N]");
 }

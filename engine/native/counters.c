@@ -65,3 +65,20 @@ uint64_t rss_kib(void) {
   while (*p >= '0' && *p <= '9') pages = pages * 10 + (uint64_t)(*p++ - '0');
   return pages * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
+
+uint64_t hwm_kib(void) {
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[4096];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = 0;
+  const char *p = strstr(text, "VmHWM:");
+  if (!p) return 0;
+  p += 6;
+  while (*p == ' ' || *p == '\t') p++;
+  uint64_t kib = 0;
+  while (*p >= '0' && *p <= '9') kib = kib * 10 + (uint64_t)(*p++ - '0');
+  return kib;
+}

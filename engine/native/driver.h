@@ -13,15 +13,19 @@
  *   serial_model.c  serial mode with pace=recorded or touch=program
  *   threads.c  threads mode: one thread per recorded thread
  *   report.c   JSON output (buffered, streamed, escaped) and die()
- *   plan.c     the plan loader (layout in plan.h)
+ *   plan.c     the plan reader: mapping, validation, expansion (layout in plan.h)
+ *   stream.c   the streamed plan: a window of ops decoded ahead of the replay
  *   pace.c     pace=recorded: the program's work between calls (pace.h)
  *
  * Invariants:
  * - Nothing inside the timed region allocates on the driver's behalf: the
- *   plan is mmapped; slot tables, series, pace views, signal stacks and
+ *   plan is mmapped (streamed: its window is mapped by the decoder, which is
+ *   another process); slot tables, series, pace views, signal stacks and
  *   figures come from mmap or static storage; threads are created (and have installed
  *   their signal stacks) before the clock starts.
- * - The plan was validated by ar_plan_load, so the loops index without checks.
+ * - The plan was validated (ar_plan_load, ar_plan_scan) before anything
+ *   runs, so the loops index without checks; every obj an op names is
+ *   < P.nslots, the size of the slot-indexed tables.
  * - A crash in the allocator is reported (signal + op index) from an
  *   async-signal-safe handler on an alternate stack, then the process exits.
  */
@@ -35,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ar_assert.h"
 #include "pace.h"
 #include "plan.h"
 
@@ -64,7 +69,17 @@ struct driver_args {
   int repeat, warmup;
   unsigned samples;      /* capacity of the RSS series */
   uint64_t sample_every; /* serial mode samples RSS after ops every, 2·every, … */
+  int expanded;          /* serial mode on the expanded plan (threads mode always is) */
+  int streamed;          /* serial mode streamed even where it would expand */
+  uint64_t chunk_ops;    /* streamed: ops per chunk, a multiple of AR_CHUNK_QUANTUM */
+  uint64_t lead;         /* streamed: chunks decoded ahead of the replay */
 };
+
+/* Streamed plans: chunk sizes keep both the ops and the pace values of a
+ * chunk whole pages (24·1024 and 4·1024 bytes are multiples of 4 KiB). */
+#define AR_CHUNK_QUANTUM 1024u
+#define AR_CHUNK_OPS_DEFAULT 16384u /* 384 KiB of ops */
+#define AR_LEAD_DEFAULT 16u         /* a window of ~6 MiB */
 
 /* Fills `a` from argv; calls die() on anything it does not understand. */
 void args_parse(int argc, char **argv, struct driver_args *a);
@@ -105,6 +120,10 @@ void counters_stop(const struct perf_counters *pc);
 int64_t counter_read(int fd);
 /* Resident set in KiB from /proc/self/statm, read without allocating. */
 uint64_t rss_kib(void);
+/* The process's peak resident set (VmHWM) in KiB, from /proc/self/status.
+ * Unlike getrusage's ru_maxrss, it is this program's alone: ru_maxrss keeps
+ * the peak of the process image before exec (a fork of a large parent). */
+uint64_t hwm_kib(void);
 
 /* ---- the run (replay.c) ---- */
 extern struct ar_plan P;
@@ -120,6 +139,24 @@ struct checks {
   uint64_t nulls, misaligned, short_usable, leaked, double_freed;
 };
 extern struct checks chk;
+
+/* ---- stream.c ---- */
+/* Maps and validates a plan and prepares its window (serial mode); 0 when
+ * the plan is better expanded (under valgrind, or no longer than the
+ * window), unless `force`. */
+int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, int force);
+/* Before a repetition's clock starts: the first window, and the decoder set going. */
+void stream_rewind(void);
+/* After the clock stops: waits for the decoder to finish the pass. */
+void stream_settle(void);
+/* The slots of the objects the trace never ends (known after one pass). */
+uint64_t stream_leftovers(const uint32_t **slots);
+/* From the SIGSEGV handler: 1 when `addr` is the replay's next chunk, now in place. */
+int stream_wait(const void *addr);
+/* Total ns the replay has waited for the window (excluded from wall times). */
+uint64_t stream_stall_ns(void);
+/* Appends the plan's form and window figures to the result line. */
+void stream_report(void);
 
 /* ---- serial.c ---- */
 struct series {
@@ -154,6 +191,15 @@ void threads_go_and_join(void);
 void threads_reset(void);
 
 /* ---- one op: shared by both modes ---- */
+
+/* The invariant of the loops (checked in debug builds): an op names only
+ * slots the tables hold. */
+static inline void assert_op_in_bounds(const struct ar_op *o) {
+  ar_assert(o->obj < P.nslots);
+  ar_assert(o->op != AR_REALLOC || o->arg < P.nslots);
+  ar_assert(o->thread < P.threads);
+  (void)o;
+}
 
 static inline size_t expected_align(size_t size) {
   /* malloc's guarantee: aligned for any type that fits (max_align_t = 16 here). */

@@ -20,7 +20,7 @@ static int makes(uint8_t op) { return op != AR_FREE && op != AR_THREAD_EXIT; }
 
 void pace_reserve(int threads) {
   nviews = threads ? P.threads : 1;
-  pace_pos = mmap(NULL, P.nobjects * sizeof *pace_pos, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  pace_pos = mmap(NULL, P.nslots * sizeof *pace_pos, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (pace_pos == MAP_FAILED) die("cannot map the pace table", strerror(errno));
   pace_views = map_zeroed(nviews * sizeof *pace_views, "cannot map the pace views");
   /* Objects a worker makes and another ends are never tracked (threads
@@ -38,7 +38,10 @@ void pace_reserve(int threads) {
   /* Each view is sized to the most tracked objects it can hold at once (a
    * walk of the plan counting them), so its table is small and populated. */
   uint64_t *cap = map_zeroed(nviews * 2 * sizeof *cap, "cannot map the pace views"), *now = cap + nviews;
-  for (uint64_t i = 0; i < P.nops; i++) {
+  /* A streamed plan (serial mode) has no ops to walk here: its one view
+   * holds at most the peak live set, the slots less the NULL one. */
+  if (P.streamed) cap[0] = P.nslots - 1;
+  for (uint64_t i = 0; !P.streamed && i < P.nops; i++) {
     const struct ar_op *o = &P.ops[i];
     uint32_t t = threads ? o->thread : 0;
     uint32_t ended = o->op == AR_FREE ? o->obj : o->op == AR_REALLOC ? (uint32_t)o->arg : 0;

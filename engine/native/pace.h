@@ -33,6 +33,7 @@
 
 #include <stdint.h>
 
+#include "ar_assert.h"
 #include "plan.h"
 
 #define PACE_RECENT 64u /* the newest live blocks a near unit draws from: a power of two */
@@ -80,6 +81,7 @@ static inline void pace_add(struct pace_view *v, uint32_t obj, void *p, uint64_t
   /* A zero-byte block has no byte to touch. */
   if (!obj || !p || !bytes || pace_pos[obj] == PACE_NEVER) return;
   uint64_t lines = (bytes + PACE_LINE - 1) / PACE_LINE;
+  ar_assert(v->n <= v->cap); /* `cap` + 1 entries are mapped */
   v->live[v->n] = (struct pace_entry){p, obj, lines ? (lines > UINT32_MAX ? UINT32_MAX : (uint32_t)lines) : 1};
   pace_pos[obj] = (uint32_t)++v->n;
 }
@@ -88,6 +90,7 @@ static inline void pace_add(struct pace_view *v, uint32_t obj, void *p, uint64_t
 static inline void pace_remove(struct pace_view *v, uint32_t obj) {
   uint32_t k = pace_pos[obj];
   if (k == 0 || k == PACE_NEVER) return;
+  ar_assert(k <= v->n && v->live[k - 1].obj == obj);
   struct pace_entry last = v->live[--v->n];
   v->live[k - 1] = last;
   pace_pos[last.obj] = k;

@@ -1,5 +1,6 @@
-/* The plan loader: mmap + full validation, so the replay loops can index
- * without bounds checks. See plan.h for the layout and the invariant. */
+/* The plan reader: mmap, header checks, full validation, and the expanded
+ * form, so the replay loops can index without bounds checks. See plan.h for
+ * the layout and the invariant; stream.c holds the streamed form. */
 #define _GNU_SOURCE
 #include "plan.h"
 
@@ -10,12 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ar_assert.h"
+
 static const char *fail(char *err, int errlen, const char *what, unsigned long long at) {
   snprintf(err, (size_t)errlen, "%s (at %llu)", what, at);
   return err;
 }
 
-const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int errlen) {
+const char *ar_plan_open(const char *path, struct ar_plan_file *f, char *err, int errlen) {
+  memset(f, 0, sizeof *f);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(err, errlen, "cannot open plan", 0);
   struct stat st;
@@ -24,10 +28,14 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
     return fail(err, errlen, "plan shorter than its header", 0);
   }
   size_t len = (size_t)st.st_size;
-  void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) return fail(err, errlen, "cannot map plan", 0);
+  /* Read front to back once per pass; pages behind are dropped (ar_plan_drop). */
+  madvise(map, len, MADV_SEQUENTIAL);
   const struct ar_plan_header *h = map;
+  f->map = map;
+  f->len = len;
   if (memcmp(h->magic, AR_PLAN_MAGIC, 8) != 0) return fail(err, errlen, "not a replay plan (bad magic)", 0);
   if (h->version != AR_PLAN_VERSION) return fail(err, errlen, "unsupported plan version", h->version);
   if (h->threads == 0 || h->threads > AR_PLAN_MAX_THREADS) return fail(err, errlen, "bad thread count", h->threads);
@@ -40,7 +48,114 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
   uint64_t gaps_at = wide_at + h->nwide * sizeof(uint64_t);
   uint64_t need = gaps_at + h->ngaps * sizeof(uint32_t);
   if (need != len || h->file_bytes != len) return fail(err, errlen, "plan size does not match its header", len);
+  f->h = h;
+  f->recs = (const void *)(h + 1);
+  f->wide = (const void *)((const char *)map + wide_at);
+  f->gap = h->ngaps ? (const void *)((const char *)map + gaps_at) : NULL;
+  return NULL;
+}
 
+/* An expanded op's fields against the header (the invariant of plan.h). */
+static const char *check_op(const struct ar_plan_header *h, const struct ar_op *o) {
+  if (o->op < AR_MALLOC || o->op > AR_THREAD_EXIT) return "unknown op code";
+  if (o->thread >= h->threads) return "thread index out of range";
+  if (o->obj >= h->nobjects) return "object id out of range";
+  if (o->op == AR_REALLOC && o->arg >= h->nobjects) return "realloc of an object id out of range";
+  if ((o->op == AR_MEMALIGN || o->op == AR_POSIX_MEMALIGN || o->op == AR_ALIGNED_ALLOC) && (o->arg == 0 || (o->arg & (o->arg - 1)) != 0))
+    return "alignment is not a power of two";
+  return NULL;
+}
+
+/* Wide values record i takes. */
+static uint64_t wide_of(const struct ar_plan_rec *r) {
+  return !!(r->aux & AR_REC_WIDE_SIZE) + (r->op == AR_CALLOC || r->op == AR_REALLOC);
+}
+
+static uint64_t page_down(uint64_t x) { return x & ~(uint64_t)4095; }
+
+void ar_plan_drop(const struct ar_plan_file *f, uint64_t recs, uint64_t wide, uint64_t gaps) {
+  const char *base = f->map;
+  const char *ends[3] = {(const char *)(f->recs + recs), (const char *)(f->wide + wide), f->gap ? (const char *)(f->gap + gaps) : NULL};
+  const char *starts[3] = {(const char *)f->recs, (const char *)f->wide, (const char *)f->gap};
+  for (int k = 0; k < 3; k++) {
+    if (!ends[k]) continue;
+    uint64_t from = page_down((uint64_t)(starts[k] - base) + 4095), to = page_down((uint64_t)(ends[k] - base));
+    if (to > from) madvise((char *)base + from, to - from, MADV_DONTNEED);
+  }
+}
+
+/* Records per stretch between drops of the pages read (scan). */
+#define SCAN_STRETCH (1u << 16)
+
+const char *ar_plan_scan(const struct ar_plan_file *f, struct ar_plan_scan *s, char *err, int errlen) {
+  const struct ar_plan_header *h = f->h;
+  memset(s, 0, sizeof *s);
+  /* One bit per object id: live or not. NORESERVE: pages only where ids are. */
+  uint64_t words = h->nobjects / 64 + 1;
+  uint64_t *live = mmap(NULL, words * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (live == MAP_FAILED) return fail(err, errlen, "cannot map the live set", words * 8);
+  uint64_t w = 0, now = 0, peak = 0;
+  const char *bad = NULL;
+  uint64_t i = 0;
+  for (; i < h->nops; i++) {
+    const struct ar_plan_rec *r = &f->recs[i];
+    if (w + wide_of(r) > h->nwide) {
+      bad = "wide values run out";
+      break;
+    }
+    struct ar_op o;
+    ar_rec_expand(f, i, &w, &o);
+    if ((bad = check_op(h, &o))) break;
+    /* The live set, which stream.c maps to slots: every object a free or
+     * realloc ends is live, and none is made twice (the planner writes no
+     * other plan; the expanded form leaves such a plan to the allocator). */
+    uint64_t ended = o.op == AR_FREE ? o.obj : o.op == AR_REALLOC ? o.arg : 0;
+    if (ended) {
+      if (!(live[ended / 64] >> (ended % 64) & 1)) {
+        bad = "end of an object that is not live";
+        break;
+      }
+      live[ended / 64] &= ~(1ull << (ended % 64));
+      now--;
+    }
+    if (o.op != AR_FREE && o.op != AR_THREAD_EXIT && o.obj) {
+      if (live[o.obj / 64] >> (o.obj % 64) & 1) {
+        bad = "object made while it is live";
+        break;
+      }
+      live[o.obj / 64] |= 1ull << (o.obj % 64);
+      if (++now > peak) peak = now;
+    }
+    if ((i + 1) % SCAN_STRETCH == 0) ar_plan_drop(f, i + 1, w, 0);
+  }
+  if (!bad && w != h->nwide) bad = "wide values left over", i = w;
+  if (bad) {
+    munmap(live, words * 8);
+    return fail(err, errlen, bad, i);
+  }
+  ar_plan_drop(f, h->nops, h->nwide, 0);
+  s->peak_live = peak;
+  s->nleftover = now;
+  s->leftover = mmap(NULL, (now + 1) * sizeof *s->leftover, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (s->leftover == MAP_FAILED) {
+    munmap(live, words * 8);
+    return fail(err, errlen, "cannot map the leftover list", now);
+  }
+  uint64_t k = 0;
+  for (uint64_t x = 0; x < words; x++)
+    for (uint64_t bits = live[x]; bits; bits &= bits - 1) s->leftover[k++] = (uint32_t)(x * 64 + (uint64_t)__builtin_ctzll(bits));
+  ar_assert(k == now);
+  munmap(live, words * 8);
+  return NULL;
+}
+
+const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int errlen) {
+  struct ar_plan_file f;
+  if (ar_plan_open(path, &f, err, errlen)) {
+    if (f.map) munmap(f.map, f.len);
+    return err;
+  }
+  const struct ar_plan_header *h = f.h;
   /* Expand the records into fixed-width ops, and make room for the thread lists, all before timing. */
   uint64_t list_bytes = h->nops * sizeof(uint32_t) + ((uint64_t)h->threads + 1) * sizeof(uint64_t);
   uint64_t ops_bytes = h->nops * sizeof(struct ar_op);
@@ -50,40 +165,16 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
   struct ar_op *ops = mem;
   uint64_t *tstart = (void *)((char *)mem + ops_bytes);
   uint32_t *tops = (void *)(tstart + h->threads + 1);
-  const struct ar_plan_rec *recs = (const void *)(h + 1);
-  const uint64_t *wide = (const void *)((const char *)map + wide_at);
   uint64_t w = 0;
   for (uint64_t i = 0; i < h->nops; i++) {
-    const struct ar_plan_rec *r = &recs[i];
-    struct ar_op *o = &ops[i];
-    o->op = r->op;
-    o->thread = r->thread;
-    o->obj = r->obj;
-    if (r->aux & AR_REC_WIDE_SIZE) {
-      if (w >= h->nwide) return fail(err, errlen, "wide values run out", i);
-      o->size = wide[w++];
-    } else {
-      o->size = r->size;
-    }
-    if (r->op == AR_CALLOC || r->op == AR_REALLOC) {
-      if (w >= h->nwide) return fail(err, errlen, "wide values run out", i);
-      o->arg = wide[w++];
-    } else if (r->op == AR_MEMALIGN || r->op == AR_POSIX_MEMALIGN || r->op == AR_ALIGNED_ALLOC) {
-      o->arg = 1ull << (r->aux & AR_REC_ALIGN_MASK);
-    } else {
-      o->arg = 0;
-    }
+    if (w + wide_of(&f.recs[i]) > h->nwide) return fail(err, errlen, "wide values run out", i);
+    ar_rec_expand(&f, i, &w, &ops[i]);
   }
   if (w != h->nwide) return fail(err, errlen, "wide values left over", w);
   for (uint64_t i = 0; i < h->nops; i++) {
     const struct ar_op *o = &ops[i];
-    if (o->op < AR_MALLOC || o->op > AR_THREAD_EXIT) return fail(err, errlen, "unknown op code", i);
-    if (o->thread >= h->threads) return fail(err, errlen, "thread index out of range", i);
-    if (o->obj >= h->nobjects) return fail(err, errlen, "object id out of range", i);
-    if (o->op == AR_REALLOC && o->arg >= h->nobjects) return fail(err, errlen, "realloc of an object id out of range", i);
-    if ((o->op == AR_MEMALIGN || o->op == AR_POSIX_MEMALIGN || o->op == AR_ALIGNED_ALLOC) &&
-        (o->arg == 0 || (o->arg & (o->arg - 1)) != 0))
-      return fail(err, errlen, "alignment is not a power of two", i);
+    const char *bad = check_op(h, o);
+    if (bad) return fail(err, errlen, bad, i);
     tstart[o->thread + 1]++;
   }
   /* Counts to starts, then each thread's ops in global order. */
@@ -97,7 +188,7 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
      * (the remainder one ns each to the first of them): the total is kept
      * exactly, and the ops after the last stamp get none. */
     uint32_t *pace = (void *)(tops + h->nops);
-    const uint32_t *gap = (const void *)((const char *)map + gaps_at);
+    const uint32_t *gap = f.gap;
     uint64_t from = 0;
     for (uint64_t i = 0; i < h->nops; i++) {
       if (!gap[i]) continue;
@@ -113,7 +204,9 @@ const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int 
   plan->thread_start = tstart;
   plan->nops = h->nops;
   plan->nobjects = h->nobjects;
+  plan->nslots = h->nobjects;
   plan->threads = h->threads;
-  munmap(map, len);
+  plan->streamed = 0;
+  munmap(f.map, f.len);
   return NULL;
 }

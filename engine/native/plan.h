@@ -17,28 +17,38 @@
  * An aligned allocation's alignment is a power of two: its log2 sits in the
  * record's `aux` byte.
  *
- * The loader expands the records into struct ar_op ops[nops] (24 bytes each)
- * in anonymous memory before any timing, and derives the per-thread op
- * lists the threads mode walks (thread t's ops are
- * thread_ops[thread_start[t] .. thread_start[t+1]), in global order). So the
- * plan on disk is about 12 bytes per op, the planner's memory O(threads),
- * and the replay loops index plain fixed-width ops.
+ * The driver reads it in one of two ways, both validated in full before
+ * anything runs (plan.c):
+ * - streamed (serial mode, stream.c): the compact file is mmapped and
+ *   decoded into fixed-width struct ar_op (24 bytes each) a chunk at a time,
+ *   ahead of the replay and outside its timing, into a window that slides
+ *   over the trace; object ids become slots of a table sized by the peak live
+ *   set, so memory follows the live set and the window, never nops.
+ * - expanded (threads mode; serial mode under valgrind and for a plan no
+ *   longer than one window, so exact counts see the address space they
+ *   always saw): every record becomes a struct
+ *   ar_op in anonymous memory, with the per-thread op lists the threads mode
+ *   walks (thread t's ops are thread_ops[thread_start[t] .. thread_start[t+1]),
+ *   in global order). Memory: 24 bytes per op plus 4 for the lists.
  *
  * The recorder stamps the clock only every 64th call, so most gaps are 0 and
- * a stamped op carries the time since the previous stamp. The loader spreads
+ * a stamped op carries the time since the previous stamp. The reader spreads
  * each stamped gap evenly over the ops it covers (the ops after the previous
  * stamp, up to and including this one) into pace_ns[], which pace=recorded
  * turns into program work before each op (pace.h).
  *
- * Invariant the loader enforces before anything runs: every object id is
+ * Invariant the reader enforces before anything runs: every object id is
  * < nobjects, every thread index < threads, every op code known — so a
  * hostile plan can make the driver neither read nor write out of bounds.
+ * The streamed form also refuses an end of an object that is not live and a
+ * second make of a live one (no planner writes them), which its slots need.
  * engine/plan/layout.ts mirrors these constants; test/engine/plan-layout
  * compiles a probe against this header and checks that the two agree.
  */
 #ifndef AR_PLAN_H
 #define AR_PLAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define AR_PLAN_MAGIC "ARPLAN04"
@@ -87,8 +97,20 @@ _Static_assert(sizeof(struct ar_plan_header) == 64, "plan header is 64 bytes");
 _Static_assert(sizeof(struct ar_op) == 24, "plan op is 24 bytes");
 _Static_assert(sizeof(struct ar_plan_rec) == 12, "plan record is 12 bytes");
 
+/* The compact plan file as mapped: its header checked against its size. */
+struct ar_plan_file {
+  void *map;
+  size_t len;
+  const struct ar_plan_header *h;
+  const struct ar_plan_rec *recs;
+  const uint64_t *wide;
+  const uint32_t *gap; /* NULL when ngaps is 0 */
+};
+
 struct ar_plan {
   const struct ar_plan_header *h;
+  /* All nops ops (expanded), or the sliding window's address range
+   * (streamed: only the chunks around the replay's op are mapped). */
   const struct ar_op *ops;
   const uint32_t *thread_ops;
   const uint64_t *thread_start;
@@ -96,10 +118,44 @@ struct ar_plan {
    * when the trace has no time. */
   const uint32_t *pace_ns;
   uint64_t nops, nobjects;
+  /* Entries of the tables indexed by an op's obj (slots, pace positions):
+   * nobjects when expanded; the peak live set + 1 when streamed. */
+  uint64_t nslots;
   uint32_t threads;
+  int streamed;
 };
 
-/* Maps and validates a plan. Returns NULL and fills `err` on any problem. */
+/* What a validating pass over a plan found. */
+struct ar_plan_scan {
+  uint64_t peak_live; /* most objects live at once */
+  uint64_t nleftover; /* objects the trace never ends */
+  uint32_t *leftover; /* their ids, ascending (mmapped; nleftover + 1 entries) */
+};
+
+/* Maps a plan and checks its header against its size. NULL or the error. */
+const char *ar_plan_open(const char *path, struct ar_plan_file *f, char *err, int errlen);
+/* Maps, validates and expands a plan. Returns NULL and fills `err` on any problem. */
 const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int errlen);
+/* Validates every record of a mapped plan (the checks of ar_plan_load, and
+ * that every object ended is live and none is made twice) and counts its
+ * live set, reading the file once, front to back. */
+const char *ar_plan_scan(const struct ar_plan_file *f, struct ar_plan_scan *s, char *err, int errlen);
+/* Drops the file's pages below these entries from the process's memory
+ * (they stay in the page cache; a later read maps them again). */
+void ar_plan_drop(const struct ar_plan_file *f, uint64_t recs, uint64_t wide, uint64_t gaps);
+
+/* Record i as an op with the trace's object ids; `w` is the cursor in wide[]
+ * (the values of the records before i). Only for a validated plan. */
+static inline void ar_rec_expand(const struct ar_plan_file *f, uint64_t i, uint64_t *w, struct ar_op *o) {
+  const struct ar_plan_rec *r = &f->recs[i];
+  o->op = r->op;
+  o->pad = 0;
+  o->thread = r->thread;
+  o->obj = r->obj;
+  o->size = (r->aux & AR_REC_WIDE_SIZE) ? f->wide[(*w)++] : r->size;
+  if (r->op == AR_CALLOC || r->op == AR_REALLOC) o->arg = f->wide[(*w)++];
+  else if (r->op == AR_MEMALIGN || r->op == AR_POSIX_MEMALIGN || r->op == AR_ALIGNED_ALLOC) o->arg = 1ull << (r->aux & AR_REC_ALIGN_MASK);
+  else o->arg = 0;
+}
 
 #endif

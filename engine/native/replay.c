@@ -37,8 +37,9 @@ static void *map_or_die(size_t bytes, int flags, const char *what) {
   return m;
 }
 
-/* Objects the trace never ends (computed once, before any timing). */
-static uint32_t *leftover;
+/* Objects the trace never ends, by their slots (expanded: computed once,
+ * before any timing; streamed: known after the first pass). */
+static const uint32_t *leftover;
 static uint64_t nleftover;
 
 static void find_leftovers(void) {
@@ -49,9 +50,10 @@ static void find_leftovers(void) {
     else if (o->op == AR_REALLOC) ended[o->arg] = 1;
   }
   for (uint64_t id = 1; id < P.nobjects; id++) nleftover += !ended[id];
-  leftover = map_or_die((nleftover + 1) * sizeof *leftover, 0, "cannot map leftover table");
+  uint32_t *list = map_or_die((nleftover + 1) * sizeof *list, 0, "cannot map leftover table");
   for (uint64_t id = 1, k = 0; id < P.nobjects; id++)
-    if (!ended[id]) leftover[k++] = (uint32_t)id;
+    if (!ended[id]) list[k++] = (uint32_t)id;
+  leftover = list;
   munmap(ended, P.nobjects);
 }
 
@@ -59,6 +61,7 @@ static void find_leftovers(void) {
  * the checking repetition), so every repetition starts from an empty heap. */
 static void cleanup_leftovers(int threads, int count) {
   if (paced()) pace_reset(); /* the views hold blocks about to be freed */
+  if (P.streamed) nleftover = stream_leftovers(&leftover);
   for (uint64_t k = 0; k < nleftover; k++) {
     uint32_t id = leftover[k];
     if (slots[id]) {
@@ -106,6 +109,22 @@ static void run_rep(int threads, int full, int measured, uint64_t sample_every, 
   f->peak_rss_kib = peak;
 }
 
+/* One repetition. A streamed plan's window is set up before it and settled
+ * after it, outside run_rep, whose timed code stays as it was (its
+ * instructions are part of every count); the time the replay waited for
+ * the window (stream.c) is taken out of its wall time. */
+static void rep(int threads, int full, int measured, uint64_t sample_every, struct rep_figures *f, const struct perf_counters *pc) {
+  if (!P.streamed) {
+    run_rep(threads, full, measured, sample_every, f, pc);
+    return;
+  }
+  stream_rewind();
+  uint64_t stalled = stream_stall_ns();
+  run_rep(threads, full, measured, sample_every, f, pc);
+  stream_settle();
+  if (f) f->wall_ns -= stream_stall_ns() - stalled;
+}
+
 static void report_ok(const struct driver_args *a, const struct rep_figures *figs, uint64_t rss_base) {
   out_fmt("{\"status\":\"ok\",\"nops\":%llu,\"threads\":%u,\"mode\":\"%s\",\"paced\":%s,\"reps\":[", (unsigned long long)P.nops, P.threads,
           a->threads ? "threads" : "serial", paced() ? "true" : "false");
@@ -123,7 +142,9 @@ static void report_ok(const struct driver_args *a, const struct rep_figures *fig
           (unsigned long long)chk.leaked, (unsigned long long)chk.double_freed);
   for (unsigned s = 0; s < g_series.n; s++)
     out_fmt("%s[%llu,%llu]", s ? "," : "", (unsigned long long)g_series.op[s], (unsigned long long)g_series.rss[s]);
-  out_fmt("],\"rss_base_kib\":%llu}\n", (unsigned long long)rss_base);
+  out_fmt("],\"rss_base_kib\":%llu,\"vm_hwm_kib\":%llu", (unsigned long long)rss_base, (unsigned long long)hwm_kib());
+  stream_report();
+  out_fmt("}\n");
   out_flush();
 }
 
@@ -140,14 +161,18 @@ int main(int argc, char **argv) {
   pace = a.pace;
   pace_scale = a.pace_scale;
   char err[256];
-  if (ar_plan_load(a.plan_path, &P, err, sizeof err)) die("bad plan", err);
+  /* Serial mode streams the plan through a window (stream.c); threads mode
+   * walks per-thread lists of the whole plan, so it expands it, as serial
+   * mode does under valgrind and for a plan no longer than the window. */
+  if (a.threads || a.expanded || !stream_open(a.plan_path, a.chunk_ops, a.lead, a.streamed))
+    if (ar_plan_load(a.plan_path, &P, err, sizeof err)) die("bad plan", err);
 
-  slots = map_or_die((size_t)P.nobjects * sizeof(void *), MAP_POPULATE, "cannot map slot table");
+  slots = map_or_die((size_t)P.nslots * sizeof(void *), MAP_POPULATE, "cannot map slot table");
   if (a.threads) threads_reserve();
   series_reserve(a.threads ? 0 : a.samples);
   if (paced()) pace_reserve(a.threads);
   struct rep_figures *figs = map_or_die((size_t)a.repeat * sizeof *figs, MAP_POPULATE, "cannot map the figures");
-  find_leftovers();
+  if (!P.streamed) find_leftovers();
   crash_install();
   struct perf_counters pc, none = {-1, -1};
   counters_open(&pc, !RUNNING_ON_VALGRIND);
@@ -161,13 +186,13 @@ int main(int argc, char **argv) {
    * reported for that one repetition, not summed over all. */
   uint64_t nulls_checked = 0;
   for (int w = 0; w < (a.warmup > 0 ? a.warmup : 1); w++) {
-    run_rep(a.threads, w == 0, 0, 0, NULL, &none);
+    rep(a.threads, w == 0, 0, 0, NULL, &none);
     cleanup_leftovers(a.threads, w == 0);
     if (w == 0) nulls_checked = chk.nulls + atomic_load(&t_nulls);
   }
   atomic_store(&g_phase, 2);
   for (int r = 0; r < a.repeat; r++) {
-    run_rep(a.threads, 0, 1, r == 0 ? a.sample_every : 0, &figs[r], &pc);
+    rep(a.threads, 0, 1, r == 0 ? a.sample_every : 0, &figs[r], &pc);
     cleanup_leftovers(a.threads, 0);
   }
   chk.double_freed = atomic_load(&t_double_freed);

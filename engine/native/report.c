@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "ar_assert.h"
+#include "ar_text.h"
 #include "driver.h"
 
 int g_result_fd = -1;
@@ -78,3 +80,19 @@ void die(const char *what, const char *detail) {
   out_flush();
   _exit(3);
 }
+
+#ifdef AR_DEBUG
+void ar_assert_fail(const char *expr, const char *file, int line) {
+  /* Async-signal-safe: it may fire in a crash handler or a decoder. */
+  char msg[512], *p = msg, *end = msg + sizeof msg - 2;
+  const char *parts[] = {"replay: invariant broken: ", expr, " (", file, ":"};
+  for (unsigned k = 0; k < sizeof parts / sizeof parts[0]; k++)
+    for (const char *s = parts[k]; *s && p < end - 24; s++) *p++ = *s;
+  p = ar_put_u64(p, (uint64_t)line);
+  *p++ = ')';
+  *p++ = '\n';
+  ssize_t w = write(2, msg, (size_t)(p - msg));
+  (void)w;
+  _exit(AR_ASSERT_EXIT);
+}
+#endif

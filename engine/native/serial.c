@@ -59,6 +59,7 @@ static __attribute__((always_inline)) inline void serial_range(uint64_t from, ui
   for (uint64_t i = from; i < to; i++) {
     const struct ar_op *o = &ops[i];
     tl_op = i;
+    assert_op_in_bounds(o);
     if (o->op == AR_FREE) {
       /* Ids are never reused, so the slot need not be cleared: only the
        * objects the trace leaves live are freed after the repetition. */

@@ -67,6 +67,8 @@ static void *worker(void *arg) {
     uint32_t i = P.thread_ops[k];
     const struct ar_op *o = &P.ops[i];
     tl_op = i;
+    assert_op_in_bounds(o);
+    ar_assert(o->thread == t);
     if (o->op == AR_THREAD_EXIT) break;
     if (pace_on) pace_work(v, P.pace_ns[i]);
     if (o->op == AR_FREE) {

@@ -1,9 +1,11 @@
-import { lstatSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync, statfsSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, usageError } from '../../traces/index.js';
 
-/** The plan cache's cap when ALLOCREPLAY_CACHE_MAX is not set. */
+/** The plan cache's cap when ALLOCREPLAY_CACHE_MAX is not set, on a disk large enough (see DISK_SHARE). */
 export const DEFAULT_CACHE_MAX = 8 * 2 ** 30;
+/** Without ALLOCREPLAY_CACHE_MAX the plans take at most this share of the cache's filesystem. */
+export const DISK_SHARE = 0.1;
 /** Scratch files of a planner that died are removed once this old (ms). */
 const STALE_MS = 60 * 60 * 1000;
 
@@ -16,10 +18,22 @@ export function parseBytes(text: string, what: string): number {
   return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
 }
 
-/** The plan cache's cap in bytes: $ALLOCREPLAY_CACHE_MAX, else 8 GiB. */
+/**
+ * The plan cache's cap in bytes: $ALLOCREPLAY_CACHE_MAX, else 8 GiB or a
+ * tenth of the filesystem the cache lives on, whichever is less (a plan is
+ * about 12 bytes per event: a small disk must not fill with plans).
+ */
 export function cacheMaxBytes(): number {
   const v = process.env.ALLOCREPLAY_CACHE_MAX;
-  return v === undefined || v === '' ? DEFAULT_CACHE_MAX : parseBytes(v, 'ALLOCREPLAY_CACHE_MAX');
+  if (v !== undefined && v !== '') return parseBytes(v, 'ALLOCREPLAY_CACHE_MAX');
+  let disk = Infinity;
+  try {
+    const fs = statfsSync(cacheDir('plans'));
+    disk = fs.blocks * fs.bsize;
+  } catch {
+    // no statfs here: the fixed cap alone
+  }
+  return Math.min(DEFAULT_CACHE_MAX, Math.floor(disk * DISK_SHARE));
 }
 
 interface Entry {

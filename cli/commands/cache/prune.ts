@@ -6,7 +6,7 @@ import { BaseCommand } from '../../base.js';
 export default class CachePrune extends BaseCommand {
   static override description = 'Remove least recently used replay plans until the plan cache fits its cap (or --max; --all removes every plan)';
   static override flags = {
-    max: Flags.string({ description: 'cap to prune to, e.g. 2G (default: ALLOCREPLAY_CACHE_MAX, else 8G)' }),
+    max: Flags.string({ description: 'cap to prune to, e.g. 2G (default: ALLOCREPLAY_CACHE_MAX, else 8G or a tenth of the disk, the smaller)' }),
     all: Flags.boolean({ description: 'remove every plan (they are made again on the next replay)', exclusive: ['max'] }),
     json: Flags.boolean({ description: 'print as JSON' }),
   };
