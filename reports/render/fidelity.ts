@@ -24,7 +24,7 @@ const goal = (ok: boolean | null): string => (ok === null ? 'cannot tell' : ok ?
 
 /** What a group's verdict says in words: both goals, each met or not, and why a share cannot be judged. */
 export function fidelityVerdict(g: FidelityGroup): string {
-  const clear = g.pairs ? `, ${g.pairs.agree} of the ${g.pairs.clear} pair${g.pairs.clear === 1 ? '' : 's'} the live runs tell apart ordered alike` : '';
+  const clear = !g.pairs ? '' : g.pairs.clear ? `, ${g.pairs.agree} of the ${g.pairs.clear} pair${g.pairs.clear === 1 ? '' : 's'} the live runs tell apart ordered alike` : ', the live runs tell no pair apart';
   const ranks = `ranks ${goal(g.ranksAgree)} (τ ${tauText(g.tau)}, goal ≥ ${FIDELITY_GOALS.tau.toFixed(2)}${clear})`;
   const share = g.headline ? `share ${goal(g.carriesShare)} (${shareText(g.headline.share)} of ${g.headline.target}'s live Δ, goal ${FIDELITY_GOALS.shareLow} … ${FIDELITY_GOALS.shareHigh})` : 'share cannot be judged (no target differs clearly from the baseline live)';
   return `${ranks}; ${share}`;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clearPairs, type Configuration, fidelityReport, kendallTau, machineKey, openStore, renderFidelity, type Store } from '../../reports/index.js';
+import { clearPairs, type Configuration, fidelityReport, fidelityVerdict, kendallTau, machineKey, openStore, renderFidelity, type Store } from '../../reports/index.js';
 import { cli, tempDir } from '../helpers.js';
 
 /** A configuration of a packaged library, as engine/identity makes it. */
@@ -66,6 +66,8 @@ describe('fidelity from stored runs', () => {
     expect(g!.tau).toBeCloseTo(4 / 6, 12);
     // Every pair of the four differs clearly live (their samples do not overlap); the replay orders five of the six alike.
     expect(g!.pairs).toEqual({ clear: 6, agree: 5 });
+    expect(fidelityVerdict(g!)).toContain('5 of the 6 pairs the live runs tell apart ordered alike');
+    expect(fidelityVerdict({ ...g!, pairs: { clear: 0, agree: 0 } })).toContain('the live runs tell no pair apart');
     expect(g!.ranksAgree).toBe(true);
     // The headline is the target with the largest clear live Δ: a and c tie at 100 ms, the first measured wins.
     expect(g!.headline).toEqual({ target: 'a', share: 0.5 });
