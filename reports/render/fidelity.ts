@@ -24,10 +24,15 @@ const goal = (ok: boolean | null): string => (ok === null ? 'cannot tell' : ok ?
 
 /** What a group's verdict says in words: both goals, each met or not, and why a share cannot be judged. */
 export function fidelityVerdict(g: FidelityGroup): string {
+  return fidelityVerdictParts(g).join('; ');
+}
+
+/** The verdict's two parts, ranks and share (a table prints them on lines of their own, to fit 120 columns). */
+function fidelityVerdictParts(g: FidelityGroup): [string, string] {
   const clear = !g.pairs ? '' : g.pairs.clear ? `, ${g.pairs.agree} of the ${g.pairs.clear} pair${g.pairs.clear === 1 ? '' : 's'} the live runs tell apart ordered alike` : ', the live runs tell no pair apart';
   const ranks = `ranks ${goal(g.ranksAgree)} (τ ${tauText(g.tau)}, goal ≥ ${FIDELITY_GOALS.tau.toFixed(2)}${clear})`;
   const share = g.headline ? `share ${goal(g.carriesShare)} (${shareText(g.headline.share)} of ${g.headline.target}'s live Δ, goal ${FIDELITY_GOALS.shareLow} … ${FIDELITY_GOALS.shareHigh})` : 'share cannot be judged (no target differs clearly from the baseline live)';
-  return `${ranks}; ${share}`;
+  return [ranks, share];
 }
 
 const title = (g: FidelityGroup): string => `${g.recording} — ${g.program}`;
@@ -57,7 +62,7 @@ export function renderFidelity(groups: FidelityGroup[], format: FidelityFormat =
       t.liveClear ? interval(t.shareCi, (v) => v.toFixed(2)) : '',
     ]);
     const body = md ? markdownTable(head, rows) : table(head, rows);
-    return md ? `**${title(g)}**\n\n_${subtitle(g)}_\n\n${body}\n\n${fidelityVerdict(g)}` : `${bold(title(g))}\n${dim(subtitle(g))}\n${body}\n${fidelityVerdict(g)}`;
+    return md ? `**${title(g)}**\n\n_${subtitle(g)}_\n\n${body}\n\n${fidelityVerdict(g)}` : `${bold(title(g))}\n${dim(subtitle(g))}\n${body}\n${fidelityVerdictParts(g).join('\n')}`;
   });
   const note = `Δ: median wall under the target minus under the baseline (live: the whole program; replay: the timed region);\nshare: replay Δ ÷ live Δ; τ: Kendall's rank agreement over every target measured both ways; 95% CIs by bootstrap.`;
   if (groups.length > 1) parts.push((md ? (s: string) => s : bold)('summary'), fidelitySummary(groups, format));

@@ -133,7 +133,7 @@ describe('fidelity from stored runs', () => {
     const t = cli(['report', 'fidelity', '--db', path]);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/prog — prog/);
-    expect(t.stdout).toMatch(/ranks met \(τ 0\.67, goal ≥ 0\.67, 5 of the 6 pairs the live runs tell apart ordered alike\); share met \(0\.50 of a's live Δ/);
+    expect(t.stdout).toMatch(/ranks met \(τ 0\.67, goal ≥ 0\.67, 5 of the 6 pairs the live runs tell apart ordered alike\)\nshare met \(0\.50 of a's live Δ/);
     const j = cli(['report', 'fidelity', '--db', path, '--json']);
     expect(JSON.parse(j.stdout)[0].targets[2].share).toBe(1);
     const text = renderFidelity(JSON.parse(j.stdout), 'markdown');
