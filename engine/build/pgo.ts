@@ -46,7 +46,7 @@ function files(dir: string): string[] {
   });
 }
 
-/** The instrumented build's result turned into the failure of the profile-guided build. */
+/** A build step's result (the instrumented or the optimised build) turned into the failure of the profile-guided build. */
 function trainingFailed(generate: BuildResult & { buildId?: number }, line: string, pgo: PgoIdentity): BuildResult & { buildId?: number; pgo: PgoIdentity } {
   const { artifactPath: _unused, ...rest } = generate;
   return { ...rest, status: 'failed', logTail: [...generate.logTail, line], cached: false, pgo };
@@ -79,7 +79,7 @@ export async function buildWithPgo(
     const built = buildSource(source, { ...base, variant: { key: `pgo-use ${pgo.training.join(',')}`, cflags: USE, files: gcda.map((f) => [f, relative(profiles, f)]) } });
     // A profile the compiler did not find is optimisation that silently did not happen: say so, as a failed build.
     const missing = built.status === 'ok' ? readFileSync(built.logPath, 'utf8').split('\n').filter((l) => MISSING_PROFILE.test(l)) : [];
-    if (missing.length) return trainingFailed({ ...built, status: 'ok' }, `error: the optimised build found no profile for ${missing.length} unit${missing.length === 1 ? '' : 's'} (${missing[0]!.trim()}): the training's profiles were not read`, pgo);
+    if (missing.length) return trainingFailed(built, `error: the optimised build found no profile for ${missing.length} unit${missing.length === 1 ? '' : 's'} (${missing[0]!.trim()}): the training's profiles were not read`, pgo);
     return { ...built, pgo };
   };
   if (existsSync(done) && !opts.force) return use();
