@@ -85,13 +85,12 @@ export function parseAxis(text: string, flag: string): [string, string[]] {
 }
 
 /** Repeated `--set NAME=…` flags as axes; a name given twice gets both lists of values. */
-export function parseAxes(list: string[], flag: string, base: Record<string, string[]> = {}): Record<string, string[]> {
-  const out: Record<string, string[]> = { ...base };
-  const seen = new Set<string>();
+export function parseAxes(list: string[], flag: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
   for (const text of list) {
     const [name, values] = parseAxis(text, flag);
-    out[name] = seen.has(name) ? [...new Set([...out[name]!, ...values])] : values;
-    seen.add(name);
+    const before = out[name];
+    out[name] = before ? [...new Set([...before, ...values])] : values;
   }
   return out;
 }

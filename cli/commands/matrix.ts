@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { chooseShard, loadConfig, planTrace, runMatrix, SHARD_COUNT_ENV, shardDbPath, traceFile } from '../../engine/index.js';
+import { chooseShard, loadConfig, planTrace, requestedMatrix, runMatrix, SHARD_COUNT_ENV, shardDbPath, traceFile } from '../../engine/index.js';
 import { defaultDbPath } from '../../reports/index.js';
-import { usageError } from '../../traces/index.js';
 import { BaseCommand } from '../base.js';
 import { dbFlag, inlineSourceFlags, inlineTarget, parseAxes, replayFlags, replayOptions, jobsFlag, applyJobs, reuseFlags, storeFor } from '../common.js';
 import { Progress } from '../progress.js';
@@ -41,12 +40,14 @@ export default class Matrix extends BaseCommand {
     const { argv, flags } = await this.parse(Matrix);
     const inline = inlineTarget(loadConfig(), flags);
     const config = inline.config;
-    const named = flags.name ? config?.matrices[flags.name] : undefined;
-    if (flags.name && !named) throw usageError(`no matrix '${flags.name}' in ${config?.path ?? 'allocreplay.yaml (none found)'}`, 'define it under matrices:');
-    const traceArgs = [...(named?.traces ?? []), ...(argv as string[])].map((t) => traceFile(config, t));
-    const targets = [...(named?.targets ?? []), ...flags.target, ...(inline.name ? [inline.name] : [])];
-    if (traceArgs.length === 0) throw usageError('no traces given', 'pass trace files, or --name of a matrix in allocreplay.yaml');
-    if (targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
+    const matrix = requestedMatrix(config, flags.name, {
+      traces: argv as string[],
+      targets: [...flags.target, ...(inline.name ? [inline.name] : [])],
+      revs: flags.rev.flatMap((r) => r.split(',')),
+      set: parseAxes(flags.set, '--set'),
+      env: parseAxes(flags.env, '--env'),
+      exclude: flags.exclude,
+    });
     const options = replayOptions(flags);
     applyJobs(flags.jobs);
     const shard = chooseShard(flags.shard, flags['shard-count']);
@@ -60,12 +61,7 @@ export default class Matrix extends BaseCommand {
         store,
         session,
         {
-          traces: traceArgs,
-          targets,
-          revs: [...(named?.revs ?? []), ...flags.rev.flatMap((r) => r.split(','))],
-          set: parseAxes(flags.set, '--set', named?.set),
-          env: parseAxes(flags.env, '--env', named?.env),
-          exclude: [...(named?.exclude ?? []), ...flags.exclude],
+          ...matrix,
           options,
           force: flags.force,
           retryFailed: flags['retry-failed'],

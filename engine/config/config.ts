@@ -197,3 +197,25 @@ export function traceFile(config: Config | undefined, arg: string): string {
   }
   return t.path;
 }
+
+/**
+ * The matrix a command asks for: the one named in allocreplay.yaml (if any)
+ * widened by what was given on the command line. Trace names become files;
+ * an axis given on the command line replaces the named matrix's axis of
+ * the same name; lists are joined.
+ */
+export function requestedMatrix(config: Config | undefined, name: string | undefined, given: ConfigMatrix): ConfigMatrix {
+  const named = name ? config?.matrices[name] : undefined;
+  if (name && !named) throw usageError(`no matrix '${name}' in ${config?.path ?? 'allocreplay.yaml (none found)'}`, 'define it under matrices:');
+  const m: ConfigMatrix = {
+    traces: [...(named?.traces ?? []), ...given.traces].map((t) => traceFile(config, t)),
+    targets: [...(named?.targets ?? []), ...given.targets],
+    revs: [...(named?.revs ?? []), ...given.revs],
+    set: { ...named?.set, ...given.set },
+    env: { ...named?.env, ...given.env },
+    exclude: [...(named?.exclude ?? []), ...given.exclude],
+  };
+  if (m.traces.length === 0) throw usageError('no traces given', 'pass trace files, or --name of a matrix in allocreplay.yaml');
+  if (m.targets.length === 0) throw usageError('no targets given', 'pass --target (system, jemalloc, tinyslab, …)');
+  return m;
+}
