@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { killAfter, killGroup, onInterrupt } from '../../traces/index.js';
+import { killAfter, killGroup, onInterrupt, usageError } from '../../traces/index.js';
 import { type Plan, SERIES_SAMPLES } from '../plan/index.js';
 import type { Target } from '../targets/index.js';
 import { driverPath } from './build.js';
@@ -29,6 +29,18 @@ export function discardProfile(r: RunResult): void {
 const keptProfiles = new Map<string, () => void>();
 
 /**
+ * ALLOCREPLAY_EXPAND_MAX (bytes): the largest plan a serial replay expands
+ * in memory rather than streams (the driver's default: 1 GiB, at most an
+ * eighth of the memory; engine/native/driver.h AR_EXPAND_MAX_DEFAULT).
+ */
+function expandArgs(): string[] {
+  const v = process.env.ALLOCREPLAY_EXPAND_MAX;
+  if (v === undefined || v === '') return [];
+  if (!/^\d+$/.test(v)) throw usageError(`ALLOCREPLAY_EXPAND_MAX=${v}: expected a whole number of bytes`, 'for example ALLOCREPLAY_EXPAND_MAX=0 (always stream) or 4294967296');
+  return ['--expand-max', v];
+}
+
+/**
  * Replays a plan through a target in a fresh driver process. Never throws
  * for what the allocator does: a crash, a hang or garbage is a RunResult.
  */
@@ -43,6 +55,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   args.push('--repeat', String(instructions ? 1 : opts.repeat), '--warmup', String(instructions ? 0 : opts.warmup));
   // The RSS series is sampled where the plan computed its live bytes.
   args.push('--samples', String(SERIES_SAMPLES), '--sample-every', String(plan.sampleEvery));
+  args.push(...expandArgs());
   // The environment is what the configuration names, and nothing else.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', ALLOCREPLAY_STATS_FILE: statsFile, ...target.env };
   if (target.library) env.LD_PRELOAD = target.library;

@@ -73,6 +73,7 @@ struct driver_args {
   int streamed;          /* serial mode streamed even where it would expand */
   uint64_t chunk_ops;    /* streamed: ops per chunk, a multiple of AR_CHUNK_QUANTUM */
   uint64_t lead;         /* streamed: chunks decoded ahead of the replay */
+  uint64_t expand_max;   /* auto: a plan whose expanded ops take at most this many bytes is expanded */
 };
 
 /* Streamed plans: chunk sizes keep both the ops and the pace values of a
@@ -80,6 +81,15 @@ struct driver_args {
 #define AR_CHUNK_QUANTUM 1024u
 #define AR_CHUNK_OPS_DEFAULT 16384u /* 384 KiB of ops */
 #define AR_LEAD_DEFAULT 16u         /* a window of ~6 MiB */
+/* Up to this many bytes of expanded ops (and at most an eighth of the
+ * machine's memory) a serial plan is expanded rather than streamed: a
+ * decoder running beside the replay takes the second core and shares the
+ * last-level cache with it, and on a large live set (its id -> slot hash
+ * misses the cache as the replay's slot table does) it falls behind, so the
+ * replay waits. Measured on a recorded python trace (9.6M ops, 3.5M live
+ * slots): the replay stalled on half its chunks. Streaming is for plans too
+ * long to hold. */
+#define AR_EXPAND_MAX_DEFAULT ((uint64_t)1 << 30)
 
 /* Fills `a` from argv; calls die() on anything it does not understand. */
 void args_parse(int argc, char **argv, struct driver_args *a);
@@ -142,9 +152,9 @@ extern struct checks chk;
 
 /* ---- stream.c ---- */
 /* Maps and validates a plan and prepares its window (serial mode); 0 when
- * the plan is better expanded (under valgrind, or no longer than the
- * window), unless `force`. */
-int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, int force);
+ * the plan is better expanded (under valgrind, no longer than the window,
+ * or its expanded ops no larger than `expand_max` bytes), unless `force`. */
+int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, uint64_t expand_max, int force);
 /* Before a repetition's clock starts: the first window, and the decoder set going. */
 void stream_rewind(void);
 /* After the clock stops: waits for the decoder to finish the pass. */

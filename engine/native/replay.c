@@ -164,7 +164,7 @@ int main(int argc, char **argv) {
   /* Serial mode streams the plan through a window (stream.c); threads mode
    * walks per-thread lists of the whole plan, so it expands it, as serial
    * mode does under valgrind and for a plan no longer than the window. */
-  if (a.threads || a.expanded || !stream_open(a.plan_path, a.chunk_ops, a.lead, a.streamed))
+  if (a.threads || a.expanded || !stream_open(a.plan_path, a.chunk_ops, a.lead, a.expand_max, a.streamed))
     if (ar_plan_load(a.plan_path, &P, err, sizeof err)) die("bad plan", err);
 
   slots = map_or_die((size_t)P.nslots * sizeof(void *), MAP_POPULATE, "cannot map slot table");

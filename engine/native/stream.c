@@ -261,12 +261,15 @@ static void find_leftover_slots(void) {
   S.leftovers_known = 1;
 }
 
-int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, int force) {
+int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, uint64_t expand_max, int force) {
   char err[256];
   if (ar_plan_open(path, &S.f, err, sizeof err)) die("bad plan", err);
   const struct ar_plan_header *h = S.f.h;
   S.nchunks = (h->nops + chunk_ops - 1) / chunk_ops;
-  if (!force && (RUNNING_ON_VALGRIND || S.nchunks <= lead)) {
+  uint64_t expanded_bytes = h->nops * (sizeof(struct ar_op) + (S.f.gap ? sizeof(uint32_t) : 0));
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0 && expand_max > (uint64_t)pages * (uint64_t)page / 8) expand_max = (uint64_t)pages * (uint64_t)page / 8;
+  if (!force && (RUNNING_ON_VALGRIND || S.nchunks <= lead || expanded_bytes <= expand_max)) {
     munmap(S.f.map, S.f.len);
     memset(&S, 0, sizeof S);
     return 0;

@@ -20,8 +20,8 @@ const long = join(dir, 'hot-long.trace.msgpack');
 const rm = join(dir, 'rm.trace.msgpack');
 const larson = join(dir, 'larson.trace.msgpack');
 
-/** A small window, so that traces of a test's size stream through many chunks with a decoder running. */
-const SMALL_WINDOW = ['--chunk-ops', '1024', '--lead', '4'];
+/** A small window and no expanding, so that traces of a test's size stream through many chunks with a decoder running. */
+const SMALL_WINDOW = ['--chunk-ops', '1024', '--lead', '4', '--expand-max', '0'];
 
 beforeAll(() => {
   process.env.ALLOCREPLAY_CACHE = join(dir, 'cache');
@@ -80,6 +80,16 @@ describe('a streamed plan', () => {
     expect(hwm(expanded)).toBeGreaterThan(opsKiB);
   });
 
+  it('is expanded by default while the expanded ops fit the budget, streamed beyond it', () => {
+    const plan = planFor(long);
+    const opsBytes = plan.ops * PLAN_LAYOUT.op.bytes;
+    const window = ['--chunk-ops', '1024', '--lead', '4'];
+    const form = (max: number): string | undefined => drive(plan.planPath, [...window, '--expand-max', String(max)]).plan?.form;
+    expect(drive(plan.planPath, window).plan?.form).toBe('expanded');
+    expect(form(opsBytes)).toBe('expanded');
+    expect(form(opsBytes - 1)).toBe('streamed');
+  });
+
   it('gives the checks of the expanded plan, in every touch and pace mode, release and debug builds', () => {
     const plan = planFor(rm).planPath;
     for (const mode of [[], ['--touch', 'first'], ['--touch', 'all'], ['--touch', 'program', '--pace', 'recorded']]) {
@@ -127,12 +137,16 @@ describe('a crash in a streamed replay', () => {
 describe('a replay reports how it held its plan', () => {
   it('a streamed one with its waits for the window, an expanded one without; malformed figures are a reason', async () => {
     const opts = { mode: 'serial', touch: 'none', repeat: 1, warmup: 0, metric: 'time', timeoutMs: 120_000 } as const;
-    const streamed = await runReplay(planFor(long), resolveTarget('system'), opts);
+    // The long trace's plan is small enough to expand: ALLOCREPLAY_EXPAND_MAX=0 streams it.
+    process.env.ALLOCREPLAY_EXPAND_MAX = '0';
+    const streamed = await runReplay(planFor(long), resolveTarget('system'), opts).finally(() => delete process.env.ALLOCREPLAY_EXPAND_MAX);
     expect(streamed.status, streamed.error).toBe('ok');
     expect(streamed.stalls).toEqual({ count: expect.any(Number), ns: expect.any(Number) });
     const expanded = await runReplay(planFor(rm), resolveTarget('system'), opts);
     expect(expanded.status, expanded.error).toBe('ok');
     expect(expanded.stalls).toBeUndefined();
+    process.env.ALLOCREPLAY_EXPAND_MAX = 'lots';
+    await expect(runReplay(planFor(rm), resolveTarget('system'), opts).finally(() => delete process.env.ALLOCREPLAY_EXPAND_MAX)).rejects.toThrow(/ALLOCREPLAY_EXPAND_MAX=lots: expected a whole number of bytes/);
     const ok = '{"status":"ok","reps":[],"checks":{"nulls":0,"misaligned":0,"short_usable":0,"leaked":0,"double_freed":0}';
     expect(parseDriverOutput(`${ok},"plan":{"form":"streamed","stalls":1}}`)).toBe("the driver's plan figures are malformed");
     expect(parseDriverOutput(`${ok},"plan":{"form":"streamed","stalls":1,"stall_ns":5}}`)).toMatchObject({ status: 'ok' });
