@@ -68,6 +68,7 @@ int trace_in_open(struct trace_in *t, const char *path, uint64_t offset, int has
   }
   close(fd);
   t->pos = offset;
+  t->dropped = 0;
   const size_t cap = chunk_events;
   t->c.op = malloc(cap);
   t->c.thread = malloc(cap * sizeof *t->c.thread);
@@ -211,6 +212,10 @@ static long inflate_col(struct trace_in *t, const struct mp_val *bin, size_t max
 static int uvarints(const uint8_t *b, size_t len, uint32_t n, uint64_t *out) {
   size_t p = 0;
   for (uint32_t i = 0; i < n; i++) {
+    if (p < len && b[p] < 0x80) { /* one byte: most threads, objects and args */
+      out[i] = b[p++];
+      continue;
+    }
     uint64_t v = 0;
     for (int k = 0;; k++) {
       if (p >= len || k == 8) return 0;
@@ -357,8 +362,18 @@ static int bad_distance(struct trace_in *t, const char *op, uint64_t d) {
   return fail(t, CORRUPT, "%s: event %s: %s stores distance %s, which is not below the next id %s (id out of range)", t->path, NUM(t->events), op, NUM(d), NUM(t->next_id));
 }
 
+/* Gives back the pages of the values already read (they stay in the page
+ * cache): the mapping must not grow the process by the trace's size. */
+static void drop_read(struct trace_in *t) {
+  const size_t upto = t->pos & ~(size_t)4095;
+  if (upto - t->dropped < (8u << 20)) return;
+  madvise((void *)(t->map + t->dropped), upto - t->dropped, MADV_DONTNEED);
+  t->dropped = upto;
+}
+
 int trace_in_chunk(struct trace_in *t) {
   if (t->pos >= t->len) return 0; /* no footer: cut short */
+  drop_read(t);
   size_t end;
   const char *why;
   const int m = mp_measure(t->map, t->pos, t->len, &end, &why);

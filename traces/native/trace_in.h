@@ -40,6 +40,7 @@ struct trace_in {
   const uint8_t *map;
   size_t len;
   size_t pos; /* the next top-level value */
+  size_t dropped; /* bytes before this are out of the process's memory again */
   int has_time;
   uint32_t chunk_events;
   uint64_t chunk_index;
