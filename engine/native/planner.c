@@ -182,8 +182,8 @@ static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expec
   if (gap_fd >= 0) at = append(out, gap_fd, n * sizeof(uint32_t), at);
   close(wide_fd);
   if (gap_fd >= 0) close(gap_fd);
-  r->n = n, r->nwide = nwide, r->bytes = at, r->nobjects = t->next_id;
-  r->threads = (uint32_t)t->threads;
+  r->n = n, r->nwide = nwide, r->bytes = at, r->nobjects = t->live.next_id;
+  r->threads = (uint32_t)t->live.threads;
   /* Mirrors the driver: it samples after op index every, 2·every, … (replay.c). */
   r->every = n / series_samples + 1;
   unsigned m = 0;

@@ -19,13 +19,10 @@
 #include "msgpack_in.h"
 #include "trace_out.h"
 
-#define MAX_THREADS 65536u
-#define MAX_OBJECT_ID 4294967295ull
 #define MAX_VALUE VALUE_MAX
 
 static const char CORRUPT[] = "the file is corrupt; record or generate it again";
 static const char NOT_TRACE[] = "the file is corrupt or not an allocreplay trace";
-static const char FAULTY[] = "the trace is corrupt or was written by a faulty producer";
 
 __attribute__((format(printf, 3, 4))) static int fail(struct trace_in *t, const char *hint, const char *fmt, ...) {
   va_list ap;
@@ -49,7 +46,6 @@ int trace_in_open(struct trace_in *t, const char *path, uint64_t offset, int has
   t->path = path;
   t->has_time = has_time;
   t->chunk_events = chunk_events;
-  t->next_id = 1;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st)) {
@@ -79,9 +75,8 @@ int trace_in_open(struct trace_in *t, const char *path, uint64_t offset, int has
   t->c.live_after = malloc(cap * sizeof *t->c.live_after);
   t->vals = malloc(cap * 3 * sizeof *t->vals); /* thread, object, time as stored */
   t->raw = malloc(cap * 8 + 2);
-  t->exited = calloc(MAX_THREADS, 1);
-  if (!t->c.op || !t->c.thread || !t->c.object || !t->c.size || !t->c.arg || (has_time && !t->c.time) || !t->c.live_after || !t->vals || !t->raw || !t->exited ||
-      u64map_init(&t->live) || inflateInit(&t->z) != Z_OK)
+  if (!t->c.op || !t->c.thread || !t->c.object || !t->c.size || !t->c.arg || (has_time && !t->c.time) || !t->c.live_after || !t->vals || !t->raw ||
+      trace_live_init(&t->live, path) || inflateInit(&t->z) != Z_OK)
     return fail(t, "free some memory", "%s: out of memory", path);
   sha256_init(&t->hash);
   return 0;
@@ -90,106 +85,10 @@ int trace_in_open(struct trace_in *t, const char *path, uint64_t offset, int has
 void trace_in_close(struct trace_in *t) {
   if (t->map) munmap((void *)t->map, t->len);
   free(t->c.op), free(t->c.thread), free(t->c.object), free(t->c.size), free(t->c.arg), free(t->c.time), free(t->c.live_after);
-  free(t->vals), free(t->raw), free(t->exited);
-  u64map_free(&t->live);
+  free(t->vals), free(t->raw);
+  trace_live_free(&t->live);
   inflateEnd(&t->z);
   t->map = NULL;
-}
-
-/* ---- the rules of events (live.ts LiveSet) ---- */
-
-static int live_fail(struct trace_in *t, const char *what) { return fail(t, FAULTY, "%s: event %s: %s", t->path, NUM(t->events), what); }
-
-static int create(struct trace_in *t, uint64_t id, uint64_t size, uint64_t nmemb) {
-  char what[200];
-  const double bytes_js = (double)size * (double)nmemb; /* calloc's product as JavaScript computes it */
-  if (id > MAX_OBJECT_ID) return snprintf(what, sizeof what, "object %s is beyond the 4294967295 objects a trace may make", NUM(id)), live_fail(t, what);
-  if (bytes_js > (double)MAX_VALUE) return snprintf(what, sizeof what, "allocation of %s bytes is larger than 2^53 − 1", NUM(bytes_js)), live_fail(t, what);
-  const uint64_t bytes = size * nmemb; /* exact: at most 2^53 − 1 */
-  if (t->live_bytes + bytes > MAX_VALUE)
-    return snprintf(what, sizeof what, "allocation of %s bytes brings the live bytes past 2^53 − 1 (the footer's peakLiveBytes could not hold them)", NUM(bytes)), live_fail(t, what);
-  t->next_id++;
-  if (!u64map_add(&t->live, id, bytes)) return fail(t, "free some memory", "%s: out of memory", t->path);
-  t->live_objects++;
-  t->live_bytes += bytes;
-  if (t->live_objects > t->peak_live_objects) t->peak_live_objects = t->live_objects;
-  if (t->live_bytes > t->peak_live_bytes) t->peak_live_bytes = t->live_bytes;
-  return 0;
-}
-
-static int bad_end(struct trace_in *t, uint64_t id, const char *op, int exists) {
-  char what[200];
-  snprintf(what, sizeof what, exists ? "%s of object %s, which is already dead (double free)" : "%s of object %s, which does not exist yet (id out of range)", op, NUM(id));
-  return live_fail(t, what);
-}
-
-static int end(struct trace_in *t, uint64_t id, const char *op) {
-  uint64_t bytes;
-  if (!(id >= 1 && id < t->next_id)) return bad_end(t, id, op, 0);
-  if (!u64map_take(&t->live, id, &bytes)) return bad_end(t, id, op, 1);
-  t->live_objects--;
-  t->live_bytes -= bytes;
-  return 0;
-}
-
-static int other(struct trace_in *t, unsigned op, uint32_t thread, uint64_t object, uint64_t size, uint64_t arg) {
-  switch (op) {
-    case TRACE_OP_FREE:
-      if (size || arg) return live_fail(t, "free with a non-zero size or argument");
-      return object ? end(t, object, "free") : 0;
-    case TRACE_OP_THREAD_EXIT:
-      if (object || size || arg) return live_fail(t, "thread_exit with an object, size or argument");
-      t->exited[thread] = 1;
-      return 0;
-    case TRACE_OP_REALLOC:
-      /* A failed realloc (NULL for a non-zero size) leaves the old object live. */
-      if (!object && size > 0) {
-        if (arg && !(arg < t->next_id && u64map_find(&t->live, arg))) return bad_end(t, arg, "realloc", arg >= 1 && arg < t->next_id);
-        return 0;
-      }
-      if (arg && end(t, arg, "realloc")) return -1;
-      return object ? create(t, object, size, 1) : 0;
-    case TRACE_OP_CALLOC: return object ? create(t, object, size, arg) : 0;
-    case TRACE_OP_MEMALIGN:
-    case TRACE_OP_POSIX_MEMALIGN:
-    case TRACE_OP_ALIGNED_ALLOC:
-      /* Only a successful call must have asked for a power of two. */
-      if (object && !(arg >= 1 && (arg & (arg - 1)) == 0)) {
-        char what[100];
-        snprintf(what, sizeof what, "alignment %s is not a power of two", NUM(arg));
-        return live_fail(t, what);
-      }
-      return object ? create(t, object, size, 1) : 0;
-    case TRACE_OP_MALLOC:
-    case TRACE_OP_VALLOC:
-    case TRACE_OP_PVALLOC:
-      if (arg) return live_fail(t, "malloc, valloc or pvalloc with a non-zero argument");
-      return object ? create(t, object, size, 1) : 0;
-    default: {
-      char what[40];
-      snprintf(what, sizeof what, "unknown op code %u", op);
-      return live_fail(t, what);
-    }
-  }
-}
-
-static int step(struct trace_in *t, unsigned op, uint64_t thread, uint64_t object, uint64_t size, uint64_t arg) {
-  char what[120];
-  if (!(thread < MAX_THREADS && size <= MAX_VALUE && arg <= MAX_VALUE)) {
-    if (!(thread < MAX_THREADS)) snprintf(what, sizeof what, "thread index %s is not in 0 … 65535", NUM(thread));
-    else if (!(size <= MAX_VALUE)) snprintf(what, sizeof what, "size %s is not an integer in 0 … 2^53 − 1", NUM(size));
-    else snprintf(what, sizeof what, "argument %s is not an integer in 0 … 2^53 − 1", NUM(arg));
-    return live_fail(t, what);
-  }
-  if (thread >= t->threads) t->threads = thread + 1;
-  else if (t->exited[thread]) return snprintf(what, sizeof what, "thread %u has an event after its thread_exit", (unsigned)thread), live_fail(t, what);
-  int r;
-  if (op == TRACE_OP_MALLOC && arg == 0) r = object ? create(t, object, size, 1) : 0;
-  else if (op == TRACE_OP_FREE && object && !size && !arg) r = end(t, object, "free");
-  else r = other(t, op, (uint32_t)thread, object, size, arg);
-  if (r) return r;
-  t->events++;
-  return 0;
 }
 
 /* ---- columns ---- */
@@ -311,7 +210,8 @@ static int footer(struct trace_in *t, const struct level *l) {
   memcpy(t->footer.checksum, cs->p, 64);
   t->footer.checksum[64] = 0;
   if (strcmp(t->footer.checksum, t->checksum)) return fail(t, CORRUPT, "%s: bad checksum (footer %.12s…, content %.12s…)", t->path, t->footer.checksum, t->checksum);
-  const uint64_t got[5] = {t->events, t->next_id - 1, t->threads, t->peak_live_objects, t->peak_live_bytes};
+  const struct trace_live *lv = &t->live;
+  const uint64_t got[5] = {lv->events, lv->next_id - 1, lv->threads, lv->peak_live_objects, lv->peak_live_bytes};
   uint64_t *said[5] = {&t->footer.events, &t->footer.objects, &t->footer.threads, &t->footer.peak_live_objects, &t->footer.peak_live_bytes};
   for (int i = 0; i < 5; i++) {
     *said[i] = (uint64_t)l->v[counts[i]].num;
@@ -359,7 +259,7 @@ static int chunk_keys(struct trace_in *t, const struct level *l, int ncols) {
 }
 
 static int bad_distance(struct trace_in *t, const char *op, uint64_t d) {
-  return fail(t, CORRUPT, "%s: event %s: %s stores distance %s, which is not below the next id %s (id out of range)", t->path, NUM(t->events), op, NUM(d), NUM(t->next_id));
+  return fail(t, CORRUPT, "%s: event %s: %s stores distance %s, which is not below the next id %s (id out of range)", t->path, NUM(t->live.events), op, NUM(d), NUM(t->live.next_id));
 }
 
 /* Gives back the pages of the values already read (they stay in the page
@@ -416,7 +316,7 @@ int trace_in_chunk(struct trace_in *t) {
   uint64_t *sz = c->size, *ar = c->arg;
   for (uint32_t i = 0; i < n; i++) {
     const unsigned o = c->op[i];
-    const uint64_t next = t->next_id, ov = ob[i];
+    const uint64_t next = t->live.next_id, ov = ob[i];
     uint64_t object;
     if (o == TRACE_OP_FREE) {
       if (ov && ov >= next) return bad_distance(t, "free", ov);
@@ -424,15 +324,19 @@ int trace_in_chunk(struct trace_in *t) {
     } else if (o == TRACE_OP_THREAD_EXIT) {
       object = ov;
     } else {
-      if (ov > 1) return fail(t, CORRUPT, "%s: event %s: allocation stores object %s (only 0, made, or 1, failed, are allowed)", t->path, NUM(t->events), NUM(ov));
+      if (ov > 1) return fail(t, CORRUPT, "%s: event %s: allocation stores object %s (only 0, made, or 1, failed, are allowed)", t->path, NUM(t->live.events), NUM(ov));
       object = ov == 0 ? next : 0;
       if (o == TRACE_OP_REALLOC && ar[i]) {
         if (ar[i] >= next) return bad_distance(t, "realloc", ar[i]);
         ar[i] = next - ar[i];
       }
     }
-    if (step(t, o, th[i], object, sz[i], ar[i])) return -1;
-    c->live_after[i] = t->live_bytes;
+    if (trace_live_step(&t->live, o, th[i], object, sz[i], ar[i])) {
+      snprintf(t->err, sizeof t->err, "%s", t->live.err);
+      t->hint = t->live.hint;
+      return -1;
+    }
+    c->live_after[i] = t->live.live_bytes;
     c->thread[i] = (uint32_t)th[i];
     c->object[i] = object;
     if (tm) {
@@ -440,7 +344,7 @@ int trace_in_chunk(struct trace_in *t) {
       const double z = (double)tm[i];
       t->time_ns += fmod(z, 2) == 0 ? z / 2 : -(z + 1) / 2;
       if (!(fabs(t->time_ns) <= (double)MAX_VALUE))
-        return fail(t, CORRUPT, "%s: event %s: time %s ns is beyond 2^53 − 1", t->path, NUM(t->events - 1), NUM(t->time_ns));
+        return fail(t, CORRUPT, "%s: event %s: time %s ns is beyond 2^53 − 1", t->path, NUM(t->live.events - 1), NUM(t->time_ns));
       c->time[i] = (int64_t)t->time_ns;
     }
   }

@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #include "sha256.h"
-#include "u64map.h"
+#include "trace_live.h"
 
 /* What an event's columns mean once decoded: `object` the object made or
  * ended (0: none), `arg` for a realloc the old object's id, `time` ns since
@@ -45,11 +45,8 @@ struct trace_in {
   uint32_t chunk_events;
   uint64_t chunk_index;
   struct trace_chunk c;
-  /* The rules' state (live.ts LiveSet): counts, peaks, the live set. */
-  uint64_t next_id, live_objects, live_bytes, peak_live_objects, peak_live_bytes, threads, events;
-  double time_ns; /* the running time, as the TypeScript reader sums it */
-  uint8_t *exited;
-  struct u64map live; /* id → bytes */
+  struct trace_live live; /* the rules' state: counts, peaks, the live set */
+  double time_ns;         /* the running time, as the TypeScript reader sums it */
   struct sha256 hash;
   z_stream z;
   uint8_t *raw;   /* one inflated column */
