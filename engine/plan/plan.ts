@@ -130,10 +130,19 @@ function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expe
   }
 }
 
-/** The planner's one-line refusal (`input` or `failure`, message, hint) as the error the TypeScript reader would throw. */
+/**
+ * The planner's refusal, `KIND\tMESSAGE\tHINT` (KIND `input` or `failure`),
+ * as the error the TypeScript reader would throw. The message holds the
+ * trace's path, which may hold tabs and newlines; the kind and the hint never do.
+ */
 function plannerError(tracePath: string, status: number | null, signal: string | null, stderr: string): Error {
-  const line = stderr.trim().split('\n').at(-1) ?? '';
-  const [kind, message, hint] = line.split('\t');
-  if (message !== undefined && (kind === 'input' || kind === 'failure')) return kind === 'input' ? inputError(message, hint) : failure(message, hint);
-  return failure(`${tracePath}: the planner ended ${signal ? `by signal ${signal}` : `with status ${status}`}: ${line}`, 'this is a bug of allocreplay; please report it with the trace');
+  const text = stderr.replace(/\n$/, '');
+  const kind = text.slice(0, text.indexOf('\t'));
+  const last = text.lastIndexOf('\t');
+  if ((kind === 'input' || kind === 'failure') && last > kind.length) {
+    const message = text.slice(kind.length + 1, last);
+    const hint = text.slice(last + 1);
+    return kind === 'input' ? inputError(message, hint) : failure(message, hint);
+  }
+  return failure(`${tracePath}: the planner ended ${signal ? `by signal ${signal}` : `with status ${status}`}: ${text.split('\n').at(-1)}`, 'this is a bug of allocreplay; please report it with the trace');
 }

@@ -6,7 +6,7 @@
  * trace the reader refuses the planner refuses with the reader's own
  * one-line error, leaving nothing in the plan cache.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
@@ -366,5 +366,14 @@ describe('hostile traces the reader refuses, the planner refuses in its words', 
       ['the good trace itself', file(good()), 'planned'],
     ];
     for (const [what, path, want] of cases) expect(check(path), `${what}: ${readerVerdict(path)?.message}`).toBe(want);
+  });
+
+  it('a path with a tab and a newline in it comes back whole in the error', () => {
+    const odd = join(dir, 'a\tb\nc');
+    mkdirSync(odd);
+    const p = join(odd, 'x.trace.msgpack');
+    writeWithCounts(p, [[M, 0, 0, 8, 0], [Op.free, 0, 1, 0, 0], [Op.free, 0, 1, 0, 0]]);
+    expect(check(p)).toBe('refused');
+    expect(() => planFor(p)).toThrow(`${p}: event 2: free of object 1, which is already dead (double free)`);
   });
 });
