@@ -1,5 +1,5 @@
 /* Replay plan: the flat binary form of a trace that the driver mmaps and runs
- * without parsing. Written by engine/plan/ (TypeScript), read here.
+ * without parsing. Written by planner.c (run by engine/plan/plan.ts), read here.
  *
  * Layout on disk (little-endian), compact:
  *   struct ar_plan_header                       (64 bytes)

@@ -55,7 +55,9 @@ function entries(): Entry[] {
     } catch {
       continue; // removed by another process meanwhile
     }
-    if (/\.(tmp|live|wide)\d+$/.test(name)) {
+    // A plan being written (`.tmpPID`), the native planner's scratch if it died before unlinking it,
+    // and the scratch files of planners before it (`.livePID`, `.widePID`).
+    if (/\.(tmp|live|wide)\d+$|^\.planner-/.test(name)) {
       if (now - st.mtimeMs > STALE_MS) rmSync(path, { force: true });
       continue;
     }

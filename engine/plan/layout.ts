@@ -1,8 +1,8 @@
 /**
  * The replay plan's binary layout, as engine/native/plan.h defines it. The
- * planner writes it; the driver streams or expands it (engine/native/stream.c,
- * plan.c). test/engine/plan.test.ts
- * compiles a probe against plan.h and checks every number here.
+ * planner (engine/native/planner.c) writes it; the driver streams or expands
+ * it (engine/native/stream.c, plan.c). test/engine/plan.test.ts compiles a
+ * probe against plan.h and checks every number here.
  */
 export const PLAN_LAYOUT = {
   magic: 'ARPLAN04',

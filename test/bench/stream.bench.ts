@@ -12,10 +12,16 @@
  * pass, so the line shows the driver's passes too. Sizes:
  * ALLOCREPLAY_BENCH_EVENTS (default 40M, the ratio) and
  * ALLOCREPLAY_BENCH_BIG_EVENTS (default 100M, the memory; 0 skips it).
+ *
+ * Planning alone (the native planner, engine/native/planner.c, as planFor
+ * runs it) is set beside the time `cat` takes to read the same file, both
+ * with the file in the page cache: the planner's goal is the speed of
+ * reading the file.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { planFor } from '../../engine/index.js';
 import { generate, packagePath } from '../../traces/index.js';
 import { tempDir } from '../helpers.js';
 
@@ -88,6 +94,41 @@ async function replay(trace: string, events: number, env: Record<string, string>
   return { wallS, timedS: (rows[0].nsPerOp * events) / 1e9, peakTreeMiB: (peak * 1024) / MiB, peakOneMiB: one ? (Number(one[1]) * 1024) / MiB : Number.NaN };
 }
 
+/** Wall seconds of f, the fastest of `times` runs. */
+function fastest(times: number, f: () => void): number {
+  let best = Infinity;
+  for (let i = 0; i < times; i++) {
+    const t = process.hrtime.bigint();
+    f();
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  return best;
+}
+
+/** Planning `trace` (nothing cached) beside reading its bytes with cat. */
+function planningLine(trace: string, events: number, cache: string): string {
+  const devNull = openSync('/dev/null', 'w');
+  const cat = fastest(3, () => {
+    const r = spawnSync('cat', [trace], { stdio: ['ignore', devNull, 'inherit'] });
+    if (r.status !== 0) throw new Error('cat failed');
+  });
+  closeSync(devNull);
+  const saved = process.env.ALLOCREPLAY_CACHE;
+  process.env.ALLOCREPLAY_CACHE = cache;
+  try {
+    const plan = fastest(2, () => {
+      rmSync(join(cache, 'plans'), { recursive: true, force: true });
+      planFor(trace);
+    });
+    rmSync(join(cache, 'plans'), { recursive: true, force: true });
+    const mev = (s: number): string => `${(events / s / 1e6).toFixed(1)}M events/s`;
+    return `planning ${plan.toFixed(2)} s = ${mev(plan)}; cat of the trace ${cat.toFixed(2)} s = ${mev(cat)}: planning takes ${(plan / cat).toFixed(1)}× the read (goal: close to 1)`;
+  } finally {
+    if (saved === undefined) delete process.env.ALLOCREPLAY_CACHE;
+    else process.env.ALLOCREPLAY_CACHE = saved;
+  }
+}
+
 function line(what: string, m: Measured): string {
   const ratio = m.wallS / m.timedS;
   return `${what.padEnd(9)} whole command ${m.wallS.toFixed(2)} s, timed region ${m.timedS.toFixed(2)} s: ${ratio.toFixed(2)}× (goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'MISSED'}; ${(m.wallS / (2 * m.timedS)).toFixed(2)}× the driver's two passes, checking + timed); tree peak ${m.peakTreeMiB.toFixed(0)} MiB`;
@@ -107,6 +148,7 @@ export default async function bench(): Promise<void> {
     await replay(warm, 1000, env, join(dir, 'warm.sqlite'));
     rmSync(join(dir, 'cache', 'plans'), { recursive: true, force: true });
     console.log(`${(events / 1e6).toFixed(0)}M events, random-mixed, 256 slots, system allocator, --repeat 1 --warmup 0`);
+    console.log(planningLine(trace, events, join(dir, 'cache')));
     console.log(line('uncached', await replay(trace, events, env, join(dir, 'r.sqlite'))));
     console.log(line('cached', await replay(trace, events, env, join(dir, 'r.sqlite'))));
     rmSync(trace);

@@ -34,6 +34,8 @@ export interface TraceReader {
   warnings: string[];
   /** Bytes on disk. */
   bytes: number;
+  /** Byte offset of the first value after the header (where the chunks begin). */
+  dataOffset: number;
   /** The rules' state: counts, peaks, the live set (final once the chunks are read). */
   live: LiveSet;
   /** Live bytes after each event of the chunk `chunks()` yielded last. */
@@ -115,6 +117,7 @@ class StreamReader implements TraceReader {
   checksum: string | undefined;
   readonly warnings: string[] = [];
   readonly bytes: number;
+  readonly dataOffset: number;
   readonly live: LiveSet;
   liveAfter: Float64Array;
   private readonly stream: ValueStream;
@@ -134,6 +137,7 @@ class StreamReader implements TraceReader {
       }
       if (!first) throw inputError(`${path}: not an allocreplay trace (the file ends inside its first value)`, 'pass a .trace.msgpack file written by allocreplay');
       this.header = checkHeader(path, first.value);
+      this.dataOffset = this.stream.offset;
       this.liveAfter = new Float64Array(0);
     } catch (e) {
       this.stream.close();

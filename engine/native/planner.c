@@ -1,0 +1,251 @@
+/* The replay planner: reads a v1 trace (traces/native/trace_in.c checks
+ * every rule of traces/FORMAT.md as it goes) and writes its replay plan
+ * (plan.h) in one pass, at the speed of reading the file. engine/plan/plan.ts
+ * runs it; this is the only writer of plans.
+ *
+ *   planner TRACE FROM HAS_TIME CHUNK_EVENTS SAMPLES OUT [EXPECT_OPS]
+ *
+ * FROM is the byte after the trace's header (read and checked by the
+ * TypeScript side), HAS_TIME and CHUNK_EVENTS what that header says,
+ * SAMPLES the driver's RSS sample points (SERIES_SAMPLES). The plan goes
+ * to OUT; what the caller keeps beside it (ops, threads, the live
+ * bytes at the driver's RSS sample points, the footer, the checksum
+ * computed from the content) is one line of JSON on stdout.
+ *
+ * Which ops a plan holds: every event but a failed allocation (object 0) —
+ * replaying it would only measure a failure path the allocator under test
+ * may not share — and a failed realloc (NULL for a non-zero size: the old
+ * block lives on); realloc(p, 0) stays. The recorded time before each kept
+ * op is the time the clock advanced since the previous kept op (threads'
+ * clocks may interleave out of order: it never runs backwards), saturated.
+ *
+ * Memory: one chunk, the live set and the sample points. Values too wide
+ * for a record and the gaps go to anonymous scratch files in OUT's folder,
+ * appended after the records once their count is known. With EXPECT_OPS
+ * (the footer's event count: the op count when nothing is left out) the
+ * live bytes are kept at the sample points only; when the count turns out
+ * different, the trace is read again keeping every op's live bytes in a
+ * scratch file.
+ *
+ * Exit: 0; 2 and "input\tMESSAGE\tHINT" on stderr for a trace that breaks
+ * a rule; 1 and "failure\tMESSAGE\tHINT" when the plan cannot be written. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "trace_in.h"
+#include "trace_out.h"
+
+#define GAP_MAX 0xffffffffull
+
+struct planned {
+  uint64_t n, nwide, bytes, nobjects;
+  uint32_t threads;
+  uint64_t every;
+  unsigned nsamples;
+  uint64_t *samples; /* SAMPLES + 2 */
+};
+
+static const char *out_path;
+static unsigned series_samples;
+
+static void die(const char *kind, int status, const char *msg, const char *hint) {
+  fprintf(stderr, "%s\t%s\t%s\n", kind, msg, hint);
+  exit(status);
+}
+
+static void io_fail(const char *what) {
+  char msg[1200];
+  snprintf(msg, sizeof msg, "%s: cannot write the plan (%s: %s)", out_path, what, strerror(errno));
+  die("failure", 1, msg, "check the cache folder's free space and permissions (ALLOCREPLAY_CACHE)");
+}
+
+static void put(int fd, const void *b, size_t n, uint64_t at) {
+  const uint8_t *p = b;
+  while (n) {
+    ssize_t w = pwrite(fd, p, n, (off_t)at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) io_fail("write");
+    p += w, n -= (size_t)w, at += (uint64_t)w;
+  }
+}
+
+/* An unnamed file beside the plan: gone when closed, whatever happens. */
+static int scratch(const char *dir) {
+  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  char name[4096];
+  snprintf(name, sizeof name, "%s/.planner-XXXXXX", dir);
+  fd = mkstemp(name);
+  if (fd < 0) io_fail("scratch file");
+  unlink(name);
+  return fd;
+}
+
+/* Appends `bytes` of `from` to the plan at `at`. */
+static uint64_t append(int out, int from, uint64_t bytes, uint64_t at) {
+  static uint8_t block[1 << 20];
+  for (uint64_t off = 0; off < bytes;) {
+    size_t want = bytes - off < sizeof block ? (size_t)(bytes - off) : sizeof block;
+    ssize_t got = pread(from, block, want, (off_t)off);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) io_fail("read back");
+    put(out, block, (size_t)got, at);
+    at += (uint64_t)got, off += (uint64_t)got;
+  }
+  return at;
+}
+
+static void input_fail(const struct trace_in *t) { die("input", 2, t->err, t->hint ? t->hint : ""); }
+
+/* One pass over the trace into the plan at `out`. Returns 0, or 1 when
+ * `expect` was given and the op count differs from it. */
+static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expect, struct planned *r) {
+  const uint32_t cap = t->chunk_events;
+  struct ar_plan_rec *recs = malloc((size_t)cap * sizeof *recs);
+  uint64_t *wide = malloc((size_t)cap * 2 * sizeof *wide);
+  uint32_t *gaps = malloc((size_t)cap * sizeof *gaps);
+  uint64_t *live = expect < 0 ? malloc((size_t)cap * sizeof *live) : NULL;
+  if (!recs || !wide || !gaps || (expect < 0 && !live)) die("failure", 1, "the planner is out of memory", "free some memory");
+  const int wide_fd = scratch(dir), gap_fd = t->has_time ? scratch(dir) : -1, live_fd = expect < 0 ? scratch(dir) : -1;
+  const uint64_t guess_every = expect < 0 ? 0 : (uint64_t)expect / series_samples + 1;
+  int64_t clock = 0, owed = 0;
+  uint64_t n = 0, nwide = 0, at = sizeof(struct ar_plan_header);
+  uint64_t *samples = r->samples;
+  memset(r, 0, sizeof *r);
+  r->samples = samples;
+  int got;
+  while ((got = trace_in_chunk(t)) > 0) {
+    const struct trace_chunk *c = &t->c;
+    uint32_t k = 0, x = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+      const unsigned o = c->op[i];
+      const uint64_t obj = c->object[i], sz = c->size[i];
+      if (c->time) {
+        const int64_t now = c->time[i];
+        if (now > clock) owed += now - clock, clock = now;
+      }
+      const int alloc = o != TRACE_OP_FREE && o != TRACE_OP_THREAD_EXIT;
+      if (obj == 0 && alloc && !(o == TRACE_OP_REALLOC && sz == 0)) continue;
+      struct ar_plan_rec *rec = &recs[k];
+      uint8_t aux = 0;
+      if (sz > 0xffffffffull) {
+        aux = AR_REC_WIDE_SIZE;
+        wide[x++] = sz;
+        rec->size = 0;
+      } else rec->size = (uint32_t)sz;
+      if (o == TRACE_OP_CALLOC || o == TRACE_OP_REALLOC) wide[x++] = c->arg[i];
+      else if (o == TRACE_OP_MEMALIGN || o == TRACE_OP_POSIX_MEMALIGN || o == TRACE_OP_ALIGNED_ALLOC) aux |= (uint8_t)__builtin_ctzll(c->arg[i]); /* a power of two: checked */
+      rec->op = (uint8_t)o;
+      rec->aux = aux;
+      rec->thread = (uint16_t)c->thread[i];
+      rec->obj = (uint32_t)obj;
+      if (live) live[k] = c->live_after[i];
+      if (gap_fd >= 0) {
+        gaps[k] = (uint32_t)((uint64_t)owed < GAP_MAX ? (uint64_t)owed : GAP_MAX);
+        owed = 0;
+      }
+      if (guess_every && (n + k) % guess_every == 0 && r->nsamples < series_samples + 2) r->samples[r->nsamples++] = c->live_after[i];
+      k++;
+    }
+    put(out, recs, (size_t)k * sizeof *recs, at);
+    at += (uint64_t)k * sizeof *recs;
+    put(wide_fd, wide, (size_t)x * sizeof *wide, nwide * sizeof *wide);
+    if (gap_fd >= 0) put(gap_fd, gaps, (size_t)k * sizeof *gaps, n * sizeof *gaps);
+    if (live_fd >= 0) put(live_fd, live, (size_t)k * sizeof *live, n * sizeof *live);
+    n += k;
+    nwide += x;
+  }
+  if (got < 0) input_fail(t);
+  if (!t->has_footer) {
+    char msg[1200];
+    snprintf(msg, sizeof msg, "%s: trace is cut short (no footer)", t->path);
+    die("input", 2, msg, "replay needs a whole trace; record or generate it again");
+  }
+  free(recs), free(wide), free(gaps), free(live);
+  if (expect >= 0 && n != (uint64_t)expect) {
+    close(wide_fd);
+    if (gap_fd >= 0) close(gap_fd);
+    return 1;
+  }
+  /* Padding to 8 bytes, then the wide values, then the gaps. */
+  static const uint8_t zeros[8];
+  const uint64_t pad = (8 - at % 8) % 8;
+  put(out, zeros, (size_t)pad, at);
+  at = append(out, wide_fd, nwide * sizeof(uint64_t), at + pad);
+  if (gap_fd >= 0) at = append(out, gap_fd, n * sizeof(uint32_t), at);
+  close(wide_fd);
+  if (gap_fd >= 0) close(gap_fd);
+  r->n = n, r->nwide = nwide, r->bytes = at, r->nobjects = t->live.next_id;
+  r->threads = (uint32_t)t->live.threads;
+  /* Mirrors the driver: it samples after op index every, 2·every, … (replay.c). */
+  r->every = n / series_samples + 1;
+  unsigned m = 0;
+  for (uint64_t i = r->every; i < n && m < series_samples; i += r->every, m++) {
+    if (live_fd < 0) {
+      r->samples[m] = r->samples[i / r->every];
+      continue;
+    }
+    if (pread(live_fd, &r->samples[m], 8, (off_t)(i * 8)) != 8) io_fail("read back");
+  }
+  r->nsamples = m;
+  if (live_fd >= 0) close(live_fd);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 7 && argc != 8) {
+    fprintf(stderr, "usage: planner TRACE FROM HAS_TIME CHUNK_EVENTS SAMPLES OUT [EXPECT_OPS]\n");
+    return 64;
+  }
+  const char *trace = argv[1];
+  const uint64_t from = strtoull(argv[2], NULL, 10);
+  const int has_time = atoi(argv[3]);
+  const uint32_t chunk_events = (uint32_t)strtoul(argv[4], NULL, 10);
+  series_samples = (unsigned)strtoul(argv[5], NULL, 10);
+  out_path = argv[6];
+  int64_t expect = argc == 8 ? strtoll(argv[7], NULL, 10) : -1;
+  if (chunk_events < 1 || chunk_events > CHUNK_EVENTS) die("failure", 1, "planner: CHUNK_EVENTS must be 1 … 65536", "this is a bug of allocreplay");
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", out_path);
+  const char *folder = dirname(dir);
+  const int out = open(out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) io_fail("open");
+  struct trace_in t;
+  struct planned r = {.samples = calloc(series_samples + 2, sizeof(uint64_t))};
+  if (!r.samples) die("failure", 1, "the planner is out of memory", "free some memory");
+  for (;;) {
+    if (trace_in_open(&t, trace, from, has_time, chunk_events)) die("failure", 1, t.err, t.hint);
+    const int again = plan_pass(&t, out, folder, expect, &r);
+    if (!again) break;
+    trace_in_close(&t);
+    if (ftruncate(out, 0)) io_fail("truncate");
+    expect = -1; /* some events were left out: read again, keeping every op's live bytes */
+  }
+  struct ar_plan_header h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, AR_PLAN_MAGIC, 8);
+  h.version = AR_PLAN_VERSION;
+  h.threads = r.threads > 1 ? r.threads : 1;
+  h.nops = r.n;
+  h.nobjects = r.nobjects;
+  h.file_bytes = r.bytes;
+  h.nwide = r.nwide;
+  h.ngaps = has_time ? r.n : 0;
+  put(out, &h, sizeof h, 0);
+  if (close(out)) io_fail("close");
+  const struct trace_in_footer *f = &t.footer;
+  printf("{\"ops\":%llu,\"threads\":%u,\"liveBytesAt\":[", (unsigned long long)r.n, r.threads);
+  for (unsigned i = 0; i < r.nsamples; i++) printf("%s%llu", i ? "," : "", (unsigned long long)r.samples[i]);
+  printf("],\"sampleEvery\":%llu,\"footer\":{\"events\":%llu,\"objects\":%llu,\"threads\":%llu,\"peakLiveObjects\":%llu,\"peakLiveBytes\":%llu,\"checksum\":\"%s\"},\"checksum\":\"%s\"}\n",
+         (unsigned long long)r.every, (unsigned long long)f->events, (unsigned long long)f->objects, (unsigned long long)f->threads, (unsigned long long)f->peak_live_objects,
+         (unsigned long long)f->peak_live_bytes, f->checksum, t.checksum);
+  trace_in_close(&t);
+  return fflush(stdout) ? 1 : 0;
+}
