@@ -5,7 +5,7 @@
  * change; otherwise the line says "no clear difference (±x%)". Every line
  * fits 120 columns: configurations are named by what tells them apart.
  */
-import { type Change, DEFAULT_SOFT_CAP, type DemoBisection, type DemoResult, isClear, type SweepAnswer, type SweepPoint, SWEEP_JUDGED, TIME_THRESHOLD_PCT } from '../engine/index.js';
+import { type Change, DEFAULT_SOFT_CAP, DEMO_TRACES, type DemoBisection, type DemoResult, isClear, type SweepAnswer, type SweepPoint, SWEEP_JUDGED, TIME_THRESHOLD_PCT } from '../engine/index.js';
 import { fidelityVerdict, ratioWithUncertainty, renderFidelity, signedPct, timingWarnings } from '../reports/index.js';
 import type { Metric } from '../traces/index.js';
 import { bold, dim, table } from './render.js';
@@ -127,7 +127,7 @@ export function renderDemo(r: DemoResult, reportPath: string): string {
   out.push(dim('time: median of interleaved repetitions, ± half the 95% CI of the ratio; instructions: callgrind, exact'));
   out.push('', `${bold('report check')} (last vs first, instructions, threshold ${r.check.thresholdPct}%): ${r.check.regression ? 'FAILS — a CI job would exit 1' : 'passes'}`);
   for (const row of r.check.rows) out.push(`  ${row.trace}: ${signed(row.deltaPct, 2)} instructions, ${row.verdict}`);
-  out.push('', ...bisectLines(r.bisect, `random-mixed-256 (its 500k-event twin, threshold ${r.check.thresholdPct}%)`, r.check.thresholdPct), ...attributionTable(r.bisect));
+  out.push('', ...bisectLines(r.bisect, `random-mixed-256 (its ${(DEMO_TRACES.rm256x!.params.ops! / 1000).toFixed(0)}k-event twin, threshold ${r.check.thresholdPct}%)`, r.check.thresholdPct), ...attributionTable(r.bisect));
   out.push('', bold('every commit timed on random-mixed-256'), dim('(repetitions interleaved across all commits; the time bisection judges from these runs)'), timelineTable(r));
   out.push('', ...bisectLines(r.bisectTime, `random-mixed-256 (threshold ${TIME_THRESHOLD_PCT}%)`, TIME_THRESHOLD_PCT));
   out.push('', bold(`2. Soft-cap tuning: ${r.sweep.flag} × working sets`), sweepTable(r), dim('median ns/op per value; fb = soft-cap fallbacks'), ...wrap(sweepClaim(r.sweep.flag, r.sweep.answer), 120));
