@@ -159,7 +159,8 @@ int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, uint64_t ex
 void stream_rewind(void);
 /* After the clock stops: waits for the decoder to finish the pass. */
 void stream_settle(void);
-/* The slots of the objects the trace never ends (known after one pass). */
+/* The slots of the objects the trace never ends, in the order of their ids
+ * (ar_plan_scan found them), as the expanded form frees them. */
 uint64_t stream_leftovers(const uint32_t **slots);
 /* From the SIGSEGV handler: 1 when `addr` is the replay's next chunk, now in place. */
 int stream_wait(const void *addr);
