@@ -229,6 +229,45 @@ describe('the debug driver', () => {
     expect(replayed).toBeGreaterThan(100);
   });
 
+  it('refuses slots that do not follow the objects, and streams no plan without slots', () => {
+    const good = readFileSync(planFor(rm).planPath);
+    const { header: H, rec: R, slot: S } = PLAN_LAYOUT;
+    const n = Number(good.readBigUInt64LE(H.nops));
+    const slotAt = good.length - n * S.bytes;
+    const first = (op: number): number => [...Array(n).keys()].find((i) => good[H.bytes + i * R.bytes + R.op] === op)!;
+    const stream = (edit: (b: Buffer) => Buffer, args = ['--plan', 'stream', ...SMALL_WINDOW]): DriverResult => {
+      const path = join(dir, 'slots.plan');
+      writeFileSync(path, edit(Buffer.from(good)));
+      return drive(path, args, { debug: true });
+    };
+    const slot = (i: number, v: number) => (b: Buffer): Buffer => (b.writeUInt32LE(v, slotAt + i * S.bytes), b);
+    const free = first(Op.free);
+    const nslots = good.readUInt32LE(H.nslots);
+    const refusals = [
+      stream(slot(free, good.readUInt32LE(slotAt + free * S.bytes) === 1 ? 2 : 1)),
+      stream(slot(first(Op.malloc), nslots)),
+      stream(slot(0, 0)),
+      stream((b) => (b.writeUInt32LE(nslots + 1, H.nslots), b)),
+    ].map((r) => r.error);
+    expect(refusals).toEqual([
+      expect.stringMatching(/^bad plan: (end of an object not in its slot|object made into a taken slot) \(at \d+\)$/),
+      expect.stringMatching(/^bad plan: slot out of range/),
+      expect.stringMatching(/^bad plan: object in the NULL slot \(at 0\)$/),
+      expect.stringMatching(/^bad plan: slot count is not the peak live set \+ 1/),
+    ]);
+    // Without its slot section (as the planner leaves a plan of 2^32 − 1 ops or more), a plan is expanded, never streamed.
+    const unslotted = (b: Buffer): Buffer => {
+      const c = b.subarray(0, slotAt);
+      c.writeUInt32LE(0, H.nslots);
+      c.writeUInt32LE(0, H.nslotOps);
+      c.writeBigUInt64LE(BigInt(slotAt), H.fileBytes);
+      return c;
+    };
+    expect(stream(unslotted).error).toMatch(/^bad plan: plan has no slots to stream/);
+    const auto = stream(unslotted, SMALL_WINDOW);
+    expect({ status: auto.status, form: auto.plan?.form }).toEqual({ status: 'ok', form: 'expanded' });
+  });
+
   it('refuses damaged plans cleanly or replays them, never breaking an invariant', () => {
     const good = readFileSync(planFor(larson).planPath);
     const rng = new Prng(7);
