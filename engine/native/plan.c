@@ -46,12 +46,18 @@ const char *ar_plan_open(const char *path, struct ar_plan_file *f, char *err, in
   uint64_t recs_end = sizeof *h + h->nops * sizeof(struct ar_plan_rec);
   uint64_t wide_at = (recs_end + 7) & ~7ull;
   uint64_t gaps_at = wide_at + h->nwide * sizeof(uint64_t);
-  uint64_t need = gaps_at + h->ngaps * sizeof(uint32_t);
+  uint64_t slots_at = gaps_at + h->ngaps * sizeof(uint32_t);
+  uint64_t need = slots_at + (uint64_t)h->nslot_ops * sizeof(uint32_t);
+  if (h->nslot_ops != 0 && (h->nslot_ops != h->nops || h->nops >= AR_PLAN_SLOT_MAX_OPS))
+    return fail(err, errlen, "plan's slots are neither absent nor one per op", h->nslot_ops);
+  /* At most one slot per object, so the slot-indexed tables are no larger than the id-indexed ones. */
+  if (h->nslot_ops != 0 && (h->nslots == 0 || h->nslots > h->nobjects)) return fail(err, errlen, "plan's slot count out of range", h->nslots);
   if (need != len || h->file_bytes != len) return fail(err, errlen, "plan size does not match its header", len);
   f->h = h;
   f->recs = (const void *)(h + 1);
   f->wide = (const void *)((const char *)map + wide_at);
   f->gap = h->ngaps ? (const void *)((const char *)map + gaps_at) : NULL;
+  f->slot = h->nslot_ops ? (const void *)((const char *)map + slots_at) : NULL;
   return NULL;
 }
 
@@ -73,27 +79,70 @@ static uint64_t wide_of(const struct ar_plan_rec *r) {
 
 static uint64_t page_down(uint64_t x) { return x & ~(uint64_t)4095; }
 
-void ar_plan_drop(const struct ar_plan_file *f, uint64_t recs, uint64_t wide, uint64_t gaps) {
+void ar_plan_drop(const struct ar_plan_file *f, uint64_t recs, uint64_t wide, uint64_t gaps, uint64_t slots) {
   const char *base = f->map;
-  const char *ends[3] = {(const char *)(f->recs + recs), (const char *)(f->wide + wide), f->gap ? (const char *)(f->gap + gaps) : NULL};
-  const char *starts[3] = {(const char *)f->recs, (const char *)f->wide, (const char *)f->gap};
-  for (int k = 0; k < 3; k++) {
+  const char *ends[4] = {(const char *)(f->recs + recs), (const char *)(f->wide + wide), f->gap ? (const char *)(f->gap + gaps) : NULL,
+                         f->slot ? (const char *)(f->slot + slots) : NULL};
+  const char *starts[4] = {(const char *)f->recs, (const char *)f->wide, (const char *)f->gap, (const char *)f->slot};
+  for (int k = 0; k < 4; k++) {
     if (!ends[k]) continue;
     uint64_t from = page_down((uint64_t)(starts[k] - base) + 4095), to = page_down((uint64_t)(ends[k] - base));
     if (to > from) madvise((char *)base + from, to - from, MADV_DONTNEED);
   }
 }
 
+/* Moves a[i] down the max-heap a[0..n) to its place. */
+static void sift_down(uint64_t *a, uint64_t i, uint64_t n) {
+  for (uint64_t j; (j = 2 * i + 1) < n; i = j) {
+    if (j + 1 < n && a[j + 1] > a[j]) j++;
+    if (a[i] >= a[j]) return;
+    uint64_t t = a[i];
+    a[i] = a[j], a[j] = t;
+  }
+}
+
+/* Sorts a[0..n) ascending in place (heapsort: no memory of its own, so the
+ * allocator under test serves nothing for the driver before the replay). */
+static void sort_u64(uint64_t *a, uint64_t n) {
+  for (uint64_t k = n / 2; k-- > 0;) sift_down(a, k, n);
+  for (uint64_t end = n; end-- > 1;) {
+    uint64_t t = a[0];
+    a[0] = a[end], a[end] = t;
+    sift_down(a, 0, end);
+  }
+}
+
 /* Records per stretch between drops of the pages read (scan). */
 #define SCAN_STRETCH (1u << 16)
+
+/* One op's slot against the objects it ends and makes: `held` is the
+ * object in each slot (0: free). NULL, or what is wrong. */
+static const char *check_slot(uint32_t *held, uint32_t nslots, uint32_t slot, uint64_t ended, uint64_t made) {
+  if (slot >= nslots) return "slot out of range";
+  if (!ended && !made) return slot ? "slot for an op without an object" : NULL;
+  if (!slot) return "object in the NULL slot";
+  if (ended) {
+    if (held[slot] != ended) return "end of an object not in its slot";
+    held[slot] = 0;
+  }
+  if (made) {
+    if (held[slot]) return "object made into a taken slot";
+    held[slot] = (uint32_t)made;
+  }
+  return NULL;
+}
 
 const char *ar_plan_scan(const struct ar_plan_file *f, struct ar_plan_scan *s, char *err, int errlen) {
   const struct ar_plan_header *h = f->h;
   memset(s, 0, sizeof *s);
-  /* One bit per object id: live or not. NORESERVE: pages only where ids are. */
+  if (!f->slot) return fail(err, errlen, "plan has no slots to stream", h->nops);
+  /* One bit per object id: live or not; and the object each slot holds (ids
+   * fit 32 bits: ar_plan_open). NORESERVE: pages only where ids and slots are. */
   uint64_t words = h->nobjects / 64 + 1;
-  uint64_t *live = mmap(NULL, words * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (live == MAP_FAILED) return fail(err, errlen, "cannot map the live set", words * 8);
+  size_t live_bytes = words * 8, held_bytes = (size_t)h->nslots * sizeof(uint32_t);
+  uint64_t *live = mmap(NULL, live_bytes + held_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (live == MAP_FAILED) return fail(err, errlen, "cannot map the live set", live_bytes + held_bytes);
+  uint32_t *held = (uint32_t *)(live + words);
   uint64_t w = 0, now = 0, peak = 0;
   const char *bad = NULL;
   uint64_t i = 0;
@@ -106,10 +155,11 @@ const char *ar_plan_scan(const struct ar_plan_file *f, struct ar_plan_scan *s, c
     struct ar_op o;
     ar_rec_expand(f, i, &w, &o);
     if ((bad = check_op(h, &o))) break;
-    /* The live set, which stream.c maps to slots: every object a free or
+    /* The live set, which stream.c replays by slots: every object a free or
      * realloc ends is live, and none is made twice (the planner writes no
      * other plan; the expanded form leaves such a plan to the allocator). */
     uint64_t ended = o.op == AR_FREE ? o.obj : o.op == AR_REALLOC ? o.arg : 0;
+    uint64_t made = o.op != AR_FREE && o.op != AR_THREAD_EXIT ? o.obj : 0;
     if (ended) {
       if (!(live[ended / 64] >> (ended % 64) & 1)) {
         bad = "end of an object that is not live";
@@ -118,34 +168,46 @@ const char *ar_plan_scan(const struct ar_plan_file *f, struct ar_plan_scan *s, c
       live[ended / 64] &= ~(1ull << (ended % 64));
       now--;
     }
-    if (o.op != AR_FREE && o.op != AR_THREAD_EXIT && o.obj) {
-      if (live[o.obj / 64] >> (o.obj % 64) & 1) {
+    if (made) {
+      if (live[made / 64] >> (made % 64) & 1) {
         bad = "object made while it is live";
         break;
       }
-      live[o.obj / 64] |= 1ull << (o.obj % 64);
+      live[made / 64] |= 1ull << (made % 64);
       if (++now > peak) peak = now;
     }
-    if ((i + 1) % SCAN_STRETCH == 0) ar_plan_drop(f, i + 1, w, 0);
+    if ((bad = check_slot(held, h->nslots, f->slot[i], ended, made))) break;
+    if ((i + 1) % SCAN_STRETCH == 0) ar_plan_drop(f, i + 1, w, 0, i + 1);
   }
   if (!bad && w != h->nwide) bad = "wide values left over", i = w;
+  if (!bad && peak + 1 != h->nslots) bad = "slot count is not the peak live set + 1", i = h->nslots;
   if (bad) {
-    munmap(live, words * 8);
+    munmap(live, live_bytes + held_bytes);
     return fail(err, errlen, bad, i);
   }
-  ar_plan_drop(f, h->nops, h->nwide, 0);
+  ar_plan_drop(f, h->nops, h->nwide, 0, h->nops);
   s->peak_live = peak;
   s->nleftover = now;
+  /* The leftovers' slots in the order of their ids (the expanded form frees
+   * them in that order): (id, slot) pairs, sorted. */
+  size_t pairs_bytes = (now + 1) * sizeof(uint64_t);
+  uint64_t *pairs = mmap(NULL, pairs_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   s->leftover = mmap(NULL, (now + 1) * sizeof *s->leftover, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (s->leftover == MAP_FAILED) {
-    munmap(live, words * 8);
+  if (pairs == MAP_FAILED || s->leftover == MAP_FAILED) {
+    munmap(live, live_bytes + held_bytes);
     return fail(err, errlen, "cannot map the leftover list", now);
   }
   uint64_t k = 0;
-  for (uint64_t x = 0; x < words; x++)
-    for (uint64_t bits = live[x]; bits; bits &= bits - 1) s->leftover[k++] = (uint32_t)(x * 64 + (uint64_t)__builtin_ctzll(bits));
+  for (uint32_t slot = 1; slot < h->nslots; slot++)
+    if (held[slot]) {
+      ar_assert(k < now); /* a held slot's object is live: check_slot and the bitmap move together */
+      pairs[k++] = (uint64_t)held[slot] << 32 | slot;
+    }
   ar_assert(k == now);
-  munmap(live, words * 8);
+  munmap(live, live_bytes + held_bytes);
+  sort_u64(pairs, now);
+  for (k = 0; k < now; k++) s->leftover[k] = (uint32_t)pairs[k];
+  munmap(pairs, pairs_bytes);
   return NULL;
 }
 

@@ -14,16 +14,32 @@
  *                                                the recorded ns between the
  *                                                previous op and this one,
  *                                                saturated at 2^32 − 1)
+ *   uint32_t slot[nslot_ops]                    (optional, nslot_ops is 0 or
+ *                                                nops; written for every plan
+ *                                                of fewer than
+ *                                                AR_PLAN_SLOT_MAX_OPS ops: the
+ *                                                slot of the object op i makes
+ *                                                or ends, see below)
  * An aligned allocation's alignment is a power of two: its log2 sits in the
  * record's `aux` byte.
+ *
+ * Slots are the streamed form's names for objects, dense in 1 .. nslots − 1
+ * (nslots: the peak live set + 1; 0 is the NULL slot), assigned in op order
+ * by the planner: a made object takes the most recently freed slot, else the
+ * next new one; an ended one gives its slot back. slot[i] is the slot of the
+ * object a free ends (0 for free(NULL)), of the object an allocation makes,
+ * of a realloc's old object (its new one, if any, takes that same slot back
+ * at once) or, for realloc(NULL), of its new one; 0 for thread_exit and for
+ * an op that names no object. The records keep the trace's ids: the
+ * expanded form indexes by id.
  *
  * The driver reads it in one of two ways, both validated in full before
  * anything runs (plan.c):
  * - streamed (serial mode, stream.c): the compact file is mmapped and
  *   decoded into fixed-width struct ar_op (24 bytes each) a chunk at a time,
  *   ahead of the replay and outside its timing, into a window that slides
- *   over the trace; object ids become slots of a table sized by the peak live
- *   set, so memory follows the live set and the window, never nops.
+ *   over the trace; its ops name slot[]'s slots, of a table sized by the
+ *   peak live set, so memory follows the live set and the window, never nops.
  * - expanded (threads mode; serial mode under valgrind and for a plan no
  *   longer than one window, so exact counts see the address space they
  *   always saw): every record becomes a struct
@@ -40,8 +56,11 @@
  * Invariant the reader enforces before anything runs: every object id is
  * < nobjects, every thread index < threads, every op code known — so a
  * hostile plan can make the driver neither read nor write out of bounds.
- * The streamed form also refuses an end of an object that is not live and a
- * second make of a live one (no planner writes them), which its slots need.
+ * The streamed form also refuses an end of an object that is not live, a
+ * second make of a live one, and slots that do not follow the objects
+ * (a slot >= nslots, a make into a taken slot, an end of a slot its object
+ * is not in, an nslots that is not the peak live set + 1): no planner writes
+ * them, and its slots need them.
  * engine/plan/layout.ts mirrors these constants; test/engine/plan-layout
  * compiles a probe against this header and checks that the two agree.
  */
@@ -51,9 +70,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AR_PLAN_MAGIC "ARPLAN04"
-#define AR_PLAN_VERSION 4u
+#define AR_PLAN_MAGIC "ARPLAN05"
+#define AR_PLAN_VERSION 5u
 #define AR_PLAN_MAX_THREADS 65536u
+/* slot[] is written for plans of fewer ops: its counts then fit 32 bits. */
+#define AR_PLAN_SLOT_MAX_OPS 0xffffffffu
 
 enum ar_opcode {
   AR_MALLOC = 1, AR_CALLOC = 2, AR_REALLOC = 3, AR_FREE = 4, AR_MEMALIGN = 5,
@@ -70,7 +91,8 @@ struct ar_plan_header {
   uint64_t file_bytes; /* the whole plan's size, for the loader's check */
   uint64_t nwide;      /* entries of wide[] */
   uint64_t ngaps;      /* entries of gap[]: 0 (a trace without time) or nops */
-  uint64_t reserved;
+  uint32_t nslots;     /* slots are 1..nslots-1: the peak live set + 1 */
+  uint32_t nslot_ops;  /* entries of slot[]: 0 or nops */
 };
 
 #define AR_REC_WIDE_SIZE 0x80u  /* aux: the size is the next wide[] value */
@@ -104,7 +126,8 @@ struct ar_plan_file {
   const struct ar_plan_header *h;
   const struct ar_plan_rec *recs;
   const uint64_t *wide;
-  const uint32_t *gap; /* NULL when ngaps is 0 */
+  const uint32_t *gap;  /* NULL when ngaps is 0 */
+  const uint32_t *slot; /* NULL when nslot_ops is 0 */
 };
 
 struct ar_plan {
@@ -129,20 +152,21 @@ struct ar_plan {
 struct ar_plan_scan {
   uint64_t peak_live; /* most objects live at once */
   uint64_t nleftover; /* objects the trace never ends */
-  uint32_t *leftover; /* their ids, ascending (mmapped; nleftover + 1 entries) */
+  uint32_t *leftover; /* their slots, in ascending order of their ids (mmapped; nleftover + 1 entries) */
 };
 
 /* Maps a plan and checks its header against its size. NULL or the error. */
 const char *ar_plan_open(const char *path, struct ar_plan_file *f, char *err, int errlen);
 /* Maps, validates and expands a plan. Returns NULL and fills `err` on any problem. */
 const char *ar_plan_load(const char *path, struct ar_plan *plan, char *err, int errlen);
-/* Validates every record of a mapped plan (the checks of ar_plan_load, and
- * that every object ended is live and none is made twice) and counts its
- * live set, reading the file once, front to back. */
+/* Validates every record of a mapped plan with a slot section (the checks
+ * of ar_plan_load, that every object ended is live and none is made twice,
+ * and that the slots follow the objects) and counts its live set, reading
+ * the file once, front to back. */
 const char *ar_plan_scan(const struct ar_plan_file *f, struct ar_plan_scan *s, char *err, int errlen);
 /* Drops the file's pages below these entries from the process's memory
  * (they stay in the page cache; a later read maps them again). */
-void ar_plan_drop(const struct ar_plan_file *f, uint64_t recs, uint64_t wide, uint64_t gaps);
+void ar_plan_drop(const struct ar_plan_file *f, uint64_t recs, uint64_t wide, uint64_t gaps, uint64_t slots);
 
 /* Record i as an op with the trace's object ids; `w` is the cursor in wide[]
  * (the values of the records before i). Only for a validated plan. */

@@ -37,8 +37,8 @@ static void *map_or_die(size_t bytes, int flags, const char *what) {
   return m;
 }
 
-/* Objects the trace never ends, by their slots (expanded: computed once,
- * before any timing; streamed: known after the first pass). */
+/* Objects the trace never ends, by their slots, in the order of their ids
+ * (expanded: computed once, before any timing; streamed: by the plan's scan). */
 static const uint32_t *leftover;
 static uint64_t nleftover;
 

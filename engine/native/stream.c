@@ -22,10 +22,13 @@
  * the repetition's wall time: the allocator's calls did not wait, the loop
  * between two of them did.
  *
- * Object ids become slots: a made object takes the most recently freed slot
- * (else a new one), an ended one gives its slot back. The id -> slot map is
- * an open-addressing hash sized by the peak live set, which ar_plan_scan
- * counted; the same plan always gives the same slots, so every repetition
+ * Ops name slots, not object ids: the planner assigned them (plan.h's
+ * slot[]: a made object takes the most recently freed slot, else a new
+ * one) and ar_plan_scan checked them against the ids, so decoding an op
+ * reads its record, its wide values, its gap and its slot, all front to
+ * back, and touches no table of the live set (a lookup per op in one, as
+ * large as the live set, missed the cache and left the decoder behind the
+ * replay). The same plan always gives the same slots, so every repetition
  * replays the same addresses of the slot table.
  *
  * Under valgrind (exact instruction counts) and for a plan of at most `lead`
@@ -36,8 +39,7 @@
  * counts differently when the driver's mappings move).
  *
  * Invariants: chunks [released, published) are mapped and whole; the replay's
- * op is in a chunk >= released; a slot is < P.nslots; the hash holds exactly
- * the objects live at the decoder's position. */
+ * op is in a chunk >= released; a slot is < P.nslots (ar_plan_scan). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/futex.h>
@@ -55,7 +57,6 @@
 #include "valgrind/valgrind.h"
 
 #define DECODER_STACK ((size_t)256 * 1024)
-#define NO_ENTRY UINT64_MAX
 #define RELEASE_BATCH 4u
 
 enum { DEC_IDLE, DEC_GO };
@@ -76,14 +77,6 @@ static struct {
    * covers the op (pace.h: a stamped gap is spread over the ops since the
    * previous stamp). */
   uint64_t next_op, next_wide, gap_from, gap_stamp;
-  uint32_t *hkey, *hval; /* id -> slot; key 0: empty */
-  uint64_t hmask;
-  int hshift;
-  uint32_t *free_slots;
-  uint64_t nfree;
-  uint32_t next_slot;
-  uint32_t *leftover_slots; /* the slots of scan.leftover's ids, same order */
-  int leftovers_known;
   /* Shared with the decoder. */
   _Atomic uint64_t published, released, stalls, stall_ns;
   atomic_int cmd, failed;
@@ -92,54 +85,6 @@ static struct {
   const volatile uint64_t *cursor; /* the replay's op index: the main thread's tl_op */
   pid_t parent;
 } S;
-
-static uint64_t h_home(uint32_t id) { return (uint64_t)(id * 0x9e3779b97f4a7c15ull) >> S.hshift; }
-
-static uint64_t h_find(uint32_t id) {
-  for (uint64_t i = h_home(id);; i = (i + 1) & S.hmask) {
-    if (S.hkey[i] == id) return i;
-    if (!S.hkey[i]) return NO_ENTRY;
-  }
-}
-
-/* Removes entry `at`, moving later entries of its run back into the hole. */
-static void h_remove(uint64_t at) {
-  uint64_t hole = at;
-  for (uint64_t i = (at + 1) & S.hmask; S.hkey[i]; i = (i + 1) & S.hmask) {
-    uint64_t home = h_home(S.hkey[i]);
-    if (((i - home) & S.hmask) >= ((i - hole) & S.hmask)) {
-      S.hkey[hole] = S.hkey[i];
-      S.hval[hole] = S.hval[i];
-      hole = i;
-    }
-  }
-  S.hkey[hole] = 0;
-}
-
-/* Ends object `id` (live: ar_plan_scan checked): its slot, given back (0,
- * the NULL slot, for id 0). */
-static uint32_t end_obj(uint32_t id) {
-  if (!id) return 0;
-  uint64_t at = h_find(id);
-  ar_assert(at != NO_ENTRY);
-  uint32_t slot = S.hval[at];
-  h_remove(at);
-  ar_assert(S.nfree < P.nslots);
-  S.free_slots[S.nfree++] = slot;
-  return slot;
-}
-
-/* Makes object `id` (not live: ar_plan_scan checked): the slot it lives in until it ends. */
-static uint32_t make_obj(uint32_t id) {
-  ar_assert(h_find(id) == NO_ENTRY);
-  uint32_t slot = S.nfree ? S.free_slots[--S.nfree] : S.next_slot++;
-  ar_assert(slot > 0 && slot < P.nslots);
-  uint64_t i = h_home(id);
-  while (S.hkey[i]) i = (i + 1) & S.hmask;
-  S.hkey[i] = id;
-  S.hval[i] = slot;
-  return slot;
-}
 
 static uint64_t next_stamp(uint64_t j) {
   while (j < S.f.h->nops && !S.f.gap[j]) j++;
@@ -158,9 +103,6 @@ static uint32_t pace_at(uint64_t i) {
 }
 
 static void decoder_reset(void) {
-  memset(S.hkey, 0, (S.hmask + 1) * sizeof *S.hkey);
-  S.nfree = 0;
-  S.next_slot = 1;
   S.next_op = S.next_wide = 0;
   S.gap_from = 0;
   S.gap_stamp = S.f.gap ? next_stamp(0) : 0;
@@ -175,17 +117,16 @@ static void decode_chunk(uint64_t c, struct ar_op *ops, uint32_t *pace) {
   for (uint64_t i = from; i < to; i++) {
     struct ar_op *o = &ops[i - from];
     ar_rec_expand(&S.f, i, &S.next_wide, o);
-    if (o->op == AR_FREE) o->obj = end_obj(o->obj);
-    else if (o->op == AR_THREAD_EXIT) o->obj = 0;
-    else {
-      if (o->op == AR_REALLOC) o->arg = end_obj((uint32_t)o->arg);
-      if (o->obj) o->obj = make_obj(o->obj);
-    }
+    /* Ids to slots (plan.h): a realloc's new object takes its old one's slot. */
+    const uint32_t slot = S.f.slot[i];
+    ar_assert(slot < P.nslots);
+    if (o->op == AR_REALLOC) o->arg = o->arg ? slot : 0;
+    o->obj = o->obj && o->op != AR_THREAD_EXIT ? slot : 0;
     if (pace) pace[i - from] = pace_at(i);
   }
   S.next_op = to;
   /* The records read stay in the page cache, not in this process. */
-  ar_plan_drop(&S.f, from, wide_from, from);
+  ar_plan_drop(&S.f, from, wide_from, from, from);
 }
 
 /* Decodes chunk c into its ring slot and maps that slot, read-only, where
@@ -252,15 +193,6 @@ static void *reserve(size_t bytes, int prot) {
   return m;
 }
 
-static void find_leftover_slots(void) {
-  for (uint64_t k = 0; k < S.scan.nleftover; k++) {
-    uint64_t at = h_find(S.scan.leftover[k]);
-    ar_assert(at != NO_ENTRY);
-    S.leftover_slots[k] = S.hval[at];
-  }
-  S.leftovers_known = 1;
-}
-
 int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, uint64_t expand_max, int force) {
   char err[256];
   if (ar_plan_open(path, &S.f, err, sizeof err)) die("bad plan", err);
@@ -269,7 +201,8 @@ int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, uint64_t ex
   uint64_t expanded_bytes = h->nops * (sizeof(struct ar_op) + (S.f.gap ? sizeof(uint32_t) : 0));
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0 && expand_max > (uint64_t)pages * (uint64_t)page / 8) expand_max = (uint64_t)pages * (uint64_t)page / 8;
-  if (!force && (RUNNING_ON_VALGRIND || S.nchunks <= lead || expanded_bytes <= expand_max)) {
+  /* A plan without slots (too long for them: plan.h) cannot stream. */
+  if (!force && (RUNNING_ON_VALGRIND || S.nchunks <= lead || expanded_bytes <= expand_max || !S.f.slot)) {
     munmap(S.f.map, S.f.len);
     memset(&S, 0, sizeof S);
     return 0;
@@ -278,7 +211,8 @@ int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, uint64_t ex
   P.h = NULL;
   P.nops = h->nops;
   P.nobjects = h->nobjects;
-  P.nslots = S.scan.peak_live + 1;
+  P.nslots = h->nslots;
+  ar_assert(P.nslots == S.scan.peak_live + 1);
   P.threads = h->threads;
   P.streamed = 1;
   P.thread_ops = NULL;
@@ -291,16 +225,6 @@ int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, uint64_t ex
   S.pace_base = S.f.gap ? reserve(S.nchunks * S.pace_bytes, PROT_NONE) : NULL;
   P.ops = (const struct ar_op *)S.ops_base;
   P.pace_ns = (const uint32_t *)S.pace_base;
-  /* Load factor at most 1/2: the hash never holds more than the peak live set. */
-  uint64_t cap = 64;
-  int bits = 6;
-  while (cap < 2 * P.nslots) cap *= 2, bits++;
-  S.hmask = cap - 1;
-  S.hshift = 64 - bits;
-  S.hkey = reserve(cap * sizeof *S.hkey, PROT_READ | PROT_WRITE);
-  S.hval = reserve(cap * sizeof *S.hval, PROT_READ | PROT_WRITE);
-  S.free_slots = reserve(P.nslots * sizeof *S.free_slots, PROT_READ | PROT_WRITE);
-  S.leftover_slots = reserve((S.scan.nleftover + 1) * sizeof *S.leftover_slots, PROT_READ | PROT_WRITE);
   S.cursor = &tl_op;
   decoder_reset();
   /* The slot for chunk c is free once chunk c - ring is unmapped, which the
@@ -343,12 +267,10 @@ void stream_settle(void) {
     sched_yield();
   }
   ar_assert(S.next_op == P.nops);
-  if (!S.leftovers_known) find_leftover_slots();
 }
 
 uint64_t stream_leftovers(const uint32_t **slots_out) {
-  ar_assert(S.leftovers_known);
-  *slots_out = S.leftover_slots;
+  *slots_out = S.scan.leftover;
   return S.scan.nleftover;
 }
 

@@ -39,6 +39,7 @@ describe('plan layout', () => {
       maxThreads: String(L.maxThreads),
       ...Object.fromEntries(Object.entries(L.header).map(([k, v]) => [`header.${k}`, String(v)])),
       ...Object.fromEntries(Object.entries(L.gap).map(([k, v]) => [`gap.${k}`, String(v)])),
+      ...Object.fromEntries(Object.entries(L.slot).map(([k, v]) => [`slot.${k}`, String(v)])),
       ...Object.fromEntries(Object.entries(L.rec).map(([k, v]) => [`rec.${k}`, String(v)])),
       ...Object.fromEntries(Object.entries(L.op).map(([k, v]) => [`op.${k}`, String(v)])),
       // What the planner writes into each record field must fit: 32-bit sizes (wider ones go to wide[]), 16-bit threads, 32-bit ids.

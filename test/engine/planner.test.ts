@@ -17,7 +17,7 @@ import { CORPUS_CASES, CORPUS_SEED, corpusBases, writeCase } from '../fuzz/corpu
 import { tempDir } from '../helpers.js';
 import { craftTrace, type Stored, writeWithCounts } from '../traces/craft.js';
 
-const { header: H, rec: R, gap: G } = PLAN_LAYOUT;
+const { header: H, rec: R, gap: G, slot: S } = PLAN_LAYOUT;
 const dir = tempDir();
 
 beforeAll(() => {
@@ -33,11 +33,13 @@ interface Ops {
   size: number[];
   arg: number[];
   gap: number[];
+  /** The slot the streamed driver keeps the op's object in. */
+  slot: number[];
 }
-const noOps = (): Ops => ({ op: [], thread: [], object: [], size: [], arg: [], gap: [] });
+const noOps = (): Ops => ({ op: [], thread: [], object: [], size: [], arg: [], gap: [], slot: [] });
 
-/** The plan file's ops, decoded by its layout (plan.h): records, wide values, gaps. */
-function decodePlan(path: string): { ops: Ops; threads: number; nobjects: number } {
+/** The plan file's ops, decoded by its layout (plan.h): records, wide values, gaps, slots. */
+function decodePlan(path: string): { ops: Ops; threads: number; nobjects: number; nslots: number } {
   const b = readFileSync(path);
   expect(b.subarray(0, 8).toString('latin1')).toBe(PLAN_LAYOUT.magic);
   expect(b.readUInt32LE(H.version)).toBe(PLAN_LAYOUT.version);
@@ -48,7 +50,9 @@ function decodePlan(path: string): { ops: Ops; threads: number; nobjects: number
   const wideAt = recEnd + ((8 - (recEnd % 8)) % 8);
   const gapAt = wideAt + nwide * 8;
   expect(Number(b.readBigUInt64LE(H.fileBytes))).toBe(b.length);
-  expect(gapAt + ngaps * G.bytes).toBe(b.length);
+  const slotAt = gapAt + ngaps * G.bytes;
+  expect(b.readUInt32LE(H.nslotOps)).toBe(n);
+  expect(slotAt + n * S.bytes).toBe(b.length);
   const ops = noOps();
   let w = 0;
   const wide = (): number => Number(b.readBigUInt64LE(wideAt + 8 * w++));
@@ -62,9 +66,40 @@ function decodePlan(path: string): { ops: Ops; threads: number; nobjects: number
     ops.size.push(aux & R.wideSize ? wide() : b.readUInt32LE(at + R.size));
     ops.arg.push(op === Op.calloc || op === Op.realloc ? wide() : op === Op.memalign || op === Op.posix_memalign || op === Op.aligned_alloc ? 2 ** (aux & R.alignMask) : 0);
     ops.gap.push(ngaps ? b.readUInt32LE(gapAt + i * G.bytes) : 0);
+    ops.slot.push(b.readUInt32LE(slotAt + i * S.bytes));
   }
   expect(w).toBe(nwide);
-  return { ops, threads: b.readUInt32LE(H.threads), nobjects: Number(b.readBigUInt64LE(H.nobjects)) };
+  return { ops, threads: b.readUInt32LE(H.threads), nobjects: Number(b.readBigUInt64LE(H.nobjects)), nslots: b.readUInt32LE(H.nslots) };
+}
+
+/**
+ * The streamed driver's slots, as its decoder assigned them before the planner did: a made object takes the
+ * most recently freed slot, else a new one (from 1). An op's slot is its object's; a realloc's is its old
+ * object's (the new one takes that slot straight back), or the new one's from realloc(NULL).
+ */
+class Slots {
+  private readonly of = new Map<number, number>();
+  private readonly free: number[] = [];
+  /** One past the highest slot taken: the peak live set + 1. */
+  next = 1;
+  end(id: number): number {
+    const s = this.of.get(id)!;
+    this.of.delete(id);
+    this.free.push(s);
+    return s;
+  }
+  make(id: number): number {
+    const s = this.free.pop() ?? this.next++;
+    this.of.set(id, s);
+    return s;
+  }
+  step(op: number, object: number, arg: number): number {
+    if (op === Op.free) return object ? this.end(object) : 0;
+    if (op === Op.thread_exit) return 0;
+    const ended = op === Op.realloc && arg ? this.end(arg) : 0;
+    const made = object ? this.make(object) : 0;
+    return ended || made;
+  }
 }
 
 /**
@@ -72,9 +107,10 @@ function decodePlan(path: string): { ops: Ops; threads: number; nobjects: number
  * the failed allocations, the recorded ns the clock advanced before each,
  * and the live bytes after each.
  */
-function fromReader(path: string): { ops: Ops; live: number[]; checksum: string; threads: number; nextId: number; footer: object } {
+function fromReader(path: string): { ops: Ops; live: number[]; checksum: string; threads: number; nextId: number; nslots: number; footer: object } {
   const r = openTrace(path);
   const ops = noOps();
+  const slots = new Slots();
   const live: number[] = [];
   let clock = 0;
   let owed = 0;
@@ -92,11 +128,12 @@ function fromReader(path: string): { ops: Ops; live: number[]; checksum: string;
       ops.size.push(c.size[i]!);
       ops.arg.push(c.arg[i]!);
       ops.gap.push(c.time ? Math.min(owed, G.max) : 0);
+      ops.slot.push(slots.step(o, c.object[i]!, c.arg[i]!));
       owed = 0;
       live.push(r.liveAfter[i]!);
     }
   }
-  return { ops, live, checksum: r.checksum!, threads: r.live.threads, nextId: r.live.nextId, footer: r.footer! };
+  return { ops, live, checksum: r.checksum!, threads: r.live.threads, nextId: r.live.nextId, nslots: slots.next, footer: r.footer! };
 }
 
 /** The first op where two columns differ, or undefined. */
@@ -151,6 +188,7 @@ function check(path: string): 'planned' | 'refused' {
   expect(plan.threads).toBe(r.threads);
   expect(p.threads).toBe(Math.max(1, r.threads));
   expect(p.nobjects).toBe(r.nextId);
+  expect(p.nslots).toBe(r.nslots);
   const every = Math.floor(plan.ops / SERIES_SAMPLES) + 1;
   const at: number[] = [];
   for (let i = every; i < plan.ops && at.length < SERIES_SAMPLES; i += every) at.push(r.live[i]!);

@@ -18,8 +18,12 @@ int main(void) {
   printf("header.fileBytes %zu\n", offsetof(struct ar_plan_header, file_bytes));
   printf("header.nwide %zu\n", offsetof(struct ar_plan_header, nwide));
   printf("header.ngaps %zu\n", offsetof(struct ar_plan_header, ngaps));
+  printf("header.nslots %zu\n", offsetof(struct ar_plan_header, nslots));
+  printf("header.nslotOps %zu\n", offsetof(struct ar_plan_header, nslot_ops));
   printf("gap.bytes %zu\n", sizeof(*((struct ar_plan *)0)->pace_ns));
   printf("gap.max %u\n", UINT32_MAX);
+  printf("slot.bytes %zu\n", sizeof(*((struct ar_plan_file *)0)->slot));
+  printf("slot.maxOps %u\n", AR_PLAN_SLOT_MAX_OPS);
   printf("rec.bytes %zu\n", sizeof(struct ar_plan_rec));
   printf("rec.op %zu\n", offsetof(struct ar_plan_rec, op));
   printf("rec.aux %zu\n", offsetof(struct ar_plan_rec, aux));
