@@ -30,9 +30,8 @@ const keptProfiles = new Map<string, () => void>();
 
 /**
  * ALLOCREPLAY_EXPAND_MAX (bytes): the largest plan a serial replay expands
- * in memory rather than streams (the driver's default: 0, every plan longer
- * than the window streams; at most an eighth of the memory;
- * engine/native/driver.h AR_EXPAND_MAX_DEFAULT).
+ * in memory rather than streams (the driver's default: 1 GiB, at most an
+ * eighth of the memory; engine/native/driver.h AR_EXPAND_MAX_DEFAULT).
  */
 function expandArgs(): string[] {
   const v = process.env.ALLOCREPLAY_EXPAND_MAX;

@@ -7,9 +7,9 @@
  *
  * --plan auto (the default) streams a serial replay's plan unless it fits
  * one window, runs under valgrind, or its expanded ops take at most
- * --expand-max bytes (default 0: every plan longer than the window streams;
- * at most an eighth of the memory; see AR_EXPAND_MAX_DEFAULT); the other two
- * force a form, for the tests that compare them.
+ * --expand-max bytes (default 1 GiB, at most an eighth of the memory; see
+ * AR_EXPAND_MAX_DEFAULT); the other two force a form, for the tests that
+ * compare them.
  *
  * The RSS series' size and spacing come from the caller (engine/driver), which
  * computed the live-bytes points they are paired with: the driver has no

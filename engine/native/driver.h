@@ -82,16 +82,14 @@ struct driver_args {
 #define AR_CHUNK_OPS_DEFAULT 16384u /* 384 KiB of ops */
 #define AR_LEAD_DEFAULT 16u         /* a window of ~6 MiB */
 /* Up to this many bytes of expanded ops (and at most an eighth of the
- * machine's memory) a serial plan is expanded rather than streamed; by
- * default none is, beyond the window: the decoder reads the plan's sections
- * front to back (the planner assigned the slots, plan.h) and keeps ahead of
- * the replay whatever the live set. Measured on a recorded python trace
- * (8.8M ops, 3.1M slots, 535 chunks, 4 repetitions): 5-9 stalls, 36-91 ms
- * of ~6 s, where an id -> slot hash in the decoder (missing the cache once
- * per op) stalled about 1000 times for 8.9 s. The budget stays for users
- * who would rather hold a plan than share the second core with a decoder
- * (--expand-max, ALLOCREPLAY_EXPAND_MAX). */
-#define AR_EXPAND_MAX_DEFAULT 0u
+ * machine's memory) a serial plan is expanded rather than streamed: a
+ * decoder running beside the replay takes the second core and shares the
+ * last-level cache with it, and on a large live set (its id -> slot hash
+ * misses the cache as the replay's slot table does) it falls behind, so the
+ * replay waits. Measured on a recorded python trace (9.6M ops, 3.5M live
+ * slots): the replay stalled on half its chunks. Streaming is for plans too
+ * long to hold. */
+#define AR_EXPAND_MAX_DEFAULT ((uint64_t)1 << 30)
 
 /* Fills `a` from argv; calls die() on anything it does not understand. */
 void args_parse(int argc, char **argv, struct driver_args *a);
