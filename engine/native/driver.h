@@ -82,13 +82,14 @@ struct driver_args {
 #define AR_CHUNK_OPS_DEFAULT 16384u /* 384 KiB of ops */
 #define AR_LEAD_DEFAULT 16u         /* a window of ~6 MiB */
 /* Up to this many bytes of expanded ops (and at most an eighth of the
- * machine's memory) a serial plan is expanded rather than streamed: a
- * decoder running beside the replay takes the second core and shares the
- * last-level cache with it, and on a large live set (its id -> slot hash
- * misses the cache as the replay's slot table does) it falls behind, so the
- * replay waits. Measured on a recorded python trace (9.6M ops, 3.5M live
- * slots): the replay stalled on half its chunks. Streaming is for plans too
- * long to hold. */
+ * machine's memory) a serial plan is expanded rather than streamed. The
+ * decoder only copies the planner's records and slots now (plan v5), and
+ * keeps up, but it still runs beside the replay, wakes every 50 µs and
+ * shares the cache: on a recorded python trace (8.8M ops, 3.1M slots, a
+ * 2-core machine with other work) the streamed replay's wall time was
+ * 15-25% above the expanded one's, stalls (30-110 ms) taken out, with a
+ * thousand or more forced context switches per repetition against about
+ * 20. Streaming is for plans too long to hold. */
 #define AR_EXPAND_MAX_DEFAULT ((uint64_t)1 << 30)
 
 /* Fills `a` from argv; calls die() on anything it does not understand. */
