@@ -41,6 +41,13 @@ struct conversion {
   struct u64map live, big, threads;
   uint64_t last_tid, last_th; /* thread_of's last answer (tid + 1; 0 = none) */
   uint64_t next_id, live_objects, live_bytes, peak_objects, peak_bytes, nthreads;
+  uint64_t event_threads; /* highest thread index in an event + 1 */
+  /* Count as the importers do (set by the caller after conversion_init):
+   * free(NULL) is counted, not kept as an event, and a free gives its
+   * thread an index only when it ends an object. The recorder keeps
+   * free(NULL) (a call the program made, replayed too) and indexes every
+   * thread that called. */
+  int import;
   uint64_t null_frees, unknown_frees, lost_frees, failed, lost;
   uint64_t late; /* of `lost`: arrived after their number was passed (written twice, or given up on) */
   struct trace_out out;
@@ -54,6 +61,10 @@ void conversion_to_ns(void *ctx, uint64_t *stamps, unsigned n);
 /* Takes one call of thread `tid`; converts every call now in order.
  * Returns 0, or -1 when out of memory (errno says so). */
 int conversion_place(struct conversion *c, const struct call *r, uint32_t tid);
+/* Converts one call of thread `tid` at once, for a source that is already
+ * in order (an importer's lines): no trip through the window. Returns 0,
+ * or -1 when out of memory. */
+int conversion_call(struct conversion *c, const struct call *r, uint64_t tid);
 /* The stream has ended: converts what waits in the window, skipping holes.
  * Returns 0, or -1 when out of memory. */
 int conversion_drain(struct conversion *c);

@@ -67,7 +67,7 @@ static inline void uvarint(struct col *c, uint64_t v) {
   c->len = (size_t)(p - c->b);
 }
 
-int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header, size_t hlen, stamp_to_ns to_ns, void *ctx) {
+int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header, size_t hlen, stamp_to_ns to_ns, void *ctx, unsigned flags) {
   memset(o, 0, sizeof *o);
   o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (o->fd < 0) return -1;
@@ -85,19 +85,22 @@ int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header,
   sha256_init(&o->hash);
   o->to_ns = to_ns;
   o->ctx = ctx;
+  o->flags = flags;
   put_all(o, header, hlen);
   return o->failed ? -1 : 0;
 }
 
 static void flush_chunk(struct trace_out *o) {
   if (!o->n) return;
-  /* Times: ns since the trace started, never running backwards (stamps of
-   * different cores, and calibration that improves as the run goes on). */
+  /* Times: ns since the trace started; with TRACE_OUT_MONOTONIC never
+   * running backwards (stamps of different cores, and calibration that
+   * improves as the run goes on). */
   o->to_ns(o->ctx, o->stamps, o->n);
   for (unsigned i = 0; i < o->n; i++) {
     uint64_t t = o->stamps[i];
-    if (t < o->prev_time) t = o->prev_time;
-    uvarint(&o->time, (t - o->prev_time) * 2); /* zigzag of a non-negative delta */
+    if (t < o->prev_time && (o->flags & TRACE_OUT_MONOTONIC)) t = o->prev_time;
+    int64_t d = (int64_t)(t - o->prev_time);
+    uvarint(&o->time, (uint64_t)d << 1 ^ (uint64_t)(d >> 63)); /* zigzag */
     o->prev_time = t;
   }
   uint8_t head[64];

@@ -46,10 +46,16 @@ struct trace_out {
   struct sha256 hash;
   stamp_to_ns to_ns;
   void *ctx;
+  unsigned flags;
 };
 
-/* Opens `path` and writes `header` (`hlen` bytes of msgpack). */
-int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header, size_t hlen, stamp_to_ns to_ns, void *ctx);
+/* A time earlier than the one before it takes that one's time (stamps of
+ * different cores); without it, times are kept as given and a delta may be
+ * negative (the column is zigzag, FORMAT.md): an import keeps its dump's. */
+#define TRACE_OUT_MONOTONIC 1u
+
+/* Opens `path` and writes `header` (`hlen` bytes of msgpack); `flags` are TRACE_OUT_*. */
+int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header, size_t hlen, stamp_to_ns to_ns, void *ctx, unsigned flags);
 /* Appends one event: `op` a TRACE_OP_*, `object` and `arg` as stored (relative, FORMAT.md). */
 void trace_out_event(struct trace_out *o, unsigned op, uint64_t thread, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp);
 
