@@ -99,15 +99,19 @@ static unsigned op_word(struct cursor *c) {
   const uint8_t *s = c->p;
   while (c->p < c->e && *c->p != ' ' && *c->p != '\t' && *c->p != ':') c->p++;
   size_t len = (size_t)(c->p - s);
-  for (unsigned w = 0; w < sizeof WORDS / sizeof *WORDS; w++)
-    if (strlen(WORDS[w]) == len && !memcmp(s, WORDS[w], len)) return OPS[w];
-  return 0;
+  /* Told by its first letter ('m': malloc or memalign, by its second), then checked whole. */
+  unsigned w = s[0] == 'm' ? (len > 1 && s[1] == 'a' ? 0 : 4) : s[0] == 'f' ? 1 : s[0] == 'c' ? 2 : s[0] == 'r' ? 3 : s[0] == 't' ? 5 : 6;
+  if (len == 0 || w == 6 || strlen(WORDS[w]) != len || memcmp(s, WORDS[w], len)) return 0;
+  return OPS[w];
 }
 
-static inline int hex_digit(uint8_t ch) {
-  if ((unsigned)(ch - '0') < 10) return ch - '0';
-  ch |= 32;
-  return (unsigned)(ch - 'a') < 6 ? ch - 'a' + 10 : -1;
+/* A hex digit's value (either case), or -1 for any other byte. */
+static int8_t HEX[256];
+
+static void hex_init(void) {
+  memset(HEX, -1, sizeof HEX);
+  for (int i = 0; i < 10; i++) HEX['0' + i] = (int8_t)i;
+  for (int i = 0; i < 6; i++) HEX['a' + i] = HEX['A' + i] = (int8_t)(10 + i);
 }
 
 /* A 0x-prefixed hex pointer (or `(nil)`) as a key into *k: its value (0 is
@@ -115,7 +119,7 @@ static inline int hex_digit(uint8_t ch) {
  * ABI has one) keys by a 64-bit hash of its digits. 0 when absent. */
 static int pointer(struct cursor *c, uint64_t *k) {
   blanks(c);
-  if (c->e - c->p >= 5 && !memcmp(c->p, "(nil)", 5)) {
+  if (c->e - c->p >= 5 && c->p[0] == '(' && !memcmp(c->p, "(nil)", 5)) {
     c->p += 5;
     *k = 0;
     return 1;
@@ -125,11 +129,16 @@ static int pointer(struct cursor *c, uint64_t *k) {
   const uint8_t *s = c->p;
   while (c->p < c->e && *c->p == '0') c->p++;
   const uint8_t *first = c->p;
-  uint64_t v = 0, h = 0xcbf29ce484222325ull; /* FNV-1a */
+  uint64_t v = 0;
   int d;
-  for (; c->p < c->e && (d = hex_digit(*c->p)) >= 0; c->p++) v = v << 4 | (uint64_t)d, h = (h ^ (uint64_t)d) * 0x100000001b3ull;
+  for (; c->p < c->e && (d = HEX[*c->p]) >= 0; c->p++) v = v << 4 | (uint64_t)d;
   if (c->p == s) return 0;
-  *k = c->p - first <= 16 ? v : h | 1;
+  if (c->p - first > 16) {
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the digits' values */
+    for (const uint8_t *q = first; q < c->p; q++) h = (h ^ (uint64_t)HEX[*q]) * 0x100000001b3ull;
+    v = h | 1;
+  }
+  *k = v;
   return 1;
 }
 
@@ -225,7 +234,8 @@ static void malformed(const struct import *im, const struct cursor *c, const uin
 
 /* Imports the line [s, e) (its LF and a CR before it already cut off). */
 static void line(struct import *im, const uint8_t *s, const uint8_t *e, int lenient) {
-  struct cursor c = {s, e, {0}};
+  struct cursor c;
+  c.p = s, c.e = e, c.problem[0] = 0;
   struct line l;
   im->lines++;
   blanks(&c);
@@ -255,7 +265,7 @@ static uint8_t *unhex(const char *s, size_t *n) {
   size_t len = strlen(s) / 2;
   uint8_t *b = malloc(len + 1);
   if (!b) out_of_memory();
-  for (size_t i = 0; i < len; i++) b[i] = (uint8_t)(hex_digit((uint8_t)s[2 * i]) << 4 | hex_digit((uint8_t)s[2 * i + 1]));
+  for (size_t i = 0; i < len; i++) b[i] = (uint8_t)(HEX[(uint8_t)s[2 * i]] << 4 | HEX[(uint8_t)s[2 * i + 1]]);
   *n = len;
   return b;
 }
@@ -268,12 +278,13 @@ int main(int argc, char **argv) {
   /* The launcher owns the output: when it is gone (a Ctrl-C), so is this. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   int lenient = argc == 4;
+  hex_init();
   static struct import im;
   size_t hlen;
   uint8_t *header = unhex(argv[1], &hlen);
   if (conversion_init(&im.conv)) out_of_memory();
   im.conv.import = 1;
-  if (trace_out_open(&im.conv.out, argv[2], header, hlen, since_first, &im, 0)) {
+  if (trace_out_open(&im.conv.out, argv[2], header, hlen, since_first, &im, TRACE_OUT_THREAD)) {
     printf("{\"error\":\"write\",\"message\":\"%s\"}\n", strerror(errno));
     return 1;
   }

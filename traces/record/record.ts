@@ -33,7 +33,7 @@ export function conversionProgram(name: string, main: string, cflags: string[] =
     name,
     sources: [native(main), native('convert.c'), native('trace_out.c'), native('sha256.c')],
     deps: [native('raw_log.h'), native('convert.h'), native('trace_out.h'), native('u64map.h'), native('sha256.h')],
-    ldflags: ['-lz'],
+    ldflags: ['-lz', '-lpthread'],
     ...(cflags.length ? { cflags } : {}),
   });
 }
