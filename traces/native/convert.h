@@ -1,9 +1,10 @@
 /* The conversion of one recorded process image (convert.c): the calls of
  * its stream, decoded by the converter (converter.c), put back in sequence
  * order through a reorder window, their pointers turned into the trace's
- * dense ids, and written as v1 events (trace_out.h). It knows nothing of
- * sockets or rings, and never exits: it reports running out of memory, and
- * its caller decides. */
+ * dense ids, and written as v1 events (trace_out.h). The aosp importer
+ * (aosp_import.c) hands it calls already in order (conversion_call). It
+ * knows nothing of sockets, rings or text, and never exits: it reports
+ * running out of memory, and its caller decides. */
 #ifndef ALLOCREPLAY_CONVERT_H
 #define ALLOCREPLAY_CONVERT_H
 #include <stdint.h>

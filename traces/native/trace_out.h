@@ -1,7 +1,8 @@
 /* Writes the chunks and the footer of a v1 trace (traces/FORMAT.md) from
  * events whose object and arg fields are already encoded relative to the
  * next id. The header is made by the TypeScript side (one definition of its
- * keys) and copied in front verbatim. Memory: one chunk of columns. */
+ * keys) and copied in front verbatim. Memory: one chunk of columns (two
+ * with TRACE_OUT_THREAD). */
 #ifndef ALLOCREPLAY_TRACE_OUT_H
 #define ALLOCREPLAY_TRACE_OUT_H
 #include <stddef.h>
