@@ -44,11 +44,11 @@ function wholeDump(data: Buffer, entry?: string): Dump {
 
 /**
  * Opens a dump: a plain text file is read in windows of WINDOW_BYTES (or
- * whole, with `whole`); a zip archive (told by its first bytes) is read
+ * whole by openDumpSource); a zip archive (told by its first bytes) is read
  * whole and its entry inflated (see unzipDump).
  */
-export function openDump(path: string, choice: ZipChoice, whole = false): Promise<Dump> {
-  return dumpOf(path, openFile(path), choice, whole);
+export function openDump(path: string, choice: ZipChoice): Promise<Dump> {
+  return dumpOf(path, openFile(path), choice, false);
 }
 
 function openFile(path: string): number {
