@@ -11,7 +11,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AllocreplayError, aospImporterPath, exportAosp, generate, importAosp, type ImportOptions, type ImportResult, Op, readEvents, TraceWriter, validateTrace } from '../../traces/index.js';
+import { AllocreplayError, aospImporterPath, encodeHeader, exportAosp, generate, importAosp, type ImportOptions, type ImportResult, Op, readEvents, TraceWriter, validateTrace } from '../../traces/index.js';
+import { importHeader } from '../../traces/import/common.js';
 import { tempDir } from '../helpers.js';
 
 const dir = tempDir();
@@ -241,6 +242,17 @@ describe('import aosp (native): errors', () => {
 
   it('compiles clean under -Wall -Wextra -Werror', () => {
     expect(() => aospImporterPath(['-Werror'])).not.toThrow();
+  });
+});
+
+describe('import aosp (native): the writer', () => {
+  it("the writer thread writes the bytes the caller's thread does", async () => {
+    const { dump } = exported('threaded', 'larson', { threads: 8, ops: 700_000, slots: 2000 });
+    const threaded = (await outcome(dump)).out;
+    const plain = join(dir, 'unthreaded.trace.msgpack');
+    const header = Buffer.from(encodeHeader(importHeader('aosp', dump))).toString('hex');
+    execFileSync(aospImporterPath(['-DWRITER_FLAGS=0']), [header, plain], { input: readFileSync(dump) });
+    expect(readFileSync(plain).equals(readFileSync(threaded))).toBe(true);
   });
 });
 

@@ -36,6 +36,10 @@
 #define MAX_THREADS 65536u
 /* Bytes of a malformed line quoted in its error. */
 #define QUOTE_BYTES 120
+/* trace_out's flags: chunks written on its thread (tests build it with 0 to compare the bytes). */
+#ifndef WRITER_FLAGS
+#define WRITER_FLAGS TRACE_OUT_THREAD
+#endif
 
 /* One line as read: its op (a TRACE_OP_*), thread id, pointers (keys: the
  * value, any width; 0 is NULL) and up to three numbers of how many. */
@@ -284,7 +288,7 @@ int main(int argc, char **argv) {
   uint8_t *header = unhex(argv[1], &hlen);
   if (conversion_init(&im.conv)) out_of_memory();
   im.conv.import = 1;
-  if (trace_out_open(&im.conv.out, argv[2], header, hlen, since_first, &im, TRACE_OUT_THREAD)) {
+  if (trace_out_open(&im.conv.out, argv[2], header, hlen, since_first, &im, WRITER_FLAGS)) {
     printf("{\"error\":\"write\",\"message\":\"%s\"}\n", strerror(errno));
     return 1;
   }
