@@ -67,7 +67,6 @@ async function importCase(i: number, r: Prng): Promise<void> {
     count(`refused (${e.code})`);
     if (existsSync(out) || existsSync(`${out}.tmp`)) bad('output left behind', e.message);
   }
-  await againByReference(input, opts, { result, error }, out, bad);
   if (result) {
     count('imported');
     try {
@@ -83,36 +82,6 @@ async function importCase(i: number, r: Prng): Promise<void> {
     count('through the CLI');
     const lines = c.stderr.trim() ? c.stderr.trim().split('\n') : [];
     if (c.status === null || ![0, 1, 2].includes(c.status) || /internal error/.test(c.stderr) || lines.length > 1) bad('CLI', `exit ${c.status ?? c.signal}: ${c.stderr}`);
-  }
-}
-
-/**
- * The same case through the reference path (cursor parser only, deflate on
- * the main thread): the same trace, byte for byte, or the same refusal.
- */
-async function againByReference(
-  input: string,
-  opts: ImportOptions,
-  { result, error }: { result?: ImportResult; error: string },
-  out: string,
-  bad: (rule: string, detail: string) => void,
-): Promise<void> {
-  const ref = join(job.dir, 'case.reference.trace.msgpack');
-  rmSync(ref, { force: true });
-  let refResult: ImportResult | undefined;
-  let refError = '';
-  try {
-    refResult = await (job.kind === 'aosp' ? importAosp(input, ref, { ...opts, reference: true }) : importMtrace(input, ref, { ...opts, reference: true }));
-  } catch (e) {
-    // The same message, but for the name of the trace being written.
-    refError = (e as Error).message.replaceAll(ref, out);
-  }
-  if (result === undefined || refResult === undefined) {
-    if (result !== undefined || refResult !== undefined || error !== refError) bad('reference path disagrees', `fast ${result ? 'imported' : `refused: ${error}`}, reference ${refResult ? 'imported' : `refused: ${refError}`}`);
-    return;
-  }
-  if (JSON.stringify(result) !== JSON.stringify(refResult) || !readFileSync(out).equals(readFileSync(ref))) {
-    bad('reference path disagrees', `fast ${JSON.stringify(result)}, reference ${JSON.stringify(refResult)}`);
   }
 }
 

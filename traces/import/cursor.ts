@@ -32,12 +32,6 @@ export class LineReader {
     this.pos = e + 1;
     return true;
   }
-
-  /** Counts the line at `pos` as read by the caller, who found the next one at `next`. */
-  passed(next: number): void {
-    this.line++;
-    this.pos = next;
-  }
 }
 
 /** A pointer as read: exact for any width (a number up to 13 hex digits, else its digits as text); 0 is NULL. */
@@ -81,43 +75,6 @@ export class Cursor {
   fail(why: string): false {
     this.problem ??= why;
     return false;
-  }
-
-  /** A decimal integer ≤ MAX_VALUE; -1 when absent or too big (then `problem` says so). */
-  dec(): number {
-    this.spaces();
-    let v = 0;
-    const s = this.pos;
-    while (this.pos < this.end) {
-      const c = this.buf[this.pos]!;
-      if (c < 48 || c > 57) break;
-      // Once past MAX_VALUE the value stays there: no Infinity, no wrap.
-      if (v <= MAX_VALUE) v = v * 10 + (c - 48);
-      this.pos++;
-    }
-    if (this.pos === s) return -1;
-    if (v > MAX_VALUE) return this.fail(`number ${this.buf.toString('latin1', s, Math.min(this.pos, s + 24))}${this.pos - s > 24 ? '…' : ''} is above the trace format's limit of 2^53-1`) || -1;
-    return v;
-  }
-
-  /** Which of `words` comes next (compared as bytes, no string made), or -1. */
-  oneOf(words: readonly Buffer[]): number {
-    this.spaces();
-    const b = this.buf;
-    let e = this.pos;
-    while (e < this.end && b[e] !== 32 && b[e] !== 58 && b[e] !== 9) e++;
-    const len = e - this.pos;
-    for (let w = 0; w < words.length; w++) {
-      const word = words[w]!;
-      if (word.length !== len) continue;
-      let k = 0;
-      while (k < len && b[this.pos + k] === word[k]) k++;
-      if (k === len) {
-        this.pos = e;
-        return w;
-      }
-    }
-    return -1;
   }
 
   expect(ch: number): boolean {

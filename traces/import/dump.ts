@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inputError, usageError } from '../platform/errors.js';
 import { looksLikeZip, unzipDump, type ZipChoice } from './zip.js';
 
@@ -37,23 +37,30 @@ function readFull(path: string, fd: number, buf: Buffer, off: number): number {
   return got;
 }
 
-/** A dump held whole in memory (a zip's entry, or the reference path's read). */
+/** A dump held whole in memory (a zip's entry, or a pipe read to its end). */
 function wholeDump(data: Buffer, entry?: string): Dump {
   return { ...(entry === undefined ? {} : { entry }), windows: () => [{ buf: data, end: data.length, last: true }], close: () => undefined };
 }
 
 /**
  * Opens a dump: a plain text file is read in windows of WINDOW_BYTES (or
- * whole, with `whole`); a zip archive (told by its first bytes) is read
+ * whole by openDumpSource); a zip archive (told by its first bytes) is read
  * whole and its entry inflated (see unzipDump).
  */
-export async function openDump(path: string, choice: ZipChoice, whole = false): Promise<Dump> {
-  let fd: number;
+export function openDump(path: string, choice: ZipChoice): Promise<Dump> {
+  return dumpOf(path, openFile(path), choice, false);
+}
+
+function openFile(path: string): number {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch (e) {
     throw cannotRead(path, e);
   }
+}
+
+/** openDump of the file open on `fd` (which it closes). */
+async function dumpOf(path: string, fd: number, choice: ZipChoice, whole: boolean): Promise<Dump> {
   let buf = Buffer.allocUnsafe(WINDOW_BYTES);
   let filled: number;
   try {
@@ -114,4 +121,39 @@ export async function openDump(path: string, choice: ZipChoice, whole = false): 
     }
   }
   return { windows, close };
+}
+
+/** A dump as a native parser takes it: a plain file's descriptor (read from its start), or the bytes of a zip's entry or of a pipe. */
+export type DumpSource = { fd: number } | { data: Buffer; entry?: string };
+
+/**
+ * Opens a dump for a parser that reads it from standard input: a plain
+ * regular file is handed over as it is (its descriptor; the caller closes
+ * it), anything else (a zip archive, a pipe) is read whole here, and a
+ * zip's entry inflated (see openDump).
+ */
+export async function openDumpSource(path: string, choice: ZipChoice): Promise<DumpSource> {
+  const fd = openFile(path);
+  let plain = false;
+  try {
+    if (fstatSync(fd).isFile()) {
+      const head = Buffer.alloc(4);
+      let n: number;
+      try {
+        n = readSync(fd, head, 0, 4, 0);
+      } catch (e) {
+        throw cannotRead(path, e);
+      }
+      plain = !looksLikeZip(head.subarray(0, n));
+      if (plain && choice.entry !== undefined) throw usageError(`--entry ${choice.entry}: ${path} is not a zip archive`, 'leave out --entry for a plain dump');
+    }
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  if (plain) return { fd };
+  // The same descriptor: a pipe cannot be opened and read again.
+  const dump = await dumpOf(path, fd, choice, true);
+  const [whole] = [...dump.windows()];
+  return { data: whole!.buf.subarray(0, whole!.end), ...(dump.entry === undefined ? {} : { entry: dump.entry }) };
 }

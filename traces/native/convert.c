@@ -63,21 +63,22 @@ void conversion_to_ns(void *ctx, uint64_t *stamps, unsigned n) {
 }
 
 static void emit(struct conversion *m, unsigned op, uint64_t th, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp) {
+  if (th >= m->event_threads) m->event_threads = th + 1;
   trace_out_event(&m->out, op, th, object, size, arg, stamp);
 }
 
 /* Dense thread index: in order of first appearance, and a new one for a
  * kernel thread id reused after its thread_exit. */
-static int thread_of(struct conversion *m, uint32_t tid, uint64_t *th) {
-  if (tid + 1ull == m->last_tid) return *th = m->last_th, 0;
-  uint32_t i = u64map_find(&m->threads, (uint64_t)tid + 1);
+static int thread_of(struct conversion *m, uint64_t tid, uint64_t *th) {
+  if (tid + 1 == m->last_tid) return *th = m->last_th, 0;
+  uint32_t i = u64map_find(&m->threads, tid + 1);
   if (i) {
     m->last_th = u64map_val(&m->threads, i);
   } else {
-    if (!u64map_add(&m->threads, (uint64_t)tid + 1, m->nthreads)) return -1;
+    if (!u64map_add(&m->threads, tid + 1, m->nthreads)) return -1;
     m->last_th = m->nthreads++;
   }
-  m->last_tid = tid + 1ull;
+  m->last_tid = tid + 1;
   *th = m->last_th;
   return 0;
 }
@@ -123,16 +124,17 @@ static uint64_t aligned_arg(unsigned op, uint64_t a) {
 }
 
 /* Converts one call; returns -1 when out of memory. */
-static int convert(struct conversion *m, const struct slot *s) {
-  uint64_t th, v;
-  if (thread_of(m, s->tid, &th)) return -1;
+static int convert(struct conversion *m, const struct slot *s, uint64_t tid) {
+  uint64_t th = 0, v;
+  if (!(m->import && s->op == R_FREE) && thread_of(m, tid, &th)) return -1;
   switch (s->op) {
   case R_FREE:
     if (!s->ptr) {
       /* Kept: free(NULL) is a call the program made; replay makes it too. */
       m->null_frees++;
-      emit(m, TRACE_OP_FREE, th, 0, 0, 0, s->stamp);
+      if (!m->import) emit(m, TRACE_OP_FREE, th, 0, 0, 0, s->stamp);
     } else if (u64map_take(&m->live, s->ptr, &v)) {
+      if (m->import && thread_of(m, tid, &th)) return -1;
       uint64_t id = end(m, v);
       emit(m, TRACE_OP_FREE, th, m->next_id - id, 0, 0, s->stamp);
     } else {
@@ -141,7 +143,7 @@ static int convert(struct conversion *m, const struct slot *s) {
     return 0;
   case R_THREAD_EXIT:
     emit(m, TRACE_OP_THREAD_EXIT, th, 0, 0, 0, s->stamp);
-    u64map_take(&m->threads, (uint64_t)s->tid + 1, &v);
+    u64map_take(&m->threads, tid + 1, &v);
     m->last_tid = 0;
     return 0;
   case R_REALLOC: {
@@ -185,7 +187,7 @@ static int convert(struct conversion *m, const struct slot *s) {
 static int advance(struct conversion *m) {
   struct slot *s = &m->window[m->next & (m->wcap - 1)];
   if (s->seq1 == m->next + 1) {
-    if (convert(m, s)) return -1;
+    if (convert(m, s, s->tid)) return -1;
     s->seq1 = 0;
   } else {
     m->lost++;
@@ -230,7 +232,7 @@ int conversion_place(struct conversion *m, const struct call *r, uint32_t tid) {
   if (seq == m->next) {
     /* In order (one thread, or threads taking turns): no trip through the window. */
     struct slot now = {seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, r->op};
-    if (convert(m, &now)) return -1;
+    if (convert(m, &now, tid)) return -1;
     m->next++;
     if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
     return advance_ready(m);
@@ -243,6 +245,11 @@ int conversion_place(struct conversion *m, const struct call *r, uint32_t tid) {
   *s = (struct slot){seq + 1, r->stamp, r->ptr, r->size, r->arg, tid, r->op};
   if (!m->any || seq > m->max_seq) m->max_seq = seq, m->any = 1;
   return advance_ready(m);
+}
+
+int conversion_call(struct conversion *m, const struct call *r, uint64_t tid) {
+  struct slot now = {0, r->stamp, r->ptr, r->size, r->arg, 0, r->op};
+  return convert(m, &now, tid);
 }
 
 int conversion_drain(struct conversion *m) {

@@ -1,9 +1,10 @@
 /* The conversion of one recorded process image (convert.c): the calls of
  * its stream, decoded by the converter (converter.c), put back in sequence
  * order through a reorder window, their pointers turned into the trace's
- * dense ids, and written as v1 events (trace_out.h). It knows nothing of
- * sockets or rings, and never exits: it reports running out of memory, and
- * its caller decides. */
+ * dense ids, and written as v1 events (trace_out.h). The aosp importer
+ * (aosp_import.c) hands it calls already in order (conversion_call). It
+ * knows nothing of sockets, rings or text, and never exits: it reports
+ * running out of memory, and its caller decides. */
 #ifndef ALLOCREPLAY_CONVERT_H
 #define ALLOCREPLAY_CONVERT_H
 #include <stdint.h>
@@ -41,6 +42,13 @@ struct conversion {
   struct u64map live, big, threads;
   uint64_t last_tid, last_th; /* thread_of's last answer (tid + 1; 0 = none) */
   uint64_t next_id, live_objects, live_bytes, peak_objects, peak_bytes, nthreads;
+  uint64_t event_threads; /* highest thread index in an event + 1 */
+  /* Count as the importers do (set by the caller after conversion_init):
+   * free(NULL) is counted, not kept as an event, and a free gives its
+   * thread an index only when it ends an object. The recorder keeps
+   * free(NULL) (a call the program made, replayed too) and indexes every
+   * thread that called. */
+  int import;
   uint64_t null_frees, unknown_frees, lost_frees, failed, lost;
   uint64_t late; /* of `lost`: arrived after their number was passed (written twice, or given up on) */
   struct trace_out out;
@@ -54,6 +62,10 @@ void conversion_to_ns(void *ctx, uint64_t *stamps, unsigned n);
 /* Takes one call of thread `tid`; converts every call now in order.
  * Returns 0, or -1 when out of memory (errno says so). */
 int conversion_place(struct conversion *c, const struct call *r, uint32_t tid);
+/* Converts one call of thread `tid` at once, for a source that is already
+ * in order (an importer's lines): no trip through the window. Returns 0,
+ * or -1 when out of memory. */
+int conversion_call(struct conversion *c, const struct call *r, uint64_t tid);
 /* The stream has ended: converts what waits in the window, skipping holes.
  * Returns 0, or -1 when out of memory. */
 int conversion_drain(struct conversion *c);

@@ -221,7 +221,7 @@ static struct image *image_open(int fd, unsigned serial) {
   m->serial = serial;
   m->rbuf = malloc(READ_BUF);
   if (!m->rbuf || conversion_init(&m->conv)) converter_die("out of memory");
-  if (trace_out_open(&m->conv.out, part_path(serial), header, header_len, conversion_to_ns, &m->conv)) converter_die(part_path(serial));
+  if (trace_out_open(&m->conv.out, part_path(serial), header, header_len, conversion_to_ns, &m->conv, TRACE_OUT_MONOTONIC)) converter_die(part_path(serial));
   return m;
 }
 

@@ -1,10 +1,12 @@
 /* Writes the chunks and the footer of a v1 trace (traces/FORMAT.md) from
  * events whose object and arg fields are already encoded relative to the
  * next id. The header is made by the TypeScript side (one definition of its
- * keys) and copied in front verbatim. Memory: one chunk of columns. */
+ * keys) and copied in front verbatim. Memory: one chunk of columns (two
+ * with TRACE_OUT_THREAD). */
 #ifndef ALLOCREPLAY_TRACE_OUT_H
 #define ALLOCREPLAY_TRACE_OUT_H
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <zlib.h>
 
@@ -46,10 +48,29 @@ struct trace_out {
   struct sha256 hash;
   stamp_to_ns to_ns;
   void *ctx;
+  unsigned flags;
+  /* TRACE_OUT_THREAD: the chunk handed to `worker` (its columns, swapped
+   * out of the six above), and whether it is still being written. */
+  struct col job[6];
+  unsigned job_n;
+  uint64_t job_chunk;
+  int busy, stop, threaded;
+  pthread_t worker;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
 };
 
-/* Opens `path` and writes `header` (`hlen` bytes of msgpack). */
-int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header, size_t hlen, stamp_to_ns to_ns, void *ctx);
+/* A time earlier than the one before it takes that one's time (stamps of
+ * different cores); without it, times are kept as given and a delta may be
+ * negative (the column is zigzag, FORMAT.md): an import keeps its dump's. */
+#define TRACE_OUT_MONOTONIC 1u
+/* Deflate, hash and write each chunk on a thread of the writer's own while
+ * the caller makes the next (one chunk in flight: one more set of columns).
+ * The file is the same byte for byte. */
+#define TRACE_OUT_THREAD 2u
+
+/* Opens `path` and writes `header` (`hlen` bytes of msgpack); `flags` are TRACE_OUT_*. */
+int trace_out_open(struct trace_out *o, const char *path, const uint8_t *header, size_t hlen, stamp_to_ns to_ns, void *ctx, unsigned flags);
 /* Appends one event: `op` a TRACE_OP_*, `object` and `arg` as stored (relative, FORMAT.md). */
 void trace_out_event(struct trace_out *o, unsigned op, uint64_t thread, uint64_t object, uint64_t size, uint64_t arg, uint64_t stamp);
 

@@ -23,14 +23,24 @@ export function recorderPath(): string {
   });
 }
 
+/**
+ * A native program whose `main` (in traces/native/`main`) converts calls
+ * into a trace through the record converter's conversion and writer
+ * (convert.c, trace_out.c), compiled on first use and cached.
+ */
+export function conversionProgram(name: string, main: string, cflags: string[] = []): string {
+  return compileNative({
+    name,
+    sources: [native(main), native('convert.c'), native('trace_out.c'), native('sha256.c')],
+    deps: [native('raw_log.h'), native('convert.h'), native('trace_out.h'), native('u64map.h'), native('sha256.h')],
+    ldflags: ['-lz', '-lpthread'],
+    ...(cflags.length ? { cflags } : {}),
+  });
+}
+
 /** The converter that turns the recorder's streams into traces as the program runs. */
 export function converterPath(): string {
-  return compileNative({
-    name: 'record-converter',
-    sources: [native('converter.c'), native('convert.c'), native('trace_out.c'), native('sha256.c')],
-    deps: [native('raw_log.h'), native('convert.h'), native('trace_out.h'), native('u64map.h'), native('sha256.h')],
-    ldflags: ['-lz'],
-  });
+  return conversionProgram('record-converter', 'converter.c');
 }
 
 export interface RecordedTrace {
