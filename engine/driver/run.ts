@@ -45,6 +45,8 @@ function expandArgs(): string[] {
  * for what the allocator does: a crash, a hang or garbage is a RunResult.
  */
 export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions): Promise<RunResult> {
+  // A bad setting is refused before anything is made.
+  const expand = expandArgs();
   const driver = driverPath(opts.debugDriver);
   const work = mkdtempSync(join(tmpdir(), 'allocreplay-run-'));
   const statsFile = join(work, 'allocator.stats');
@@ -55,7 +57,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   args.push('--repeat', String(instructions ? 1 : opts.repeat), '--warmup', String(instructions ? 0 : opts.warmup));
   // The RSS series is sampled where the plan computed its live bytes.
   args.push('--samples', String(SERIES_SAMPLES), '--sample-every', String(plan.sampleEvery));
-  args.push(...expandArgs());
+  args.push(...expand);
   // The environment is what the configuration names, and nothing else.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', ALLOCREPLAY_STATS_FILE: statsFile, ...target.env };
   if (target.library) env.LD_PRELOAD = target.library;

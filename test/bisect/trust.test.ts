@@ -203,11 +203,12 @@ describe('time metric', () => {
     git('commit', '-qm', 'plain wrapper');
     const shas = [git('rev-parse', 'HEAD')];
     for (let i = 1; i <= 5; i++) {
-      write(`  /* ${i} */${i >= 3 ? '\n  for (int i = 0; i < 400; i++) sink += (unsigned long)i;' : ''}`);
+      write(`  /* ${i} */${i >= 3 ? '\n  for (int i = 0; i < 4000; i++) sink += (unsigned long)i;' : ''}`);
       git('commit', '-qam', i === 3 ? 'Spin in malloc' : `note ${i}`);
       shas.push(git('rev-parse', 'HEAD'));
     }
-    // A wide threshold (the step is about ×50): the search must not take machine noise on a loaded machine for the step.
+    // A wide threshold (the step is well over ×10: 4000 spins per malloc against ~20 ns per op): the search must not
+    // take machine noise on a loaded machine for the step.
     const r = await bisect(repo, shas[0]!, shas[5]!, ['--metric', 'time', '--repeat', '3', '--threshold', '500', '--json'], WRAPPER);
     expect(r.status, r.stderr).toBe(0);
     expect(r.r.firstBad).toBe(shas[3]);
