@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { planFor } from '../../engine/index.js';
 import { generate, packagePath } from '../../traces/index.js';
 import { tempDir } from '../helpers.js';
+import { fastest } from './timing.js';
 
 const MiB = 2 ** 20;
 
@@ -94,16 +95,6 @@ async function replay(trace: string, events: number, env: Record<string, string>
   return { wallS, timedS: (rows[0].nsPerOp * events) / 1e9, peakTreeMiB: (peak * 1024) / MiB, peakOneMiB: one ? (Number(one[1]) * 1024) / MiB : Number.NaN };
 }
 
-/** Wall seconds of f, the fastest of `times` runs. */
-function fastest(times: number, f: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < times; i++) {
-    const t = process.hrtime.bigint();
-    f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e9);
-  }
-  return best;
-}
 
 /** Planning `trace` (nothing cached) beside reading its bytes with cat. */
 function planningLine(trace: string, events: number, cache: string): string {

@@ -8,18 +8,10 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EventChunk, generate, openTrace, TraceWriter } from '../../traces/index.js';
 import { tempDir } from '../helpers.js';
+import { fastest } from './timing.js';
 
 const EVENTS = 5_000_000;
 
-function best(runs: number, f: () => void): number {
-  let min = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    f();
-    min = Math.min(min, Number(process.hrtime.bigint() - t) / 1e9);
-  }
-  return min;
-}
 
 export default async function bench(): Promise<void> {
   const dir = tempDir('allocreplay-bench-');
@@ -30,17 +22,17 @@ export default async function bench(): Promise<void> {
     chunks.push({ length: c.length, op: c.op.slice(0, c.length), thread: c.thread.slice(0, c.length), object: c.object.slice(0, c.length), size: c.size.slice(0, c.length), arg: c.arg.slice(0, c.length) });
   }
   const out = join(dir, 'out.trace.msgpack');
-  const write = best(3, () => {
+  const write = fastest(3, () => {
     const w = TraceWriter.open(out, { producer: { kind: 'generate', name: 'bench' } });
     for (const c of chunks) w.pushChunk(c);
     w.close();
   });
   let n = 0;
-  const read = best(3, () => {
+  const read = fastest(3, () => {
     n = 0;
     for (const c of openTrace(out).chunks()) n += c.length;
   });
-  const plain = best(3, () => {
+  const plain = fastest(3, () => {
     readFileSync(out);
   });
   const bytes = statSync(out).size;
