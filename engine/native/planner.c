@@ -19,11 +19,12 @@
  * op is the time the clock advanced since the previous kept op (threads'
  * clocks may interleave out of order: it never runs backwards), saturated.
  *
- * Slots (plan.h) are assigned here, as the streamed driver replays them: a
- * made object takes the most recently freed slot, else the next new one.
+ * Slots (plan.h) are assigned as the reader checks the rules, beside each
+ * live object's bytes (traces/native/trace_live.h): a made object takes the
+ * most recently freed slot, else the next new one.
  *
- * Memory: one chunk, the live set (twice: the rules' and the slots') and
- * the sample points. Values too wide for a record, the gaps and the slots
+ * Memory: one chunk, the live set (once, with each object's slot) and the
+ * sample points. Values too wide for a record, the gaps and the slots
  * go to anonymous scratch files in OUT's folder,
  * appended after the records once their count is known. With EXPECT_OPS
  * (the footer's event count: the op count when nothing is left out) the
@@ -45,7 +46,6 @@
 #include "plan.h"
 #include "trace_in.h"
 #include "trace_out.h"
-#include "u64map.h"
 
 #define GAP_MAX 0xffffffffull
 
@@ -111,44 +111,6 @@ static void input_fail(const struct trace_in *t) { die("input", 2, t->err, t->hi
 
 static void out_of_memory(void) { die("failure", 1, "the planner is out of memory", "free some memory"); }
 
-/* The slots of the live objects: id -> slot, and the freed slots, the most
- * recent last. Invariant: every slot in 1 .. next-1 is either some live
- * object's or on the free stack, never both. */
-struct slots {
-  struct u64map of;
-  uint32_t *free;
-  uint64_t nfree, cap, next;
-};
-
-static uint32_t slot_end(struct slots *s, uint64_t id) {
-  uint64_t slot;
-  if (!u64map_take(&s->of, id, &slot)) die("failure", 1, "planner: an object ended that has no slot", "this is a bug of allocreplay");
-  if (s->nfree == s->cap) {
-    s->cap = s->cap ? 2 * s->cap : 4096;
-    uint32_t *f = realloc(s->free, s->cap * sizeof *f);
-    if (!f) out_of_memory();
-    s->free = f;
-  }
-  s->free[s->nfree++] = (uint32_t)slot;
-  return (uint32_t)slot;
-}
-
-static uint32_t slot_make(struct slots *s, uint64_t id) {
-  uint64_t slot = s->nfree ? s->free[--s->nfree] : s->next++;
-  if (!u64map_add(&s->of, id, slot)) out_of_memory();
-  return (uint32_t)slot;
-}
-
-/* Op `o`'s slot (plan.h): its object's; a realloc's old object's, which the
- * new one takes straight back (the last slot freed is the next one taken). */
-static uint32_t slot_step(struct slots *s, unsigned o, uint64_t obj, uint64_t arg) {
-  if (o == TRACE_OP_FREE) return obj ? slot_end(s, obj) : 0;
-  if (o == TRACE_OP_THREAD_EXIT) return 0;
-  const uint32_t ended = o == TRACE_OP_REALLOC && arg ? slot_end(s, arg) : 0;
-  const uint32_t made = obj ? slot_make(s, obj) : 0;
-  return ended ? ended : made;
-}
-
 /* One pass over the trace into the plan at `out`. Returns 0, or 1 when
  * `expect` was given and the op count differs from it. */
 static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expect, struct planned *r) {
@@ -158,8 +120,7 @@ static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expec
   uint32_t *gaps = malloc((size_t)cap * sizeof *gaps);
   uint32_t *slot = malloc((size_t)cap * sizeof *slot);
   uint64_t *live = expect < 0 ? malloc((size_t)cap * sizeof *live) : NULL;
-  struct slots sl = {.next = 1};
-  if (!recs || !wide || !gaps || !slot || (expect < 0 && !live) || u64map_init(&sl.of)) out_of_memory();
+  if (!recs || !wide || !gaps || !slot || (expect < 0 && !live)) out_of_memory();
   const int wide_fd = scratch(dir), gap_fd = t->has_time ? scratch(dir) : -1, live_fd = expect < 0 ? scratch(dir) : -1, slot_fd = scratch(dir);
   const uint64_t guess_every = expect < 0 ? 0 : (uint64_t)expect / series_samples + 1;
   int64_t clock = 0, owed = 0;
@@ -193,7 +154,7 @@ static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expec
       rec->aux = aux;
       rec->thread = (uint16_t)c->thread[i];
       rec->obj = (uint32_t)obj;
-      slot[k] = slot_step(&sl, o, obj, c->arg[i]);
+      slot[k] = c->slot[i];
       if (live) live[k] = c->live_after[i];
       if (gap_fd >= 0) {
         gaps[k] = (uint32_t)((uint64_t)owed < GAP_MAX ? (uint64_t)owed : GAP_MAX);
@@ -217,8 +178,7 @@ static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expec
     snprintf(msg, sizeof msg, "%s: trace is cut short (no footer)", t->path);
     die("input", 2, msg, "replay needs a whole trace; record or generate it again");
   }
-  free(recs), free(wide), free(gaps), free(live), free(slot), free(sl.free);
-  u64map_free(&sl.of);
+  free(recs), free(wide), free(gaps), free(live), free(slot);
   if (expect >= 0 && n != (uint64_t)expect) {
     close(wide_fd), close(slot_fd);
     if (gap_fd >= 0) close(gap_fd);
@@ -235,7 +195,7 @@ static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expec
   if (slotted) at = append(out, slot_fd, n * sizeof(uint32_t), at);
   close(wide_fd), close(slot_fd);
   if (gap_fd >= 0) close(gap_fd);
-  r->nslots = slotted ? sl.next : 0;
+  r->nslots = slotted ? t->live.next_slot : 0;
   r->n = n, r->nwide = nwide, r->bytes = at, r->nobjects = t->live.next_id;
   r->threads = (uint32_t)t->live.threads;
   /* Mirrors the driver: it samples after op index every, 2·every, … (replay.c). */

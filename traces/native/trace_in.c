@@ -73,9 +73,10 @@ int trace_in_open(struct trace_in *t, const char *path, uint64_t offset, int has
   t->c.arg = malloc(cap * sizeof *t->c.arg);
   t->c.time = has_time ? malloc(cap * sizeof *t->c.time) : NULL;
   t->c.live_after = malloc(cap * sizeof *t->c.live_after);
+  t->c.slot = malloc(cap * sizeof *t->c.slot);
   t->vals = malloc(cap * 3 * sizeof *t->vals); /* thread, object, time as stored */
   t->raw = malloc(cap * 8 + 2);
-  if (!t->c.op || !t->c.thread || !t->c.object || !t->c.size || !t->c.arg || (has_time && !t->c.time) || !t->c.live_after || !t->vals || !t->raw ||
+  if (!t->c.op || !t->c.thread || !t->c.object || !t->c.size || !t->c.arg || (has_time && !t->c.time) || !t->c.live_after || !t->c.slot || !t->vals || !t->raw ||
       trace_live_init(&t->live, path) || inflateInit(&t->z) != Z_OK)
     return fail(t, "free some memory", "%s: out of memory", path);
   sha256_init(&t->hash);
@@ -84,7 +85,7 @@ int trace_in_open(struct trace_in *t, const char *path, uint64_t offset, int has
 
 void trace_in_close(struct trace_in *t) {
   if (t->map) munmap((void *)t->map, t->len);
-  free(t->c.op), free(t->c.thread), free(t->c.object), free(t->c.size), free(t->c.arg), free(t->c.time), free(t->c.live_after);
+  free(t->c.op), free(t->c.thread), free(t->c.object), free(t->c.size), free(t->c.arg), free(t->c.time), free(t->c.live_after), free(t->c.slot);
   free(t->vals), free(t->raw);
   trace_live_free(&t->live);
   inflateEnd(&t->z);
@@ -337,6 +338,7 @@ int trace_in_chunk(struct trace_in *t) {
       return -1;
     }
     c->live_after[i] = t->live.live_bytes;
+    c->slot[i] = t->live.slot;
     c->thread[i] = (uint32_t)th[i];
     c->object[i] = object;
     if (tm) {

@@ -28,6 +28,7 @@ struct trace_chunk {
   uint64_t *arg;
   int64_t *time;       /* NULL when the trace has no time column */
   uint64_t *live_after; /* live bytes after each event */
+  uint32_t *slot;       /* each event's slot (trace_live.h) */
 };
 
 struct trace_in_footer {

@@ -23,12 +23,14 @@ int trace_live_init(struct trace_live *l, const char *path) {
   memset(l, 0, sizeof *l);
   l->path = path;
   l->next_id = 1;
+  l->next_slot = 1;
   l->exited = calloc(MAX_THREADS, 1);
-  return l->exited && !u64map_init(&l->table) ? 0 : -1;
+  return l->exited && !u64map_init_aux(&l->table) ? 0 : -1;
 }
 
 void trace_live_free(struct trace_live *l) {
-  free(l->exited);
+  free(l->exited), free(l->free_slots);
+  l->free_slots = NULL;
   u64map_free(&l->table);
   l->exited = NULL;
 }
@@ -36,6 +38,12 @@ void trace_live_free(struct trace_live *l) {
 static int live_fail(struct trace_live *t, const char *what) {
   snprintf(t->err, sizeof t->err, "%s: event %s: %s", t->path, NUM(t->events), what);
   t->hint = "the trace is corrupt or was written by a faulty producer";
+  return -1;
+}
+
+static int out_of_memory(struct trace_live *t) {
+  snprintf(t->err, sizeof t->err, "%s: out of memory", t->path);
+  t->hint = "free some memory";
   return -1;
 }
 
@@ -48,11 +56,10 @@ static int create(struct trace_live *t, uint64_t id, uint64_t size, uint64_t nme
   if (t->live_bytes + bytes > MAX_VALUE)
     return snprintf(what, sizeof what, "allocation of %s bytes brings the live bytes past 2^53 − 1 (the footer's peakLiveBytes could not hold them)", NUM(bytes)), live_fail(t, what);
   t->next_id++;
-  if (!u64map_add(&t->table, id, bytes)) {
-    snprintf(t->err, sizeof t->err, "%s: out of memory", t->path);
-    t->hint = "free some memory";
-    return -1;
-  }
+  const uint32_t e = u64map_add(&t->table, id, bytes);
+  if (!e) return out_of_memory(t);
+  t->slot = t->nfree ? t->free_slots[--t->nfree] : (uint32_t)t->next_slot++;
+  t->table.aux[e] = t->slot;
   t->live_objects++;
   t->live_bytes += bytes;
   if (t->live_objects > t->peak_live_objects) t->peak_live_objects = t->live_objects;
@@ -69,7 +76,15 @@ static int bad_end(struct trace_live *t, uint64_t id, const char *op, int exists
 static int end(struct trace_live *t, uint64_t id, const char *op) {
   uint64_t bytes;
   if (!(id >= 1 && id < t->next_id)) return bad_end(t, id, op, 0);
-  if (!u64map_take(&t->table, id, &bytes)) return bad_end(t, id, op, 1);
+  const uint32_t e = u64map_take(&t->table, id, &bytes);
+  if (!e) return bad_end(t, id, op, 1);
+  if (t->nfree == t->free_cap) {
+    const uint64_t cap = t->free_cap ? 2 * t->free_cap : 4096;
+    uint32_t *f = realloc(t->free_slots, cap * sizeof *f);
+    if (!f) return out_of_memory(t);
+    t->free_slots = f, t->free_cap = cap;
+  }
+  t->free_slots[t->nfree++] = t->slot = t->table.aux[e];
   t->live_objects--;
   t->live_bytes -= bytes;
   return 0;
@@ -124,6 +139,7 @@ int trace_live_step(struct trace_live *t, unsigned op, uint64_t thread, uint64_t
     else snprintf(what, sizeof what, "argument %s is not an integer in 0 … 2^53 − 1", NUM(arg));
     return live_fail(t, what);
   }
+  t->slot = 0;
   if (thread >= t->threads) t->threads = thread + 1;
   else if (t->exited[thread]) return snprintf(what, sizeof what, "thread %u has an event after its thread_exit", (unsigned)thread), live_fail(t, what);
   int r;

@@ -18,6 +18,7 @@ struct u64entry {
 
 struct u64map {
   struct u64entry *e; /* index 0 unused */
+  uint32_t *aux;      /* NULL, or (u64map_init_aux) 32 bits more per entry, e's indices */
   uint32_t *bucket;
   uint32_t cap;  /* entries allocated */
   uint32_t used; /* high-water mark of entry indices */
@@ -37,8 +38,16 @@ static inline int u64map_init(struct u64map *m) {
   return m->bucket ? 0 : -1;
 }
 
+/* As u64map_init, with a 32-bit `aux` beside each entry's value (the
+ * planner's slot beside the rules' bytes: one map, one lookup). */
+static inline int u64map_init_aux(struct u64map *m) {
+  if (u64map_init(m)) return -1;
+  m->aux = malloc(sizeof(uint32_t));
+  return m->aux ? 0 : -1;
+}
+
 static inline void u64map_free(struct u64map *m) {
-  free(m->e), free(m->bucket);
+  free(m->e), free(m->bucket), free(m->aux);
   memset(m, 0, sizeof *m);
 }
 
@@ -80,6 +89,11 @@ static inline uint32_t u64map_add(struct u64map *m, uint64_t k, uint64_t v) {
       struct u64entry *ne = realloc(m->e, (size_t)cap * sizeof *ne);
       if (!ne) return 0;
       m->e = ne;
+      if (m->aux) {
+        uint32_t *na = realloc(m->aux, (size_t)cap * sizeof *na);
+        if (!na) return 0;
+        m->aux = na;
+      }
       m->cap = cap;
     }
     i = ++m->used;
@@ -91,8 +105,9 @@ static inline uint32_t u64map_add(struct u64map *m, uint64_t k, uint64_t v) {
   return i;
 }
 
-/* Removes `k`; returns its value through `v` and 1, or 0 when absent. */
-static inline int u64map_take(struct u64map *m, uint64_t k, uint64_t *v) {
+/* Removes `k`; returns its value through `v` and the entry it held (its
+ * aux readable until the next add), or 0 when absent. */
+static inline uint32_t u64map_take(struct u64map *m, uint64_t k, uint64_t *v) {
   uint32_t s = u64map_slot(m, k), prev = 0;
   for (uint32_t i = m->bucket[s]; i; prev = i, i = m->e[i].next) {
     if (m->e[i].key != k) continue;
@@ -103,7 +118,7 @@ static inline int u64map_take(struct u64map *m, uint64_t k, uint64_t *v) {
     m->e[i].next = m->free_head;
     m->free_head = i;
     m->count--;
-    return 1;
+    return i;
   }
   return 0;
 }
