@@ -115,9 +115,17 @@ export function statusText(run: { status: string; signal?: string | null; opInde
  */
 export function signedPct(d: number, digits = 2): string {
   if (!Number.isFinite(d)) return '—';
-  const text = Math.abs(d).toFixed(digits);
-  if (Number(text) === 0) return `${text}%`;
-  return `${d > 0 ? '+' : '-'}${text}%`;
+  return signed(d, Math.abs(d).toFixed(digits), '%');
+}
+
+/**
+ * The one sign rule for every signed figure (percentages, durations):
+ * `+` above zero, `-` below, none on what `text` (the magnitude as printed)
+ * rounds to zero.
+ */
+export function signed(value: number, text: string, unit = ''): string {
+  if (Number(text.replace(/[^0-9.]/g, '')) === 0) return `${text}${unit}`;
+  return `${value > 0 ? '+' : '-'}${text}${unit}`;
 }
 
 /**

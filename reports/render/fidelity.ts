@@ -6,15 +6,18 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { FIDELITY_GOALS, type FidelityGroup } from '../compare/fidelity.js';
+import { signed } from '../compare/labels.js';
 import { bold, csv, dim, markdownTable, table } from './text.js';
 
-/** A signed duration in the unit that suits it: `−1.04 s`, `+240.1 ms`, `−85 µs`. */
+/** A signed duration in the unit that suits it: `-1.04 s`, `+240.1 ms`, `-85 µs` (the sign as signedPct puts it). */
 export function signedDuration(ns: number): string {
-  if (!Number.isFinite(ns)) return '—';
-  const sign = ns > 0 ? '+' : ns < 0 ? '−' : '±';
+  return Number.isFinite(ns) ? signed(ns, duration(ns)) : '—';
+}
+
+/** A duration's magnitude in the unit that suits it: `1.04 s`, `240.1 ms`, `85 µs`. */
+function duration(ns: number): string {
   const a = Math.abs(ns);
-  const text = a >= 1e9 ? `${(a / 1e9).toFixed(2)} s` : a >= 1e6 ? `${(a / 1e6).toFixed(1)} ms` : `${(a / 1e3).toFixed(0)} µs`;
-  return `${sign}${text}`;
+  return a >= 1e9 ? `${(a / 1e9).toFixed(2)} s` : a >= 1e6 ? `${(a / 1e6).toFixed(1)} ms` : `${(a / 1e3).toFixed(0)} µs`;
 }
 
 const interval = (ci: readonly [number, number] | null, f: (v: number) => string): string => (ci && Number.isFinite(ci[0]) ? `${f(ci[0])} … ${f(ci[1])}` : '—');
@@ -36,7 +39,7 @@ function fidelityVerdictParts(g: FidelityGroup): [string, string] {
 }
 
 const title = (g: FidelityGroup): string => `${g.recording} — ${g.program}`;
-const subtitle = (g: FidelityGroup): string => `replay ${g.mode}; ${g.clock === 'cpu' ? 'CPU time; ' : ''}baseline ${g.baseline}: live ${signedDuration(g.baselineLiveNs).slice(1)}, replay ${signedDuration(g.baselineReplayNs).slice(1)}`;
+const subtitle = (g: FidelityGroup): string => `replay ${g.mode}; ${g.clock === 'cpu' ? 'CPU time; ' : ''}baseline ${g.baseline}: live ${duration(g.baselineLiveNs)}, replay ${duration(g.baselineReplayNs)}`;
 
 export type FidelityFormat = 'table' | 'markdown' | 'csv' | 'json';
 

@@ -137,7 +137,7 @@ describe('fidelity from stored runs', () => {
     const j = cli(['report', 'fidelity', '--db', path, '--json']);
     expect(JSON.parse(j.stdout)[0].targets[2].share).toBe(1);
     const text = renderFidelity(JSON.parse(j.stdout), 'markdown');
-    expect(text).toMatch(/\| a \| −100\.0 ms \|/);
+    expect(text).toMatch(/\| a \| -100\.0 ms \|/);
     const emptyDb = join(tempDir(), 'empty.sqlite');
     openStore(emptyDb).close();
     const e = cli(['report', 'fidelity', '--db', emptyDb]);
