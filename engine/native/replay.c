@@ -1,6 +1,7 @@
 /* The replay driver's main: setup, repetitions and the timed region. See
  * driver.h for the parts and the invariants they keep. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -125,6 +126,17 @@ static void rep(int threads, int full, int measured, uint64_t sample_every, stru
   if (f) f->wall_ns -= stream_stall_ns() - stalled;
 }
 
+/* An allocator built with statistics may export allocreplay_stats_reset()
+ * (tinyslab does): called between the warm-up and the measured
+ * repetitions, the counters it writes at exit cover the measured ones only,
+ * whatever the warm-up count. Looked up before any timing. */
+static void (*stats_reset)(void);
+
+static void find_stats_reset(void) {
+  void *sym = dlsym(RTLD_DEFAULT, "allocreplay_stats_reset");
+  if (sym) memcpy(&stats_reset, &sym, sizeof sym);
+}
+
 static void report_ok(const struct driver_args *a, const struct rep_figures *figs, uint64_t rss_base) {
   out_fmt("{\"status\":\"ok\",\"nops\":%llu,\"threads\":%u,\"mode\":\"%s\",\"paced\":%s,\"reps\":[", (unsigned long long)P.nops, P.threads,
           a->threads ? "threads" : "serial", paced() ? "true" : "false");
@@ -173,6 +185,7 @@ int main(int argc, char **argv) {
   if (paced()) pace_reserve(a.threads);
   struct rep_figures *figs = map_or_die((size_t)a.repeat * sizeof *figs, MAP_POPULATE, "cannot map the figures");
   if (!P.streamed) find_leftovers();
+  find_stats_reset();
   crash_install();
   struct perf_counters pc, none = {-1, -1};
   counters_open(&pc, !RUNNING_ON_VALGRIND);
@@ -190,6 +203,7 @@ int main(int argc, char **argv) {
     cleanup_leftovers(a.threads, w == 0);
     if (w == 0) nulls_checked = chk.nulls + atomic_load(&t_nulls);
   }
+  if (stats_reset) stats_reset();
   atomic_store(&g_phase, 2);
   for (int r = 0; r < a.repeat; r++) {
     rep(a.threads, 0, 1, r == 0 ? a.sample_every : 0, &figs[r], &pc);

@@ -59,6 +59,18 @@ describe('tinyslab', () => {
     expect(large.checks).toMatchObject({ nulls: 0, misaligned: 0, shortUsable: 0, leaked: 0 });
   });
 
+  it('counts the measured repetitions only, whatever the warm-up count', async () => {
+    const target = { name: 'tinyslab', kind: 'source' as const, library: lib({ TS_POOL: '1' }), env: {} };
+    const plan = planFor(join(dir, 'rm8192.trace.msgpack'));
+    const one = await runReplay(plan, target, { ...opts, warmup: 1 });
+    const three = await runReplay(plan, target, { ...opts, warmup: 3 });
+    expect(one.allocatorStats?.cap_fallbacks).toBeGreaterThan(0);
+    expect(three.allocatorStats?.cap_fallbacks).toBe(one.allocatorStats?.cap_fallbacks);
+    // Two measured repetitions of the trace's mallocs, none of the warm-ups'.
+    expect(one.allocatorStats?.mallocs).toBe(three.allocatorStats?.mallocs);
+    expect(one.allocatorStats!.mallocs! % opts.repeat).toBe(0);
+  });
+
   it('survives the threads replay mode on larson, every object freed once', async () => {
     for (const flags of [{}, { TS_TLS_CACHE: '0' }, { TS_POOL: '2' }] as Record<string, string>[]) {
       const r = await runReplay(planFor(join(dir, 'larson.trace.msgpack')), { name: 'tinyslab', kind: 'source', library: lib(flags), env: {} }, { ...opts, mode: 'threads' });
