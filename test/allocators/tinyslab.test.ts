@@ -65,8 +65,9 @@ describe('tinyslab', () => {
     const one = await runReplay(plan, target, { ...opts, warmup: 1 });
     const three = await runReplay(plan, target, { ...opts, warmup: 3 });
     expect(one.allocatorStats?.cap_fallbacks).toBeGreaterThan(0);
-    expect(three.allocatorStats?.cap_fallbacks).toBe(one.allocatorStats?.cap_fallbacks);
-    // Two measured repetitions of the trace's mallocs, none of the warm-ups'.
+    expect(three.allocatorStats?.cap_fallbacks).toBeGreaterThan(0);
+    // Two measured repetitions of the trace's mallocs, none of the warm-ups' (fallbacks follow the
+    // pool's state, which the warm-ups leave behind, so only the call counts are the same).
     expect(one.allocatorStats?.mallocs).toBe(three.allocatorStats?.mallocs);
     expect(one.allocatorStats!.mallocs! % opts.repeat).toBe(0);
   });
