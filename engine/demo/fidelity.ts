@@ -31,7 +31,12 @@ export interface DemoFidelity {
 /** Records the program once, then measures what is missing and returns the fidelity of its default replay mode. */
 export async function demoFidelity(store: Store, session: number, dir: string, targets: string[], hooks: { onPhase?: (what: string) => void } = {}): Promise<DemoFidelity> {
   const trace = resolve(join(dir, 'perl-hash.trace.msgpack'));
-  const wanted = (): FidelityGroup[] => fidelityReport(store, { selector: 'trace=perl-hash' }).filter((g) => g.recording === 'perl-hash');
+  // The newest recording only: an older demo's recording of another program may share the name (groups come oldest first).
+  const wanted = (): FidelityGroup[] => {
+    const groups = fidelityReport(store, { selector: 'trace=perl-hash' }).filter((g) => g.recording === 'perl-hash');
+    const newest = groups.at(-1)?.recordingChecksum;
+    return groups.filter((g) => g.recordingChecksum === newest);
+  };
   if (existsSync(trace) && sameProgram(trace)) {
     const stored = wanted();
     if (stored.length) return { trace, groups: stored, stored: true };

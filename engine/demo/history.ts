@@ -4,10 +4,10 @@
  * commits, one of which splits the allocation core's single translation
  * unit (`shared_pool.c`: the malloc family, the thread heaps and the slab
  * pool) into `alloc.c`, `heap.c` and `pool.c`. Before the split the
- * compiler inlines heap.c's functions into malloc and free (finding the
- * thread's heap, taking a block from its current slab, a local free);
- * after it they are calls across translation units, on the path every
- * small request takes. Nothing is
+ * compiler inlines heap.c's functions into malloc and free (taking a
+ * block from its current slab, a local free); after it they are calls
+ * across translation units, on the path every small request takes (the
+ * thread's heap is an inline load from tinyslab.h either way). Nothing is
  * faked: whatever slowdown the demo shows is what the compiler makes of the
  * two layouts. It shows on a small working set, where that path is all the
  * time there is; past the soft cap (8192 slots) the time goes to the

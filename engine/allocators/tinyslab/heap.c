@@ -10,7 +10,7 @@
 #if TS_TLS_CACHE
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ts_heap *abandoned; /* heaps of exited threads, for adoption */
-static __thread struct ts_heap *tl_heap __attribute__((tls_model("initial-exec")));
+__thread struct ts_heap *ts_tl_heap __attribute__((tls_model("initial-exec")));
 static pthread_key_t heap_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -18,7 +18,7 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
  * it; blocks other threads free meanwhile collect on its slabs' remote lists. */
 static void heap_abandon(void *arg) {
   struct ts_heap *h = arg;
-  tl_heap = NULL;
+  ts_tl_heap = NULL;
   pthread_mutex_lock(&heaps_lock);
   h->next_abandoned = abandoned;
   abandoned = h;
@@ -27,20 +27,12 @@ static void heap_abandon(void *arg) {
 
 static void make_key(void) { pthread_key_create(&heap_key, heap_abandon); }
 #else
-static struct ts_heap global_heap;
+struct ts_heap ts_global_heap;
 #endif
-
-struct ts_heap *ts_heap_current(void) {
-#if TS_TLS_CACHE
-  return tl_heap;
-#else
-  return &global_heap;
-#endif
-}
 
 struct ts_heap *ts_heap_get(void) {
 #if TS_TLS_CACHE
-  if (tl_heap) return tl_heap;
+  if (ts_tl_heap) return ts_tl_heap;
   pthread_once(&key_once, make_key);
   pthread_mutex_lock(&heaps_lock);
   struct ts_heap *h = abandoned;
@@ -50,11 +42,11 @@ struct ts_heap *ts_heap_get(void) {
     h = mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (h == MAP_FAILED) return NULL;
   }
-  tl_heap = h;
+  ts_tl_heap = h;
   pthread_setspecific(heap_key, h);
   return h;
 #else
-  return &global_heap;
+  return &ts_global_heap;
 #endif
 }
 

@@ -196,7 +196,15 @@ void ts_pool_release(struct ts_slab *s);
 
 /* ---- heap.c ---- */
 struct ts_heap *ts_heap_get(void);
-struct ts_heap *ts_heap_current(void); /* may be NULL */
+/* The calling thread's heap, NULL before its first allocation: a load on the
+ * path of every request, so it is inline here rather than a call into heap.c. */
+#if TS_TLS_CACHE
+extern __thread struct ts_heap *ts_tl_heap __attribute__((tls_model("initial-exec"), visibility("hidden")));
+static inline struct ts_heap *ts_heap_current(void) { return ts_tl_heap; }
+#else
+extern struct ts_heap ts_global_heap __attribute__((visibility("hidden")));
+static inline struct ts_heap *ts_heap_current(void) { return &ts_global_heap; }
+#endif
 void *ts_heap_alloc(struct ts_heap *h, unsigned cls); /* a block of class cls, or NULL when out of memory */
 void *ts_heap_alloc_slow(struct ts_heap *h, unsigned cls);
 void ts_heap_free_local(struct ts_heap *h, struct ts_slab *s, void *p);
