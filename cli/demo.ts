@@ -6,7 +6,7 @@
  * fits 120 columns: configurations are named by what tells them apart.
  */
 import { type Change, DEFAULT_SOFT_CAP, DEMO_TRACES, type DemoBisection, type DemoResult, isClear, type SweepAnswer, type SweepPoint, SWEEP_JUDGED, TIME_THRESHOLD_PCT } from '../engine/index.js';
-import { fidelityVerdict, ratioWithUncertainty, renderFidelity, signedPct, timingWarnings } from '../reports/index.js';
+import { fidelityVerdict, ratioWithUncertainty, renderFidelity, signedPct, type TimingWarningKind, timingWarnings } from '../reports/index.js';
 import type { Metric } from '../traces/index.js';
 import { bold, dim, table } from './render.js';
 
@@ -47,8 +47,10 @@ function allocatorTable(r: DemoResult): string[] {
   const out = [table(['allocator', ...traces], targets.map((t) => [t, ...traces.map((tr) => cell(t, tr))]))];
   out.push(dim('median ns/op ± MAD; N% = throughput as a share of the system allocator; fb = tinyslab soft-cap fallbacks'));
   // The traces are long enough for the timer: what doubts remain are about this machine, counted in one line.
-  const doubts = outcomes.filter((o) => o.status === 'ok' && !o.skipped && timingWarnings(o.samples).length).length;
-  if (doubts) out.push(dim(`${doubts} of ${outcomes.length} configurations had an uneven spread here (a busy machine): see their intervals`));
+  const kinds = outcomes.filter((o) => o.status === 'ok' && !o.skipped).map((o) => new Set(timingWarnings(o.samples).map((w) => w.kind)));
+  const count = (k: TimingWarningKind): number => kinds.filter((s) => s.has(k)).length;
+  const doubts = [count('outliers') && `${count('outliers')} with outlying repetitions`, count('spread') && `${count('spread')} with a MAD over 5%`, count('cold') && `${count('cold')} with a slow first repetition`, count('short') && `${count('short')} timed under 5 ms`].filter(Boolean);
+  if (doubts.length) out.push(dim(`of ${outcomes.length} configurations: ${doubts.join(', ')} (the machine's noise; see the intervals)`));
   return out;
 }
 

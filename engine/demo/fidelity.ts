@@ -17,7 +17,7 @@ import { replayTraces } from '../runner/index.js';
 export const DEMO_PROGRAM = ['perl', '-e', 'my %h; $h{$_} = [$_, "x" x ($_ % 40)] for 1 .. 40000; my $n = 0; $n += @{$h{$_}} for keys %h; exit($n == 80000 ? 0 : 1)'];
 const PROGRAM_ENV = { PERL_HASH_SEED: '0', PERL_PERTURB_KEYS: '0' };
 /** Live runs and replays per target: enough for intervals on 2 cores, few enough for the demo's minute. */
-const REPEAT = 3;
+const REPEAT = 10;
 
 export interface DemoFidelity {
   trace: string;
