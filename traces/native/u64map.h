@@ -1,5 +1,7 @@
-/* A hash map from 64-bit keys (never 0) to 64-bit values, for the
- * converter's live objects (pointer → id and size) and thread table.
+/* A hash map from 64-bit keys (never 0) to 64-bit values: the converter's
+ * live objects (pointer → id and size) and thread table, and the trace
+ * reader's live set (id → bytes, with each object's replay slot in `aux`,
+ * trace_live.c).
  * Chained through 32-bit entry indices: an entry (key, value, next) is 20
  * bytes in one place — a lookup touches its bucket and its entry, two cache
  * lines — plus 4 bytes per bucket. Growing never copies the entries (realloc
