@@ -43,21 +43,17 @@ const char *ar_plan_open(const char *path, struct ar_plan_file *f, char *err, in
   if (h->nwide > 2 * h->nops) return fail(err, errlen, "plan counts out of range", h->nwide);
   if (h->ngaps != 0 && h->ngaps != h->nops) return fail(err, errlen, "plan's gaps are neither absent nor one per op", h->ngaps);
   /* Sizes computed in 64 bits cannot overflow with the bounds above. */
-  uint64_t recs_end = sizeof *h + h->nops * sizeof(struct ar_plan_rec);
-  uint64_t wide_at = (recs_end + 7) & ~7ull;
-  uint64_t gaps_at = wide_at + h->nwide * sizeof(uint64_t);
-  uint64_t slots_at = gaps_at + h->ngaps * sizeof(uint32_t);
-  uint64_t need = slots_at + (uint64_t)h->nslot_ops * sizeof(uint32_t);
+  const struct ar_plan_sections at = ar_plan_sections(h->nops, h->ngaps, h->nslot_ops, h->nwide);
   if (h->nslot_ops != 0 && (h->nslot_ops != h->nops || h->nops >= AR_PLAN_SLOT_MAX_OPS))
     return fail(err, errlen, "plan's slots are neither absent nor one per op", h->nslot_ops);
   /* At most one slot per object, so the slot-indexed tables are no larger than the id-indexed ones. */
   if (h->nslot_ops != 0 && (h->nslots == 0 || h->nslots > h->nobjects)) return fail(err, errlen, "plan's slot count out of range", h->nslots);
-  if (need != len || h->file_bytes != len) return fail(err, errlen, "plan size does not match its header", len);
+  if (at.end != len || h->file_bytes != len) return fail(err, errlen, "plan size does not match its header", len);
   f->h = h;
-  f->recs = (const void *)(h + 1);
-  f->wide = (const void *)((const char *)map + wide_at);
-  f->gap = h->ngaps ? (const void *)((const char *)map + gaps_at) : NULL;
-  f->slot = h->nslot_ops ? (const void *)((const char *)map + slots_at) : NULL;
+  f->recs = (const void *)((const char *)map + at.recs);
+  f->wide = (const void *)((const char *)map + at.wide);
+  f->gap = h->ngaps ? (const void *)((const char *)map + at.gap) : NULL;
+  f->slot = h->nslot_ops ? (const void *)((const char *)map + at.slot) : NULL;
   return NULL;
 }
 

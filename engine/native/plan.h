@@ -5,11 +5,6 @@
  *   struct ar_plan_header                       (64 bytes)
  *   struct ar_plan_rec recs[nops]               (12 bytes each, global order)
  *   (zero padding to a multiple of 8 bytes)
- *   uint64_t wide[nwide]                        (values too wide for a record,
- *                                                in op order: first the size
- *                                                when AR_REC_WIDE_SIZE is set,
- *                                                then calloc's nmemb or
- *                                                realloc's old object id)
  *   uint32_t gap[ngaps]                         (optional, ngaps is 0 or nops:
  *                                                the recorded ns between the
  *                                                previous op and this one,
@@ -20,6 +15,16 @@
  *                                                AR_PLAN_SLOT_MAX_OPS ops: the
  *                                                slot of the object op i makes
  *                                                or ends, see below)
+ *   (zero padding to a multiple of 8 bytes)
+ *   uint64_t wide[nwide]                        (values too wide for a record,
+ *                                                in op order: first the size
+ *                                                when AR_REC_WIDE_SIZE is set,
+ *                                                then calloc's nmemb or
+ *                                                realloc's old object id)
+ * The per-op sections come first and wide[] last, so that a planner that
+ * knows the op count (the footer's) writes every section in place as it
+ * reads, whatever the count of wide values turns out to be
+ * (ar_plan_sections: the one rule for where each starts).
  * An aligned allocation's alignment is a power of two: its log2 sits in the
  * record's `aux` byte.
  *
@@ -70,8 +75,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AR_PLAN_MAGIC "ARPLAN05"
-#define AR_PLAN_VERSION 5u
+#define AR_PLAN_MAGIC "ARPLAN06"
+#define AR_PLAN_VERSION 6u
 #define AR_PLAN_MAX_THREADS 65536u
 /* slot[] is written for plans of fewer ops: its counts then fit 32 bits. */
 #define AR_PLAN_SLOT_MAX_OPS 0xffffffffu
@@ -118,6 +123,23 @@ struct ar_op {
 _Static_assert(sizeof(struct ar_plan_header) == 64, "plan header is 64 bytes");
 _Static_assert(sizeof(struct ar_op) == 24, "plan op is 24 bytes");
 _Static_assert(sizeof(struct ar_plan_rec) == 12, "plan record is 12 bytes");
+
+/* Byte offsets of a plan's sections from its header's counts, in the order
+ * above; `end` is the file's size. In 64 bits nothing overflows for the
+ * counts ar_plan_open accepts (nops ≤ 2^32, nwide ≤ 2·nops). */
+struct ar_plan_sections {
+  uint64_t recs, gap, slot, wide, end;
+};
+
+static inline struct ar_plan_sections ar_plan_sections(uint64_t nops, uint64_t ngaps, uint64_t nslot_ops, uint64_t nwide) {
+  struct ar_plan_sections s;
+  s.recs = sizeof(struct ar_plan_header);
+  s.gap = (s.recs + nops * sizeof(struct ar_plan_rec) + 7) & ~7ull;
+  s.slot = s.gap + ngaps * sizeof(uint32_t);
+  s.wide = (s.slot + nslot_ops * sizeof(uint32_t) + 7) & ~7ull;
+  s.end = s.wide + nwide * sizeof(uint64_t);
+  return s;
+}
 
 /* The compact plan file as mapped: its header checked against its size. */
 struct ar_plan_file {

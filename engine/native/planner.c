@@ -24,20 +24,18 @@
  * most recently freed slot, else the next new one.
  *
  * Memory: one chunk, the live set (once, with each object's slot) and the
- * sample points. Values too wide for a record, the gaps and the slots
- * go to anonymous scratch files in OUT's folder,
- * appended after the records once their count is known. With EXPECT_OPS
- * (the footer's event count: the op count when nothing is left out) the
- * live bytes are kept at the sample points only; when the count turns out
- * different, the trace is read again keeping every op's live bytes in a
- * scratch file.
+ * sample points. Every section is written in place as its chunk is read:
+ * the sections' offsets follow from the op count alone (wide[] comes last),
+ * and the op count is EXPECT_OPS, the footer's event count, whenever no
+ * event is left out. When the count turns out different (or none was
+ * given), the trace is read again laid out for the count the first pass
+ * found. The live bytes at the driver's sample points are kept as they go by.
  *
  * Exit: 0; 2 and "input\tMESSAGE\tHINT" on stderr for a trace that breaks
  * a rule; 1 and "failure\tMESSAGE\tHINT" when the plan cannot be written. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,50 +79,28 @@ static void put(int fd, const void *b, size_t n, uint64_t at) {
   }
 }
 
-/* An unnamed file beside the plan: gone when closed, whatever happens. */
-static int scratch(const char *dir) {
-  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return fd;
-  char name[4096];
-  snprintf(name, sizeof name, "%s/.planner-XXXXXX", dir);
-  fd = mkstemp(name);
-  if (fd < 0) io_fail("scratch file");
-  unlink(name);
-  return fd;
-}
-
-/* Appends `bytes` of `from` to the plan at `at`. */
-static uint64_t append(int out, int from, uint64_t bytes, uint64_t at) {
-  static uint8_t block[1 << 20];
-  for (uint64_t off = 0; off < bytes;) {
-    size_t want = bytes - off < sizeof block ? (size_t)(bytes - off) : sizeof block;
-    ssize_t got = pread(from, block, want, (off_t)off);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) io_fail("read back");
-    put(out, block, (size_t)got, at);
-    at += (uint64_t)got, off += (uint64_t)got;
-  }
-  return at;
-}
-
 static void input_fail(const struct trace_in *t) { die("input", 2, t->err, t->hint ? t->hint : ""); }
 
 static void out_of_memory(void) { die("failure", 1, "the planner is out of memory", "free some memory"); }
 
-/* One pass over the trace into the plan at `out`. Returns 0, or 1 when
- * `expect` was given and the op count differs from it. */
-static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expect, struct planned *r) {
+/* One pass over the trace into the plan at `out`, laid out for `expect` ops:
+ * each section is written in place as its chunk is read (plan.h,
+ * ar_plan_sections). Returns 0, or 1 when the trace holds a different number
+ * of ops (r->n: the count), whose sections then start elsewhere; writing
+ * stops once the count runs past `expect`. */
+static int plan_pass(struct trace_in *t, int out, uint64_t expect, struct planned *r) {
   const uint32_t cap = t->chunk_events;
   struct ar_plan_rec *recs = malloc((size_t)cap * sizeof *recs);
   uint64_t *wide = malloc((size_t)cap * 2 * sizeof *wide);
   uint32_t *gaps = malloc((size_t)cap * sizeof *gaps);
   uint32_t *slot = malloc((size_t)cap * sizeof *slot);
-  uint64_t *live = expect < 0 ? malloc((size_t)cap * sizeof *live) : NULL;
-  if (!recs || !wide || !gaps || !slot || (expect < 0 && !live)) out_of_memory();
-  const int wide_fd = scratch(dir), gap_fd = t->has_time ? scratch(dir) : -1, live_fd = expect < 0 ? scratch(dir) : -1, slot_fd = scratch(dir);
-  const uint64_t guess_every = expect < 0 ? 0 : (uint64_t)expect / series_samples + 1;
+  if (!recs || !wide || !gaps || !slot) out_of_memory();
+  const int timed = t->has_time, slotted = expect < AR_PLAN_SLOT_MAX_OPS;
+  const struct ar_plan_sections at = ar_plan_sections(expect, timed ? expect : 0, slotted ? expect : 0, 0);
+  /* The driver samples after op index every, 2·every, … (replay.c); op 0's live bytes come first. */
+  const uint64_t every = expect / series_samples + 1;
   int64_t clock = 0, owed = 0;
-  uint64_t n = 0, nwide = 0, at = sizeof(struct ar_plan_header);
+  uint64_t n = 0, nwide = 0;
   uint64_t *samples = r->samples;
   memset(r, 0, sizeof *r);
   r->samples = samples;
@@ -155,20 +131,19 @@ static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expec
       rec->thread = (uint16_t)c->thread[i];
       rec->obj = (uint32_t)obj;
       slot[k] = c->slot[i];
-      if (live) live[k] = c->live_after[i];
-      if (gap_fd >= 0) {
+      if (timed) {
         gaps[k] = (uint32_t)((uint64_t)owed < GAP_MAX ? (uint64_t)owed : GAP_MAX);
         owed = 0;
       }
-      if (guess_every && (n + k) % guess_every == 0 && r->nsamples < series_samples + 2) r->samples[r->nsamples++] = c->live_after[i];
+      if ((n + k) % every == 0 && r->nsamples < series_samples + 2) r->samples[r->nsamples++] = c->live_after[i];
       k++;
     }
-    put(out, recs, (size_t)k * sizeof *recs, at);
-    at += (uint64_t)k * sizeof *recs;
-    put(wide_fd, wide, (size_t)x * sizeof *wide, nwide * sizeof *wide);
-    if (gap_fd >= 0) put(gap_fd, gaps, (size_t)k * sizeof *gaps, n * sizeof *gaps);
-    if (live_fd >= 0) put(live_fd, live, (size_t)k * sizeof *live, n * sizeof *live);
-    put(slot_fd, slot, (size_t)k * sizeof *slot, n * sizeof *slot);
+    if (n + k <= expect) {
+      put(out, recs, (size_t)k * sizeof *recs, at.recs + n * sizeof *recs);
+      if (timed) put(out, gaps, (size_t)k * sizeof *gaps, at.gap + n * sizeof *gaps);
+      if (slotted) put(out, slot, (size_t)k * sizeof *slot, at.slot + n * sizeof *slot);
+      put(out, wide, (size_t)x * sizeof *wide, at.wide + nwide * sizeof *wide);
+    }
     n += k;
     nwide += x;
   }
@@ -178,38 +153,19 @@ static int plan_pass(struct trace_in *t, int out, const char *dir, int64_t expec
     snprintf(msg, sizeof msg, "%s: trace is cut short (no footer)", t->path);
     die("input", 2, msg, "replay needs a whole trace; record or generate it again");
   }
-  free(recs), free(wide), free(gaps), free(live), free(slot);
-  if (expect >= 0 && n != (uint64_t)expect) {
-    close(wide_fd), close(slot_fd);
-    if (gap_fd >= 0) close(gap_fd);
-    return 1;
-  }
-  /* Padding to 8 bytes, then the wide values, then the gaps, then the slots
-   * (whose counts fit the header's 32 bits below AR_PLAN_SLOT_MAX_OPS ops). */
-  static const uint8_t zeros[8];
-  const uint64_t pad = (8 - at % 8) % 8;
-  put(out, zeros, (size_t)pad, at);
-  at = append(out, wide_fd, nwide * sizeof(uint64_t), at + pad);
-  if (gap_fd >= 0) at = append(out, gap_fd, n * sizeof(uint32_t), at);
-  const int slotted = n < AR_PLAN_SLOT_MAX_OPS;
-  if (slotted) at = append(out, slot_fd, n * sizeof(uint32_t), at);
-  close(wide_fd), close(slot_fd);
-  if (gap_fd >= 0) close(gap_fd);
+  free(recs), free(wide), free(gaps), free(slot);
+  r->n = n;
+  if (n != expect) return 1;
+  /* The padding before wide[] (and the whole of an empty one) as zeros. */
+  r->bytes = ar_plan_sections(n, timed ? n : 0, slotted ? n : 0, nwide).end;
+  if (ftruncate(out, (off_t)r->bytes)) io_fail("truncate");
   r->nslots = slotted ? t->live.next_slot : 0;
-  r->n = n, r->nwide = nwide, r->bytes = at, r->nobjects = t->live.next_id;
+  r->nwide = nwide, r->nobjects = t->live.next_id;
   r->threads = (uint32_t)t->live.threads;
-  /* Mirrors the driver: it samples after op index every, 2·every, … (replay.c). */
-  r->every = n / series_samples + 1;
+  r->every = every;
   unsigned m = 0;
-  for (uint64_t i = r->every; i < n && m < series_samples; i += r->every, m++) {
-    if (live_fd < 0) {
-      r->samples[m] = r->samples[i / r->every];
-      continue;
-    }
-    if (pread(live_fd, &r->samples[m], 8, (off_t)(i * 8)) != 8) io_fail("read back");
-  }
+  for (uint64_t i = every; i < n && m < series_samples; i += every, m++) r->samples[m] = r->samples[i / every];
   r->nsamples = m;
-  if (live_fd >= 0) close(live_fd);
   return 0;
 }
 
@@ -224,11 +180,8 @@ int main(int argc, char **argv) {
   const uint32_t chunk_events = (uint32_t)strtoul(argv[4], NULL, 10);
   series_samples = (unsigned)strtoul(argv[5], NULL, 10);
   out_path = argv[6];
-  int64_t expect = argc == 8 ? strtoll(argv[7], NULL, 10) : -1;
+  uint64_t expect = argc == 8 ? strtoull(argv[7], NULL, 10) : 0;
   if (chunk_events < 1 || chunk_events > CHUNK_EVENTS) die("failure", 1, "planner: CHUNK_EVENTS must be 1 … 65536", "this is a bug of allocreplay");
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", out_path);
-  const char *folder = dirname(dir);
   const int out = open(out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out < 0) io_fail("open");
   struct trace_in t;
@@ -236,11 +189,10 @@ int main(int argc, char **argv) {
   if (!r.samples) die("failure", 1, "the planner is out of memory", "free some memory");
   for (;;) {
     if (trace_in_open(&t, trace, from, has_time, chunk_events)) die("failure", 1, t.err, t.hint);
-    const int again = plan_pass(&t, out, folder, expect, &r);
-    if (!again) break;
+    if (!plan_pass(&t, out, expect, &r)) break;
     trace_in_close(&t);
     if (ftruncate(out, 0)) io_fail("truncate");
-    expect = -1; /* some events were left out: read again, keeping every op's live bytes */
+    expect = r.n; /* some events were left out (or no count was given): read again, laid out for the count */
   }
   struct ar_plan_header h;
   memset(&h, 0, sizeof h);

@@ -91,7 +91,8 @@ export function planFor(tracePath: string): Plan {
     }
   }
   // Most traces have no failed allocations: then the op count is the footer's event count, known
-  // before reading, and the series' sample points too (else the planner reads the trace twice).
+  // before reading, and so are the plan's layout and the series' sample points (else the planner
+  // reads the trace twice).
   const { meta, checksum } = buildPlan(tracePath, pathOf, claim?.events);
   const planPath = pathOf(checksum);
   const metaPath = `${planPath}.json`;
@@ -108,8 +109,8 @@ export function planFor(tracePath: string): Plan {
  * (traces/format/checks.ts, the one definition of its keys); the planner
  * reads the chunks and the footer from the byte after it. The plan is
  * written under a scratch name, renamed to its checksum's once it is whole.
- * `expectOps` (the footer's claimed event count) lets the planner keep the
- * live bytes at the sample points only, when no event is left out.
+ * `expectOps` (the footer's claimed event count) lets the planner lay the
+ * plan out before reading and write it in one pass, when no event is left out.
  */
 function buildPlan(tracePath: string, pathOf: (checksum: string) => string, expectOps: number | undefined): { meta: PlanMeta; checksum: string } {
   const head = openTrace(tracePath);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PLAN_LAYOUT, planFor, type ReplayOptions, resolveTarget, runReplay } from '../../engine/index.js';
+import { PLAN_LAYOUT, planFor, planSections, type ReplayOptions, resolveTarget, runReplay } from '../../engine/index.js';
 import { openStore, selectRuns } from '../../reports/index.js';
 import { generate, openTrace, programTime, readEvents, TraceWriter } from '../../traces/index.js';
 import { cli, tempDir } from '../helpers.js';
@@ -59,14 +59,13 @@ const count = async (trace: string, o: Partial<ReplayOptions>): Promise<number> 
 
 describe('the plan carries the recorded time', () => {
   it('one gap per op for a trace with time, summing to its recorded ns; none without', () => {
-    const { header: H, gap: G, slot: S } = PLAN_LAYOUT;
+    const { header: H, gap: G } = PLAN_LAYOUT;
     const timed = readFileSync(planFor(rmTimed).planPath);
     const nops = Number(timed.readBigUInt64LE(H.nops));
     expect(Number(timed.readBigUInt64LE(H.ngaps))).toBe(nops);
-    // The gaps come last but for the slots.
-    const gapsEnd = timed.length - timed.readUInt32LE(H.nslotOps) * S.bytes;
+    const { gap } = planSections(nops, nops, timed.readUInt32LE(H.nslotOps), Number(timed.readBigUInt64LE(H.nwide)));
     let sum = 0;
-    for (let at = gapsEnd - nops * G.bytes; at < gapsEnd; at += G.bytes) sum += timed.readUInt32LE(at);
+    for (let at = gap; at < gap + nops * G.bytes; at += G.bytes) sum += timed.readUInt32LE(at);
     expect(sum).toBe(total);
     const plain = readFileSync(planFor(rm).planPath);
     expect(Number(plain.readBigUInt64LE(H.ngaps))).toBe(0);

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PLAN_LAYOUT, planFor, resolveTarget, runReplay } from '../../engine/index.js';
+import { PLAN_LAYOUT, planFor, planSections, resolveTarget, runReplay } from '../../engine/index.js';
 import { compileNative, generate, Op, readEvents, TraceWriter } from '../../traces/index.js';
 import { cli, ROOT, tempDir } from '../helpers.js';
 
@@ -30,7 +30,7 @@ describe('plan layout', () => {
       execFileSync(probe, { encoding: 'utf8' })
         .trim()
         .split('\n')
-        .map((l) => l.split(' ') as [string, string]),
+        .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as [string, string]),
     );
     const L = PLAN_LAYOUT;
     const ts: Record<string, string> = {
@@ -46,6 +46,12 @@ describe('plan layout', () => {
       'rec.sizeBits': '32',
       'rec.threadBits': '16',
       'rec.objBits': '32',
+      ...Object.fromEntries(
+        [[0, 0, 0, 0], [1, 1, 1, 0], [3, 0, 3, 5], [5, 5, 5, 2], [7, 7, 0, 1], [2, 0, 0, 3]].map(([n, g, s, w], k) => {
+          const at = planSections(n!, g!, s!, w!);
+          return [`sections.${k}`, [at.recs, at.gap, at.slot, at.wide, at.end].join(' ')];
+        }),
+      ),
     };
     expect(c).toEqual(ts);
   });

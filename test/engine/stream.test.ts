@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callgrindTotal, driverPath, parseDriverOutput, PLAN_LAYOUT, planFor, resolveTarget, runReplay } from '../../engine/index.js';
+import { callgrindTotal, driverPath, parseDriverOutput, PLAN_LAYOUT, planFor, planSections, resolveTarget, runReplay } from '../../engine/index.js';
 import { compileNative, generate, Op, Prng, TraceWriter, validateTrace } from '../../traces/index.js';
 import { CORPUS_SEED, corpusBases, writeCase } from '../fuzz/corpus.js';
 import { ROOT, tempDir } from '../helpers.js';
@@ -229,7 +229,10 @@ describe('the debug driver', () => {
     const good = readFileSync(planFor(rm).planPath);
     const { header: H, rec: R, slot: S } = PLAN_LAYOUT;
     const n = Number(good.readBigUInt64LE(H.nops));
-    const slotAt = good.length - n * S.bytes;
+    const ngaps = Number(good.readBigUInt64LE(H.ngaps));
+    const nwide = Number(good.readBigUInt64LE(H.nwide));
+    const at = planSections(n, ngaps, n, nwide);
+    const slotAt = at.slot;
     const first = (op: number): number => [...Array(n).keys()].find((i) => good[H.bytes + i * R.bytes + R.op] === op)!;
     const stream = (edit: (b: Buffer) => Buffer, args = ['--plan', 'stream', ...SMALL_WINDOW]): DriverResult => {
       const path = join(dir, 'slots.plan');
@@ -253,10 +256,13 @@ describe('the debug driver', () => {
     ]);
     // Without its slot section (as the planner leaves a plan of 2^32 − 1 ops or more), a plan is expanded, never streamed.
     const unslotted = (b: Buffer): Buffer => {
-      const c = b.subarray(0, slotAt);
+      const without = planSections(n, ngaps, 0, nwide);
+      const c = Buffer.alloc(without.end);
+      b.copy(c, 0, 0, at.slot);
+      b.copy(c, without.wide, at.wide, at.end);
       c.writeUInt32LE(0, H.nslots);
       c.writeUInt32LE(0, H.nslotOps);
-      c.writeBigUInt64LE(BigInt(slotAt), H.fileBytes);
+      c.writeBigUInt64LE(BigInt(without.end), H.fileBytes);
       return c;
     };
     expect(stream(unslotted).error).toMatch(/^bad plan: plan has no slots to stream/);

@@ -41,5 +41,12 @@ int main(void) {
   printf("rec.sizeBits %zu\n", sizeof(((struct ar_plan_rec *)0)->size) * 8);
   printf("rec.threadBits %zu\n", sizeof(((struct ar_plan_rec *)0)->thread) * 8);
   printf("rec.objBits %zu\n", sizeof(((struct ar_plan_rec *)0)->obj) * 8);
+  /* Where the sections start for a few counts (nops, ngaps, nslot_ops, nwide): odd and even, with and without each. */
+  static const uint64_t counts[][4] = {{0, 0, 0, 0}, {1, 1, 1, 0}, {3, 0, 3, 5}, {5, 5, 5, 2}, {7, 7, 0, 1}, {2, 0, 0, 3}};
+  for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+    const struct ar_plan_sections s = ar_plan_sections(counts[k][0], counts[k][1], counts[k][2], counts[k][3]);
+    printf("sections.%zu %llu %llu %llu %llu %llu\n", k, (unsigned long long)s.recs, (unsigned long long)s.gap, (unsigned long long)s.slot,
+           (unsigned long long)s.wide, (unsigned long long)s.end);
+  }
   return 0;
 }
