@@ -1,12 +1,13 @@
 import { lstatSync, readdirSync, rmSync, statfsSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, usageError } from '../../traces/index.js';
+import { PLAN_LAYOUT } from './layout.js';
 
 /** The plan cache's cap when ALLOCREPLAY_CACHE_MAX is not set, on a disk large enough (see DISK_SHARE). */
 export const DEFAULT_CACHE_MAX = 8 * 2 ** 30;
 /** Without ALLOCREPLAY_CACHE_MAX the plans take at most this share of the cache's filesystem. */
 export const DISK_SHARE = 0.1;
-/** Scratch files of a planner that died are removed once this old (ms). */
+/** Scratch files of a planner that died, and plans of another plan version, are removed once unused this long (ms). */
 const STALE_MS = 60 * 60 * 1000;
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
@@ -42,7 +43,18 @@ interface Entry {
   used: number;
 }
 
-/** Every plan in the cache with its size (plan + metadata) and last use; removes dead scratch files. */
+/** A plan of another version than this allocreplay's: no run of this version can use it again. */
+function otherVersion(name: string): boolean {
+  const m = /-v(\d+)\.plan(\.json)?$/.exec(name);
+  return m !== null && Number(m[1]) !== PLAN_LAYOUT.version;
+}
+
+/**
+ * Every plan in the cache with its size (plan + metadata) and last use;
+ * removes dead scratch files, and plans of another version (left by an
+ * earlier allocreplay) once unused for STALE_MS: an older version running
+ * beside this one meanwhile keeps its own.
+ */
 function entries(): Entry[] {
   const dir = cacheDir('plans');
   const now = Date.now();
@@ -58,6 +70,10 @@ function entries(): Entry[] {
     // A plan being written (`.tmpPID`), the native planner's scratch if it died before unlinking it,
     // and the scratch files of planners before it (`.livePID`, `.widePID`).
     if (/\.(tmp|live|wide)\d+$|^\.planner-/.test(name)) {
+      if (now - st.mtimeMs > STALE_MS) rmSync(path, { force: true });
+      continue;
+    }
+    if (otherVersion(name)) {
       if (now - st.mtimeMs > STALE_MS) rmSync(path, { force: true });
       continue;
     }

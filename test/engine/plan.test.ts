@@ -4,7 +4,7 @@
  * plan cache's LRU cap and `allocreplay cache info|prune`.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -121,6 +121,32 @@ describe('plans and the plan cache', () => {
     const bad = cli(['cache', 'info'], { env: { ALLOCREPLAY_CACHE: cache, ALLOCREPLAY_CACHE_MAX: 'lots' } });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/ALLOCREPLAY_CACHE_MAX: 'lots' is not a size/);
+  });
+});
+
+describe('plans of another version', () => {
+  it('are removed once unused for an hour, and are neither counted nor used before', () => {
+    const dir = tempDir();
+    const t = join(dir, 't.trace.msgpack');
+    generate('random-mixed', { slots: 64, ops: 5000, seed: 9 }, t);
+    const folder = join(cache, 'plans');
+    mkdirSync(folder, { recursive: true });
+    const old = PLAN_LAYOUT.version - 1;
+    const planted = (name: string, ageS: number): string => {
+      const path = join(folder, name);
+      writeFileSync(path, 'x'.repeat(4096));
+      const at = Date.now() / 1000 - ageS;
+      utimesSync(path, at, at);
+      return name;
+    };
+    const stale = [planted(`${'a'.repeat(64)}-v${old}.plan`, 7200), planted(`${'a'.repeat(64)}-v${old}.plan.json`, 7200)];
+    const recent = [planted(`${'b'.repeat(64)}-v${old}.plan`, 60), planted(`${'b'.repeat(64)}-v${old}.plan.json`, 60)];
+    const mine = planFor(t).planPath.split('/').pop()!;
+    const left = readdirSync(folder).sort();
+    expect(left).toEqual([...recent, mine, `${mine}.json`].sort());
+    for (const name of stale) expect(left).not.toContain(name);
+    const info = JSON.parse(cli(['cache', 'info', '--json'], { env: { ALLOCREPLAY_CACHE: cache } }).stdout);
+    expect(info.plans).toBe(1);
   });
 });
 
