@@ -67,14 +67,22 @@ function entries(): Entry[] {
     } catch {
       continue; // removed by another process meanwhile
     }
-    // A plan being written (`.tmpPID`), the native planner's scratch if it died before unlinking it,
-    // and the scratch files of planners before it (`.livePID`, `.widePID`).
+    // A plan being written (`.tmpPID`), and the scratch files earlier planners left when they died
+    // (`.planner-…`, `.livePID`, `.widePID`; today's writes its plan in place and keeps none).
     if (/\.(tmp|live|wide)\d+$|^\.planner-/.test(name)) {
       if (now - st.mtimeMs > STALE_MS) rmSync(path, { force: true });
       continue;
     }
     if (otherVersion(name)) {
-      if (now - st.mtimeMs > STALE_MS) rmSync(path, { force: true });
+      // A plan's metadata goes with its plan, whose mtime is the LRU clock.
+      let used = st.mtimeMs;
+      if (name.endsWith('.json'))
+        try {
+          used = statSync(path.slice(0, -'.json'.length)).mtimeMs;
+        } catch {
+          // its plan is gone
+        }
+      if (now - used > STALE_MS) rmSync(path, { force: true });
       continue;
     }
     if (!name.endsWith('.plan')) continue;

@@ -140,7 +140,8 @@ describe('plans of another version', () => {
       return name;
     };
     const stale = [planted(`${'a'.repeat(64)}-v${old}.plan`, 7200), planted(`${'a'.repeat(64)}-v${old}.plan.json`, 7200)];
-    const recent = [planted(`${'b'.repeat(64)}-v${old}.plan`, 60), planted(`${'b'.repeat(64)}-v${old}.plan.json`, 60)];
+    // The metadata's own mtime is old; its plan, just used, keeps it.
+    const recent = [planted(`${'b'.repeat(64)}-v${old}.plan`, 60), planted(`${'b'.repeat(64)}-v${old}.plan.json`, 7200)];
     const mine = planFor(t).planPath.split('/').pop()!;
     const left = readdirSync(folder).sort();
     expect(left).toEqual([...recent, mine, `${mine}.json`].sort());
