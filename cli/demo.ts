@@ -104,7 +104,7 @@ export function sweepClaim(flag: string, a: SweepAnswer | undefined): string {
   const pct = halfWidthPct(a.speedup).toFixed(1);
   if (!a.clear) return `At ${a.trace} no ${flag} is clearly fastest: ${a.best.value} against ${a.against.value}, no clear difference (±${pct}%).`;
   const times = ratioWithUncertainty(a.speedup.ratio, [a.speedup.ci[0], a.speedup.ci[1]]).replace('slower', 'faster');
-  const removed = (p: SweepPoint): string => (a.dflt.fallbacks !== undefined && p.fallbacks !== undefined ? `${(a.dflt.fallbacks - p.fallbacks).toLocaleString('en-US')} fewer fallbacks (${a.dflt.fallbacks} → ${p.fallbacks})` : 'fallbacks not counted');
+  const removed = (p: SweepPoint): string => (a.dflt.fallbacks !== undefined && p.fallbacks !== undefined ? `${(a.dflt.fallbacks - p.fallbacks).toLocaleString('en-US')} fewer fallbacks (${a.dflt.fallbacks.toLocaleString('en-US')} → ${p.fallbacks.toLocaleString('en-US')})` : 'fallbacks not counted');
   if (a.alike.length > 1) {
     // Several values tie with the best: the claim is about them together, and the least of them is enough.
     const least = a.alike[0]!;
