@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
   if (out < 0) io_fail("open");
   struct trace_in t;
   struct planned r = {.samples = calloc(series_samples + 2, sizeof(uint64_t))};
-  if (!r.samples) die("failure", 1, "the planner is out of memory", "free some memory");
+  if (!r.samples) out_of_memory();
   for (;;) {
     if (trace_in_open(&t, trace, from, has_time, chunk_events)) die("failure", 1, t.err, t.hint);
     if (!plan_pass(&t, out, expect, &r)) break;

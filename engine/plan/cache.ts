@@ -22,7 +22,7 @@ export function parseBytes(text: string, what: string): number {
 /**
  * The plan cache's cap in bytes: $ALLOCREPLAY_CACHE_MAX, else 8 GiB or a
  * tenth of the filesystem the cache lives on, whichever is less (a plan is
- * about 12 bytes per event: a small disk must not fill with plans).
+ * 16 to 20 bytes per event: a small disk must not fill with plans).
  */
 export function cacheMaxBytes(): number {
   const v = process.env.ALLOCREPLAY_CACHE_MAX;
