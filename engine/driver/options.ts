@@ -65,10 +65,10 @@ export interface RunResult {
   /** The last lines the allocator (or valgrind) wrote to stderr, for a run that did not end ok. */
   stderrTail?: string[];
   /**
-   * A streamed plan's waits (engine/native/stream.c): how often the replay reached a chunk its decoder had not
-   * mapped yet, and for how long in all (ns, taken out of the repetitions' wall times). Absent for an expanded plan.
+   * A streamed plan's refills (engine/native/stream.c): how often the replay reached a chunk not yet in place and
+   * decoded it, and for how long in all (ns, taken out of the repetitions' wall times). Absent for an expanded plan.
    */
-  stalls?: { count: number; ns: number };
+  refills?: { count: number; ns: number };
   /** The callgrind output of an instructions run, for per-function attribution (caller deletes). */
   profilePath?: string;
 }

@@ -26,7 +26,7 @@ export interface DriverOutput {
   series?: [number, number][];
   rss_base_kib?: number;
   /** How the driver held the plan: expanded, or streamed through a window (with its waits). */
-  plan?: { form: string; stalls?: number; stall_ns?: number };
+  plan?: { form: string; refills?: number; refill_ns?: number };
 }
 
 const REP_FIELDS = ['wall_ns', 'user_us', 'sys_us', 'maxrss_kib', 'peak_rss_kib', 'minflt', 'majflt', 'nvcsw', 'nivcsw', 'instructions', 'cycles'] as const;
@@ -56,7 +56,7 @@ export function parseDriverOutput(line: string | undefined): DriverOutput | stri
     if (o.series !== undefined && !(Array.isArray(o.series) && o.series.every((p) => Array.isArray(p) && p.length === 2 && p.every(isNum)))) return "the driver's RSS series is malformed";
     if (o.rss_base_kib !== undefined && !isNum(o.rss_base_kib)) return "the driver's RSS baseline is malformed";
     const p = o.plan as Record<string, unknown> | undefined;
-    if (p !== undefined && (typeof p !== 'object' || p === null || typeof p.form !== 'string' || (p.form === 'streamed' && !(isNum(p.stalls) && isNum(p.stall_ns)))))
+    if (p !== undefined && (typeof p !== 'object' || p === null || typeof p.form !== 'string' || (p.form === 'streamed' && !(isNum(p.refills) && isNum(p.refill_ns)))))
       return "the driver's plan figures are malformed";
   }
   return v as DriverOutput;

@@ -30,7 +30,7 @@ const keptProfiles = new Map<string, () => void>();
 
 /**
  * ALLOCREPLAY_EXPAND_MAX (bytes): the largest plan a serial replay expands
- * in memory rather than streams (the driver's default: 1 GiB, at most an
+ * in memory rather than streams (the driver's default: 64 MiB, at most an
  * eighth of the memory; engine/native/driver.h AR_EXPAND_MAX_DEFAULT).
  */
 function expandArgs(): string[] {
@@ -106,7 +106,7 @@ export async function runReplay(plan: Plan, target: Target, opts: ReplayOptions)
   } else if (parsed?.status === 'ok' && exit.code === 0) {
     out.status = 'ok';
     out.samples = (parsed.reps ?? []).map((r) => ({ ...toSample(r, plan.ops), ...(parsed.rss_base_kib !== undefined ? { rssBaseKiB: parsed.rss_base_kib } : {}) }));
-    if (parsed.plan?.form === 'streamed') out.stalls = { count: parsed.plan.stalls!, ns: parsed.plan.stall_ns! };
+    if (parsed.plan?.form === 'streamed') out.refills = { count: parsed.plan.refills!, ns: parsed.plan.refill_ns! };
     const c = parsed.checks!; // present: parseDriverOutput checked it for an ok result
     out.checks = { nulls: c.nulls, misaligned: c.misaligned, shortUsable: c.short_usable, leaked: c.leaked, doubleFreed: c.double_freed };
     if (c.nulls > 0) {

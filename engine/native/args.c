@@ -3,11 +3,11 @@
  *   replay PLAN --result-fd N --samples N --sample-every N
  *          [--mode serial|threads] [--touch none|first|all|program]
  *          [--pace none|recorded] [--pace-scale N] [--repeat N] [--warmup N]
- *          [--plan auto|stream|expanded] [--chunk-ops N] [--lead N] [--expand-max BYTES]
+ *          [--plan auto|stream|expanded] [--chunk-ops N] [--expand-max BYTES]
  *
  * --plan auto (the default) streams a serial replay's plan unless it fits
- * one window, runs under valgrind, or its expanded ops take at most
- * --expand-max bytes (default 1 GiB, at most an eighth of the memory; see
+ * one chunk, runs under valgrind, or its expanded ops take at most
+ * --expand-max bytes (default 64 MiB, at most an eighth of the memory; see
  * AR_EXPAND_MAX_DEFAULT); the other two force a form, for the tests that
  * compare them.
  *
@@ -36,7 +36,6 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
   a->repeat = 1;
   a->pace_scale = PACE_DEFAULT_SCALE;
   a->chunk_ops = AR_CHUNK_OPS_DEFAULT;
-  a->lead = AR_LEAD_DEFAULT;
   a->expand_max = AR_EXPAND_MAX_DEFAULT;
   int have_samples = 0, have_every = 0;
   for (int i = 1; i < argc; i++) {
@@ -75,10 +74,9 @@ void args_parse(int argc, char **argv, struct driver_args *a) {
     } else if (!strcmp(o, "--chunk-ops")) {
       a->chunk_ops = number(o, v, AR_CHUNK_QUANTUM, 1u << 26);
       if (a->chunk_ops % AR_CHUNK_QUANTUM) die("--chunk-ops expects a multiple of 1024", v);
-    } else if (!strcmp(o, "--lead")) a->lead = number(o, v, 1, 1u << 20);
-    else if (!strcmp(o, "--expand-max")) a->expand_max = number(o, v, 0, UINT64_MAX);
+    } else if (!strcmp(o, "--expand-max")) a->expand_max = number(o, v, 0, UINT64_MAX);
     else die("unknown option", o);
   }
   if (!a->plan_path || a->result_fd < 0 || !have_samples || !have_every)
-    die("usage", "replay PLAN --result-fd N --samples N --sample-every N [--mode M] [--touch T] [--pace P] [--pace-scale N] [--repeat N] [--warmup N] [--plan F] [--chunk-ops N] [--lead N] [--expand-max BYTES]");
+    die("usage", "replay PLAN --result-fd N --samples N --sample-every N [--mode M] [--touch T] [--pace P] [--pace-scale N] [--repeat N] [--warmup N] [--plan F] [--chunk-ops N] [--expand-max BYTES]");
 }

@@ -33,14 +33,27 @@ static void control(int fd, unsigned long req) {
   if (fd >= 0) ioctl(fd, req, 0);
 }
 
+/* The counters running, for counters_pause; NULL outside start..stop. */
+static const struct perf_counters *running;
+
 void counters_start(const struct perf_counters *pc) {
   control(pc->instructions, PERF_EVENT_IOC_RESET), control(pc->instructions, PERF_EVENT_IOC_ENABLE);
   control(pc->cycles, PERF_EVENT_IOC_RESET), control(pc->cycles, PERF_EVENT_IOC_ENABLE);
+  running = pc;
 }
 
 void counters_stop(const struct perf_counters *pc) {
+  running = NULL;
   control(pc->instructions, PERF_EVENT_IOC_DISABLE);
   control(pc->cycles, PERF_EVENT_IOC_DISABLE);
+}
+
+void counters_pause(void) {
+  if (running) control(running->instructions, PERF_EVENT_IOC_DISABLE), control(running->cycles, PERF_EVENT_IOC_DISABLE);
+}
+
+void counters_resume(void) {
+  if (running) control(running->instructions, PERF_EVENT_IOC_ENABLE), control(running->cycles, PERF_EVENT_IOC_ENABLE);
 }
 
 int64_t counter_read(int fd) {

@@ -14,13 +14,13 @@
  *   threads.c  threads mode: one thread per recorded thread
  *   report.c   JSON output (buffered, streamed, escaped) and die()
  *   plan.c     the plan reader: mapping, validation, expansion (layout in plan.h)
- *   stream.c   the streamed plan: a window of ops decoded ahead of the replay
+ *   stream.c   the streamed plan: chunks of ops decoded in-line, the clock stopped
  *   pace.c     pace=recorded: the program's work between calls (pace.h)
  *
  * Invariants:
  * - Nothing inside the timed region allocates on the driver's behalf: the
- *   plan is mmapped (streamed: its window is mapped by the decoder, which is
- *   another process); slot tables, series, pace views, signal stacks and
+ *   plan is mmapped (streamed: a chunk is decoded into a memfd ring from the
+ *   fault handler, its cost taken out of the figures); slot tables, series, pace views, signal stacks and
  *   figures come from mmap or static storage; threads are created (and have installed
  *   their signal stacks) before the clock starts.
  * - The plan was validated (ar_plan_load, ar_plan_scan) before anything
@@ -72,25 +72,20 @@ struct driver_args {
   int expanded;          /* serial mode on the expanded plan (threads mode always is) */
   int streamed;          /* serial mode streamed even where it would expand */
   uint64_t chunk_ops;    /* streamed: ops per chunk, a multiple of AR_CHUNK_QUANTUM */
-  uint64_t lead;         /* streamed: chunks decoded ahead of the replay */
   uint64_t expand_max;   /* auto: a plan whose expanded ops take at most this many bytes is expanded */
 };
 
 /* Streamed plans: chunk sizes keep both the ops and the pace values of a
  * chunk whole pages (24·1024 and 4·1024 bytes are multiples of 4 KiB). */
 #define AR_CHUNK_QUANTUM 1024u
-#define AR_CHUNK_OPS_DEFAULT 16384u /* 384 KiB of ops */
-#define AR_LEAD_DEFAULT 16u         /* a window of ~6 MiB */
+#define AR_CHUNK_OPS_DEFAULT 65536u /* 1.5 MiB of ops: a refill every 65,536 ops */
 /* Up to this many bytes of expanded ops (and at most an eighth of the
- * machine's memory) a serial plan is expanded rather than streamed. The
- * decoder only copies the planner's records and slots now (plan v5), and
- * keeps up, but it still runs beside the replay, wakes every 50 µs and
- * shares the cache: on a recorded python trace (8.8M ops, 3.1M slots, a
- * 2-core machine with other work) the streamed replay's wall time was
- * 15-25% above the expanded one's, stalls (30-110 ms) taken out, with a
- * thousand or more forced context switches per repetition against about
- * 20. Streaming is for plans too long to hold. */
-#define AR_EXPAND_MAX_DEFAULT ((uint64_t)1 << 30)
+ * machine's memory) a serial plan is expanded rather than streamed: 2.7M
+ * ops, so the short traces of the demo and the tests expand as they always
+ * did. Beyond it, expanding costs more than replaying: on random-mixed 40M
+ * the expanded driver took 2.3-5.3 s and 1.5 GiB for a timed region of
+ * 0.4 s, the streamed one 1.3 s and 23 MiB, the timed region the same. */
+#define AR_EXPAND_MAX_DEFAULT ((uint64_t)64 << 20)
 
 /* Fills `a` from argv; calls die() on anything it does not understand. */
 void args_parse(int argc, char **argv, struct driver_args *a);
@@ -127,6 +122,9 @@ struct perf_counters {
 void counters_open(struct perf_counters *pc, int enabled);
 void counters_start(const struct perf_counters *pc);
 void counters_stop(const struct perf_counters *pc);
+/* Between start and stop: the counters held while a streamed plan refills (stream.c). */
+void counters_pause(void);
+void counters_resume(void);
 /* The count since the last start, or -1 without a counter. */
 int64_t counter_read(int fd);
 /* Resident set in KiB from /proc/self/statm, read without allocating. */
@@ -155,18 +153,16 @@ extern struct checks chk;
 /* Maps and validates a plan and prepares its window (serial mode); 0 when
  * the plan is better expanded (under valgrind, no longer than the window,
  * or its expanded ops no larger than `expand_max` bytes), unless `force`. */
-int stream_open(const char *path, uint64_t chunk_ops, uint64_t lead, uint64_t expand_max, int force);
-/* Before a repetition's clock starts: the first window, and the decoder set going. */
+int stream_open(const char *path, uint64_t chunk_ops, uint64_t expand_max, int force);
+/* Before a repetition's clock starts: the first chunk in place. */
 void stream_rewind(void);
-/* After the clock stops: waits for the decoder to finish the pass. */
-void stream_settle(void);
 /* The slots of the objects the trace never ends, in the order of their ids
  * (ar_plan_scan found them), as the expanded form frees them. */
 uint64_t stream_leftovers(const uint32_t **slots);
 /* From the SIGSEGV handler: 1 when `addr` is the replay's next chunk, now in place. */
 int stream_wait(const void *addr);
-/* Total ns the replay has waited for the window (excluded from wall times). */
-uint64_t stream_stall_ns(void);
+/* What the refills have cost so far, wall ns and CPU µs (taken out of the figures). */
+void stream_refill_cost(uint64_t *ns, uint64_t *user_us, uint64_t *sys_us);
 /* Appends the plan's form and window figures to the result line. */
 void stream_report(void);
 

@@ -110,20 +110,24 @@ static void run_rep(int threads, int full, int measured, uint64_t sample_every, 
   f->peak_rss_kib = peak;
 }
 
-/* One repetition. A streamed plan's window is set up before it and settled
- * after it, outside run_rep, whose timed code stays as it was (its
- * instructions are part of every count); the time the replay waited for
- * the window (stream.c) is taken out of its wall time. */
+/* One repetition. A streamed plan's first chunk is put in place before it,
+ * outside run_rep, whose timed code stays as it was (its instructions are
+ * part of every count); what the refills inside it cost (stream.c) is
+ * taken out of its wall and CPU times. */
 static void rep(int threads, int full, int measured, uint64_t sample_every, struct rep_figures *f, const struct perf_counters *pc) {
   if (!P.streamed) {
     run_rep(threads, full, measured, sample_every, f, pc);
     return;
   }
   stream_rewind();
-  uint64_t stalled = stream_stall_ns();
+  uint64_t ns0, user0, sys0, ns1, user1, sys1;
+  stream_refill_cost(&ns0, &user0, &sys0);
   run_rep(threads, full, measured, sample_every, f, pc);
-  stream_settle();
-  if (f) f->wall_ns -= stream_stall_ns() - stalled;
+  stream_refill_cost(&ns1, &user1, &sys1);
+  if (!f) return;
+  f->wall_ns -= ns1 - ns0;
+  f->user_us -= user1 - user0 < f->user_us ? user1 - user0 : f->user_us;
+  f->sys_us -= sys1 - sys0 < f->sys_us ? sys1 - sys0 : f->sys_us;
 }
 
 /* An allocator built with statistics may export allocreplay_stats_reset()
@@ -176,7 +180,7 @@ int main(int argc, char **argv) {
   /* Serial mode streams the plan through a window (stream.c); threads mode
    * walks per-thread lists of the whole plan, so it expands it, as serial
    * mode does under valgrind and for a plan no longer than the window. */
-  if (a.threads || a.expanded || !stream_open(a.plan_path, a.chunk_ops, a.lead, a.expand_max, a.streamed))
+  if (a.threads || a.expanded || !stream_open(a.plan_path, a.chunk_ops, a.expand_max, a.streamed))
     if (ar_plan_load(a.plan_path, &P, err, sizeof err)) die("bad plan", err);
 
   slots = map_or_die((size_t)P.nslots * sizeof(void *), MAP_POPULATE, "cannot map slot table");

@@ -83,7 +83,7 @@ void die(const char *what, const char *detail) {
 
 #ifdef AR_DEBUG
 void ar_assert_fail(const char *expr, const char *file, int line) {
-  /* Async-signal-safe: it may fire in a crash handler or a decoder. */
+  /* Async-signal-safe: it may fire in a crash handler or a refill. */
   char msg[512], *p = msg, *end = msg + sizeof msg - 2;
   const char *parts[] = {"replay: invariant broken: ", expr, " (", file, ":"};
   for (unsigned k = 0; k < sizeof parts / sizeof parts[0]; k++)
