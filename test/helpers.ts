@@ -26,3 +26,9 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The Python that `python3` runs (a version manager's shim is a script that execs it), or undefined without one. */
+export function realPython(): string | undefined {
+  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
+}

@@ -23,7 +23,7 @@ import { listTargets } from '../../engine/index.js';
 import type { FidelityGroup } from '../../reports/index.js';
 import { canonicalJson, signedDuration } from '../../reports/index.js';
 import { packagePath } from '../../traces/index.js';
-import { tempDir } from '../helpers.js';
+import { realPython, tempDir } from '../helpers.js';
 
 interface Program {
   name: string;
@@ -39,11 +39,6 @@ const which = (cmd: string): string | undefined => {
   return r.status === 0 ? r.stdout.trim() : undefined;
 };
 
-/** The real python binary (a version manager's shim is a script that execs it). */
-function python(): string | undefined {
-  if (!which('python3')) return undefined;
-  return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-}
 
 const PY_DICTS = `
 d = {}
@@ -77,7 +72,7 @@ const PROGRAMS: Program[] = [
     name: 'python',
     kind: 'interpreter: dicts of tuples and strings, then a sort',
     setup: () => {
-      const py = python();
+      const py = realPython();
       return py ? [py, '-c', PY_DICTS] : 'python3 is not installed';
     },
     env: { PYTHONMALLOC: 'malloc', PYTHONHASHSEED: '0' },
@@ -123,7 +118,7 @@ const PROGRAMS: Program[] = [
     name: 'python-threads',
     kind: 'multi-threaded: a producer and a consumer thread, objects freed by the other thread',
     setup: () => {
-      const py = python();
+      const py = realPython();
       return py ? [py, '-c', PY_THREADS] : 'python3 is not installed';
     },
     env: { PYTHONMALLOC: 'malloc', PYTHONHASHSEED: '0' },

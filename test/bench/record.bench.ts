@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileNative, Op, openTrace, packagePath } from '../../traces/index.js';
-import { tempDir } from '../helpers.js';
+import { realPython, tempDir } from '../helpers.js';
 
 const size = (name: string, dflt: number): number => {
   const v = Number(process.env[name] ?? dflt);
@@ -85,14 +85,8 @@ function overhead(dir: string, name: string, cmd: string, args: string[]): Overh
 /** CPU beside wall: on a busy machine the wall ratio mostly measures the other load. */
 const cpu = (o: Overhead): string => `CPU ${o.plainCpu.toFixed(0)} → ${o.recordedCpu.toFixed(0)} ms (${(o.recordedCpu / o.plainCpu).toFixed(2)}×, recorder + converter + CLI start-up)`;
 
-/** The Python that `python3` runs (not a version manager's shim script). */
-function python(): string | undefined {
-  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
 function loopBench(dir: string): number {
-  const py = python();
+  const py = realPython();
   if (!py) {
     console.log('python loop: skipped (python3 not installed)');
     return 0;
