@@ -179,7 +179,7 @@ int main(int argc, char **argv) {
   char err[256];
   /* Serial mode streams the plan through a window (stream.c); threads mode
    * walks per-thread lists of the whole plan, so it expands it, as serial
-   * mode does under valgrind and for a plan no longer than the window. */
+   * mode does under valgrind and for a plan that fits the expand budget. */
   if (a.threads || a.expanded || !stream_open(a.plan_path, a.chunk_ops, a.expand_max, a.streamed))
     if (ar_plan_load(a.plan_path, &P, err, sizeof err)) die("bad plan", err);
 
