@@ -234,7 +234,8 @@ int stream_wait(const void *addr) {
   getrusage(RUSAGE_THREAD, &r1);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   counters_resume();
-  if (failed) return 0;
+  /* The driver's failure, not the allocator's crash. */
+  if (failed) die("cannot map the plan's window", "out of memory");
   S.refills++;
   S.refill_ns += ns_of(t1) - ns_of(t0);
   S.refill_user_us += us_of(r1.ru_utime) - us_of(r0.ru_utime);
