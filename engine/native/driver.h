@@ -38,6 +38,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "ar_assert.h"
 #include "pace.h"
@@ -114,6 +116,15 @@ void crash_install(void);
 void crash_reserve_worker_stacks(uint32_t workers);
 /* Run by worker `t` first thing: switch to its own alternate stack. */
 void crash_enter_worker(uint32_t t);
+
+/* ---- clocks (replay.c's repetitions, stream.c's refills) ---- */
+static inline uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t tv_us(struct timeval tv) { return (uint64_t)tv.tv_sec * 1000000ull + (uint64_t)tv.tv_usec; }
 
 /* ---- counters.c ---- */
 struct perf_counters {

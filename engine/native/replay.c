@@ -24,14 +24,6 @@ enum touch_mode touch = TOUCH_NONE;
 int pace;
 struct checks chk;
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t tv_us(struct timeval tv) { return (uint64_t)tv.tv_sec * 1000000ull + (uint64_t)tv.tv_usec; }
-
 static void *map_or_die(size_t bytes, int flags, const char *what) {
   void *m = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
   if (m == MAP_FAILED) die(what, strerror(errno));

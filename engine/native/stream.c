@@ -133,9 +133,9 @@ static void unmap_chunks(uint64_t from, uint64_t to) {
 }
 
 /* Unmaps every chunk below `keep`, decodes chunk c (the next) into its ring
- * slot and maps that slot, read-only, where the replay reads chunk c. 0, or
- * -1 when the mapping fails. */
-static int publish(uint64_t c, uint64_t keep) {
+ * slot and maps that slot, read-only, where the replay reads chunk c. A
+ * mapping that fails is the driver's failure, never the allocator's crash. */
+static void publish(uint64_t c, uint64_t keep) {
   ar_assert(c == S.published && keep <= c && c + 1 - keep <= RING);
   if (keep > S.released) {
     unmap_chunks(S.released, keep);
@@ -146,10 +146,10 @@ static int publish(uint64_t c, uint64_t keep) {
   uint32_t *pace = S.pace_base ? (uint32_t *)(S.ring_view + RING * S.ops_bytes + slot * S.pace_bytes) : NULL;
   decode_chunk(c, ops, pace);
   const int fl = MAP_SHARED | MAP_FIXED | MAP_POPULATE;
-  if (pace && mmap(S.pace_base + c * S.pace_bytes, S.pace_bytes, PROT_READ, fl, S.ring_fd, (off_t)(RING * S.ops_bytes + slot * S.pace_bytes)) == MAP_FAILED) return -1;
-  if (mmap(S.ops_base + c * S.ops_bytes, S.ops_bytes, PROT_READ, fl, S.ring_fd, (off_t)(slot * S.ops_bytes)) == MAP_FAILED) return -1;
+  if ((pace && mmap(S.pace_base + c * S.pace_bytes, S.pace_bytes, PROT_READ, fl, S.ring_fd, (off_t)(RING * S.ops_bytes + slot * S.pace_bytes)) == MAP_FAILED) ||
+      mmap(S.ops_base + c * S.ops_bytes, S.ops_bytes, PROT_READ, fl, S.ring_fd, (off_t)(slot * S.ops_bytes)) == MAP_FAILED)
+    die("cannot map the plan's window", strerror(errno));
   S.published = c + 1;
-  return 0;
 }
 
 static void *reserve(size_t bytes, int prot) {
@@ -203,16 +203,13 @@ void stream_rewind(void) {
   S.released = S.published = 0;
   decoder_reset();
   tl_op = 0;
-  if (publish(0, 0)) die("cannot map the plan's window", strerror(errno));
+  publish(0, 0);
 }
 
 uint64_t stream_leftovers(const uint32_t **slots_out) {
   *slots_out = S.scan.leftover;
   return S.scan.nleftover;
 }
-
-static uint64_t ns_of(struct timespec t) { return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec; }
-static uint64_t us_of(struct timeval t) { return (uint64_t)t.tv_sec * 1000000ull + (uint64_t)t.tv_usec; }
 
 int stream_wait(const void *addr) {
   if (!S.ops_base) return 0;
@@ -224,22 +221,19 @@ int stream_wait(const void *addr) {
   /* Only the replay's own next read refills: any other access is a crash. */
   uint64_t cur = tl_op / S.chunk_ops;
   if (c != S.published || c < cur || c > cur + 1) return 0;
-  struct timespec t0, t1;
   struct rusage r0, r1;
   counters_pause();
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  const uint64_t t0 = now_ns();
   getrusage(RUSAGE_THREAD, &r0);
   /* Kept: the replay's chunk and the one before it. */
-  int failed = publish(c, cur ? cur - 1 : 0);
+  publish(c, cur ? cur - 1 : 0);
   getrusage(RUSAGE_THREAD, &r1);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  const uint64_t t1 = now_ns();
   counters_resume();
-  /* The driver's failure, not the allocator's crash. */
-  if (failed) die("cannot map the plan's window", "out of memory");
   S.refills++;
-  S.refill_ns += ns_of(t1) - ns_of(t0);
-  S.refill_user_us += us_of(r1.ru_utime) - us_of(r0.ru_utime);
-  S.refill_sys_us += us_of(r1.ru_stime) - us_of(r0.ru_stime);
+  S.refill_ns += t1 - t0;
+  S.refill_user_us += tv_us(r1.ru_utime) - tv_us(r0.ru_utime);
+  S.refill_sys_us += tv_us(r1.ru_stime) - tv_us(r0.ru_stime);
   return 1;
 }
 
