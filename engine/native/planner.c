@@ -23,7 +23,11 @@
  * live object's bytes (traces/native/trace_live.h): a made object takes the
  * most recently freed slot, else the next new one.
  *
- * Memory: one chunk, the live set (once, with each object's slot) and the
+ * Two threads: trace_in.c's reader parses, hashes and inflates the next
+ * chunk while this one checks the rules of events and writes the plan (on
+ * a random-mixed trace of 40M events, 1.0–1.1 s against 1.9–2.0 s on one).
+ *
+ * Memory: two chunks, the live set (once, with each object's slot) and the
  * sample points. Every section is written in place as its chunk is read:
  * the sections' offsets follow from the op count alone (wide[] comes last),
  * and the op count is EXPECT_OPS, the footer's event count, whenever no

@@ -11,7 +11,7 @@ export function plannerBuild(): NativeBuild {
     sources: [join(dir, 'planner.c'), ...['trace_in.c', 'trace_live.c', 'msgpack_in.c', 'sha256.c'].map((f) => join(shared, f))],
     deps: [join(dir, 'plan.h'), ...['trace_in.h', 'trace_live.h', 'msgpack_in.h', 'sha256.h', 'u64map.h', 'trace_out.h'].map((f) => join(shared, f))],
     cflags: [`-I${shared}`],
-    ldflags: ['-lz', '-lm'],
+    ldflags: ['-lz', '-lm', '-lpthread'],
   };
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,57 +41,6 @@ static const char *js(double x, char *buf) {
   return buf;
 }
 #define NUM(x) js((double)(x), (char[32]){0})
-
-int trace_in_open(struct trace_in *t, const char *path, uint64_t offset, int has_time, uint32_t chunk_events) {
-  memset(t, 0, sizeof *t);
-  t->path = path;
-  t->has_time = has_time;
-  t->chunk_events = chunk_events;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st)) {
-    if (fd >= 0) close(fd);
-    return fail(t, "check the path", "%s: cannot read trace (%s)", path, strerror(errno));
-  }
-  t->len = (size_t)st.st_size;
-  if (t->len) {
-    void *m = mmap(NULL, t->len, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m == MAP_FAILED) {
-      close(fd);
-      return fail(t, "check the path", "%s: cannot map trace (%s)", path, strerror(errno));
-    }
-    madvise(m, t->len, MADV_SEQUENTIAL);
-    t->map = m;
-  }
-  close(fd);
-  t->pos = offset;
-  t->dropped = 0;
-  const size_t cap = chunk_events;
-  t->c.op = malloc(cap);
-  t->c.thread = malloc(cap * sizeof *t->c.thread);
-  t->c.object = malloc(cap * sizeof *t->c.object);
-  t->c.size = malloc(cap * sizeof *t->c.size);
-  t->c.arg = malloc(cap * sizeof *t->c.arg);
-  t->c.time = has_time ? malloc(cap * sizeof *t->c.time) : NULL;
-  t->c.live_after = malloc(cap * sizeof *t->c.live_after);
-  t->c.slot = malloc(cap * sizeof *t->c.slot);
-  t->vals = malloc(cap * 3 * sizeof *t->vals); /* thread, object, time as stored */
-  t->raw = malloc(cap * 8 + 2);
-  if (!t->c.op || !t->c.thread || !t->c.object || !t->c.size || !t->c.arg || (has_time && !t->c.time) || !t->c.live_after || !t->c.slot || !t->vals || !t->raw ||
-      trace_live_init(&t->live, path) || inflateInit(&t->z) != Z_OK)
-    return fail(t, "free some memory", "%s: out of memory", path);
-  sha256_init(&t->hash);
-  return 0;
-}
-
-void trace_in_close(struct trace_in *t) {
-  if (t->map) munmap((void *)t->map, t->len);
-  free(t->c.op), free(t->c.thread), free(t->c.object), free(t->c.size), free(t->c.arg), free(t->c.time), free(t->c.live_after), free(t->c.slot);
-  free(t->vals), free(t->raw);
-  trace_live_free(&t->live);
-  inflateEnd(&t->z);
-  t->map = NULL;
-}
 
 /* ---- columns ---- */
 
@@ -259,6 +209,141 @@ static int chunk_keys(struct trace_in *t, const struct level *l, int ncols) {
   return 0;
 }
 
+/* ---- reading ahead ---- */
+
+/* What the read-ahead thread makes of the file's next top-level value. */
+enum ahead_kind { AHEAD_ERROR = -1, AHEAD_END = 0, AHEAD_CHUNK = 1, AHEAD_FOOTER = 2 };
+
+/* One value read ahead: a chunk's columns as stored (op; thread, object and
+ * time as varints decode them; size; arg), the footer's level, or the
+ * reader's error. */
+struct ahead_value {
+  int kind;
+  uint32_t n;
+  uint8_t *op;
+  uint64_t *vals; /* thread, object, time: n each */
+  uint64_t *size, *arg;
+  char err[1024];
+  const char *hint;
+  struct level *level; /* the chunk's or the footer's keys */
+};
+
+struct trace_ahead {
+  struct trace_in rd; /* the reader's position, hash, inflater, scratch and error */
+  struct ahead_value v[2];
+  /* Values the reader has made, the caller has taken, and the caller is done
+   * with (it uses the last one taken until its next call). */
+  uint64_t made, taken, released;
+  int stop, started, ended;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t thread;
+};
+
+static int read_value(struct trace_in *t, struct ahead_value *v);
+
+static void *read_ahead(void *arg) {
+  struct trace_ahead *a = arg;
+  for (;;) {
+    pthread_mutex_lock(&a->mu);
+    while (!a->stop && a->made - a->released >= 2) pthread_cond_wait(&a->cv, &a->mu);
+    const int stop = a->stop;
+    struct ahead_value *v = &a->v[a->made % 2];
+    pthread_mutex_unlock(&a->mu);
+    if (stop) return NULL;
+    const int kind = v->kind = read_value(&a->rd, v);
+    if (kind == AHEAD_ERROR) {
+      memcpy(v->err, a->rd.err, sizeof v->err);
+      v->hint = a->rd.hint;
+    }
+    pthread_mutex_lock(&a->mu);
+    a->made++;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    if (kind != AHEAD_CHUNK) return NULL;
+  }
+}
+
+int trace_in_open(struct trace_in *t, const char *path, uint64_t offset, int has_time, uint32_t chunk_events) {
+  memset(t, 0, sizeof *t);
+  t->path = path;
+  t->has_time = has_time;
+  t->chunk_events = chunk_events;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st)) {
+    if (fd >= 0) close(fd);
+    return fail(t, "check the path", "%s: cannot read trace (%s)", path, strerror(errno));
+  }
+  t->len = (size_t)st.st_size;
+  if (t->len) {
+    void *m = mmap(NULL, t->len, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+      close(fd);
+      return fail(t, "check the path", "%s: cannot map trace (%s)", path, strerror(errno));
+    }
+    madvise(m, t->len, MADV_SEQUENTIAL);
+    t->map = m;
+  }
+  close(fd);
+  t->pos = offset;
+  t->dropped = 0;
+  const size_t cap = chunk_events;
+  struct trace_ahead *a = t->ahead = calloc(1, sizeof *a);
+  if (!a) return fail(t, "free some memory", "%s: out of memory", path);
+  struct trace_in *rd = &a->rd;
+  rd->path = path, rd->map = t->map, rd->len = t->len, rd->pos = offset;
+  rd->has_time = has_time, rd->chunk_events = chunk_events;
+  rd->raw = malloc(cap * 8 + 2);
+  sha256_init(&rd->hash);
+  int ok = rd->raw && inflateInit(&rd->z) == Z_OK;
+  for (int k = 0; k < 2; k++) {
+    struct ahead_value *v = &a->v[k];
+    v->op = malloc(cap);
+    v->vals = malloc(cap * 3 * sizeof *v->vals);
+    v->size = malloc(cap * sizeof *v->size);
+    v->arg = malloc(cap * sizeof *v->arg);
+    v->level = malloc(sizeof *v->level);
+    ok = ok && v->op && v->vals && v->size && v->arg && v->level;
+  }
+  t->c.thread = malloc(cap * sizeof *t->c.thread);
+  t->c.object = malloc(cap * sizeof *t->c.object);
+  t->c.time = has_time ? malloc(cap * sizeof *t->c.time) : NULL;
+  t->c.live_after = malloc(cap * sizeof *t->c.live_after);
+  t->c.slot = malloc(cap * sizeof *t->c.slot);
+  if (!ok || !t->c.thread || !t->c.object || (has_time && !t->c.time) || !t->c.live_after || !t->c.slot || trace_live_init(&t->live, path))
+    return fail(t, "free some memory", "%s: out of memory", path);
+  pthread_mutex_init(&a->mu, NULL);
+  pthread_cond_init(&a->cv, NULL);
+  if (pthread_create(&a->thread, NULL, read_ahead, a)) return fail(t, "free some memory", "%s: cannot start the thread that reads ahead", path);
+  a->started = 1;
+  return 0;
+}
+
+void trace_in_close(struct trace_in *t) {
+  struct trace_ahead *a = t->ahead;
+  if (a) {
+    if (a->started) {
+      pthread_mutex_lock(&a->mu);
+      a->stop = 1;
+      pthread_cond_broadcast(&a->cv);
+      pthread_mutex_unlock(&a->mu);
+      pthread_join(a->thread, NULL);
+      pthread_mutex_destroy(&a->mu);
+      pthread_cond_destroy(&a->cv);
+    }
+    for (int k = 0; k < 2; k++) free(a->v[k].op), free(a->v[k].vals), free(a->v[k].size), free(a->v[k].arg), free(a->v[k].level);
+    free(a->rd.raw);
+    inflateEnd(&a->rd.z);
+    free(a);
+    t->ahead = NULL;
+  }
+  if (t->map) munmap((void *)t->map, t->len);
+  free(t->c.thread), free(t->c.object), free(t->c.time), free(t->c.live_after), free(t->c.slot);
+  trace_live_free(&t->live);
+  t->map = NULL;
+}
+
 static int bad_distance(struct trace_in *t, const char *op, uint64_t d) {
   return fail(t, CORRUPT, "%s: event %s: %s stores distance %s, which is not below the next id %s (id out of range)", t->path, NUM(t->live.events), op, NUM(d), NUM(t->live.next_id));
 }
@@ -272,48 +357,81 @@ static void drop_read(struct trace_in *t) {
   t->dropped = upto;
 }
 
-int trace_in_chunk(struct trace_in *t) {
-  if (t->pos >= t->len) return 0; /* no footer: cut short */
+/* The reader's half (the read-ahead thread, on its own trace_in): the next
+ * top-level value, checked and its columns decoded into `v`. */
+static int read_value(struct trace_in *t, struct ahead_value *v) {
+  if (t->pos >= t->len) return AHEAD_END; /* no footer: cut short */
   drop_read(t);
   size_t end;
   const char *why;
   const int m = mp_measure(t->map, t->pos, t->len, &end, &why);
   if (m < 0) return fail(t, NOT_TRACE, "%s: byte %zu: %s", t->path, t->pos, why);
-  if (m == 0) return 0; /* a partial value at the end: cut short */
+  if (m == 0) return AHEAD_END; /* a partial value at the end: cut short */
   const uint8_t *p = t->map + t->pos;
   if (!mp_skip(p)) return fail(t, CORRUPT, "%s: byte %zu: not a MessagePack value (Invalid property type for record: object)", t->path, t->pos);
   t->pos = end;
   struct mp_val top;
   const uint8_t *body = mp_head(p, &top);
   const int ncols = t->has_time ? 6 : 5;
-  struct level l;
+  struct level *l = v->level;
   if (top.t == MP_MAP) {
-    read_level(body, top.len, t->has_time, &l);
-    if (l.v[K_FOOTER].t != MP_ABSENT) return footer(t, &l) ? -1 : 0;
+    read_level(body, top.len, t->has_time, l);
+    if (l->v[K_FOOTER].t != MP_ABSENT) return AHEAD_FOOTER;
   } else {
     char d[600];
     mp_describe(&top, d, sizeof d);
     return fail(t, CORRUPT, "%s: chunk %llu is a %s, not a chunk map", t->path, (unsigned long long)t->chunk_index, d);
   }
-  if (chunk_keys(t, &l, ncols)) return -1;
-  for (int k = 0; k < ncols; k++) sha256_update(&t->hash, l.v[COLUMN[k]].p, l.v[COLUMN[k]].len);
+  if (chunk_keys(t, l, ncols)) return AHEAD_ERROR;
+  for (int k = 0; k < ncols; k++) sha256_update(&t->hash, l->v[COLUMN[k]].p, l->v[COLUMN[k]].len);
 
-  const uint32_t n = (uint32_t)l.v[K_EVENTS].num;
+  const uint32_t n = (uint32_t)l->v[K_EVENTS].num;
   const unsigned long long ci = (unsigned long long)t->chunk_index;
-  struct trace_chunk *c = &t->c;
-  uint64_t *cols[6] = {NULL, t->vals, t->vals + n, c->size, c->arg, t->vals + 2 * (size_t)n};
+  uint64_t *cols[6] = {NULL, v->vals, v->vals + n, v->size, v->arg, v->vals + 2 * (size_t)n};
   for (int k = 0; k < ncols; k++) {
     const char *name = KEY[COLUMN[k]];
-    const long got = inflate_col(t, &l.v[COLUMN[k]], k == 0 ? n : (size_t)n * 8 + 1);
+    const long got = inflate_col(t, &l->v[COLUMN[k]], k == 0 ? n : (size_t)n * 8 + 1);
     if (got < 0) return fail(t, CORRUPT, "%s: chunk %llu column '%s' does not decompress to at most %u values (corrupt data)", t->path, ci, name, n);
     if (k == 0) {
       if ((uint32_t)got != n) return fail(t, CORRUPT, "%s: chunk %llu column 'op' holds %ld values for %u events", t->path, ci, got, n);
-      memcpy(c->op, t->raw, n);
+      memcpy(v->op, t->raw, n);
     } else if (!uvarints(t->raw, (size_t)got, n, cols[k])) {
       return fail(t, CORRUPT, "%s: chunk %llu column '%s' does not hold exactly %u varints of at most 8 bytes", t->path, ci, name, n);
     }
   }
-  const uint64_t *th = cols[1], *ob = cols[2], *tm = t->has_time ? cols[5] : NULL;
+  v->n = n;
+  t->chunk_index++;
+  return AHEAD_CHUNK;
+}
+
+/* The caller's half: takes the next value read ahead (the one before is
+ * given back) and applies the rules of events to its chunk. */
+int trace_in_chunk(struct trace_in *t) {
+  struct trace_ahead *a = t->ahead;
+  if (a->ended) return t->has_footer || !t->err[0] ? 0 : -1; /* asked again after the end */
+  pthread_mutex_lock(&a->mu);
+  a->released = a->taken;
+  pthread_cond_broadcast(&a->cv);
+  while (a->made == a->taken) pthread_cond_wait(&a->cv, &a->mu);
+  struct ahead_value *v = &a->v[a->taken++ % 2];
+  pthread_mutex_unlock(&a->mu);
+  if (v->kind != AHEAD_CHUNK) {
+    a->ended = 1;
+    if (v->kind == AHEAD_ERROR) {
+      memcpy(t->err, v->err, sizeof t->err);
+      t->hint = v->hint;
+      return -1;
+    }
+    if (v->kind == AHEAD_END) return 0;
+    /* The footer, held to what the reader hashed and where it stopped. */
+    t->pos = a->rd.pos;
+    t->hash = a->rd.hash;
+    return footer(t, v->level) ? -1 : 0;
+  }
+  const uint32_t n = v->n;
+  struct trace_chunk *c = &t->c;
+  c->op = v->op, c->size = v->size, c->arg = v->arg;
+  const uint64_t *th = v->vals, *ob = v->vals + n, *tm = t->has_time ? v->vals + 2 * (size_t)n : NULL;
   uint64_t *sz = c->size, *ar = c->arg;
   for (uint32_t i = 0; i < n; i++) {
     const unsigned o = c->op[i];

@@ -5,8 +5,15 @@
  * as trace_out.h takes it ready-made); this reader starts at the byte after
  * it, told what the header said (time column or not, chunkEvents).
  *
- * Memory: one chunk of decoded columns and the live set; the file is
- * mmapped and read once, front to back. */
+ * A second thread reads ahead: it parses, hashes, inflates and decodes the
+ * varints of the next chunk while the caller's thread applies the rules of
+ * events to this one and uses it (the events' rules hold state across
+ * chunks; a chunk's columns do not). Errors come out in the file's order,
+ * whichever thread found them, so the verdict and the message are those of
+ * one thread reading front to back.
+ *
+ * Memory: two chunks of stored columns, one of decoded ones, and the live
+ * set; the file is mmapped and read once, front to back. */
 #ifndef ALLOCREPLAY_TRACE_IN_H
 #define ALLOCREPLAY_TRACE_IN_H
 #include <stddef.h>
@@ -51,12 +58,12 @@ struct trace_in {
   struct sha256 hash;
   z_stream z;
   uint8_t *raw;   /* one inflated column */
-  uint64_t *vals; /* one decoded varint column */
   int has_footer;
   struct trace_in_footer footer;
   char checksum[65];
   char err[1024];
   const char *hint;
+  struct trace_ahead *ahead; /* the read-ahead thread and its two chunks (trace_in.c) */
 };
 
 /* Maps `path` and positions the reader at byte `offset` (the end of the
