@@ -80,7 +80,7 @@ export function planTrace(store: Store, path: string): PlannedTrace {
  * for the trace on this machine (calibrate.ts). Synthetic traces keep the
  * plain back-to-back defaults.
  */
-export const RECORDED_REPLAY: Required<Pick<ReplayOptions, 'touch' | 'pace'>> = { touch: 'program', pace: 'recorded' };
+export const RECORDED_REPLAY: Required<Pick<ReplayOptions, 'touch' | 'pace'>> = { touch: 'none', pace: 'recorded' };
 
 /**
  * The options a trace is replayed with: what was given, and for a recorded

@@ -131,7 +131,7 @@ export const FIDELITY_MODES: { name: string; flags: string[] }[] = [
   { name: 'back-to-back', flags: ['--pace', 'none', '--touch', 'none'] },
   { name: 'touch all', flags: ['--pace', 'none', '--touch', 'all'] },
   { name: 'touch program', flags: ['--pace', 'none', '--touch', 'program'] },
-  { name: 'paced', flags: ['--pace', 'recorded', '--touch', 'none'] },
+  { name: 'paced, touch program', flags: ['--pace', 'recorded', '--touch', 'program'] },
 ];
 
 function run(args: string[], opts: { cwd: string; env?: Record<string, string> }): string {

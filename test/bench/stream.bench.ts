@@ -23,7 +23,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { planFor } from '../../engine/index.js';
+import { planFor, RECORDED_REPLAY } from '../../engine/index.js';
 import { generate, openTrace, packagePath } from '../../traces/index.js';
 import { realPython, tempDir } from '../helpers.js';
 import { fastest } from './timing.js';
@@ -148,7 +148,7 @@ async function recordedLines(dir: string, events: number, env: Record<string, st
   const reader = openTrace(trace);
   reader.scan();
   const recorded = reader.footer!.events;
-  console.log(`recorded python loop, ${recorded.toLocaleString('en-US')} events, system allocator, --repeat 1 --warmup 0 (pace recorded, touch program)`);
+  console.log(`recorded python loop, ${recorded.toLocaleString('en-US')} events, system allocator, --repeat 1 --warmup 0 (pace ${RECORDED_REPLAY.pace}, touch ${RECORDED_REPLAY.touch}: a recording's defaults)`);
   const db = join(dir, 'py.sqlite');
   // The first replay of a recorded trace also calibrates its pace on this machine (once, kept in the database).
   console.log(line('uncached, calibrating', await replay(trace, recorded, env, db)));
