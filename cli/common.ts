@@ -11,7 +11,7 @@ export const replayFlags = {
   repeat: Flags.integer({ description: 'measured repetitions (metric time)', default: 10, min: 1, max: 1000 }),
   warmup: Flags.integer({ description: 'untimed repetitions first', default: 1, min: 0 }),
   mode: Flags.option({ description: 'serial: recorded global order on one thread; threads: one thread per recorded thread', options: REPLAY_MODES, default: 'serial' })(),
-  touch: Flags.option({ description: 'write to new blocks: none, first byte, all of it, or program (all of it up to 1 MiB, and read it again before free); default none, and for recorded traces the mode that predicts their program (README: replay modes)', options: TOUCH_POLICIES })(),
+  touch: Flags.option({ description: 'write to new blocks: none, first byte, all of it, or program (all of it up to 1 MiB, and read it again before free); default none, recorded traces too (they are paced instead: --pace; README: replay modes)', options: TOUCH_POLICIES })(),
   pace: Flags.option({ description: "none: calls back to back; recorded: before each call, program work (touching live blocks) in proportion to the trace's recorded time; default none, and recorded for recorded traces (a trace without time replays as none)", options: PACE_MODES })(),
   'pace-scale': Flags.integer({ description: `work units (one cache line of a live block each) per recorded µs, with --pace recorded (default: calibrated once per recorded trace and machine so the work matches the program's own time; ${DEFAULT_PACE_SCALE} for other traces)`, min: 1, max: 1000000 }),
   metric: Flags.option({ description: 'time (wall clock, repeated) or instructions (callgrind, exact)', options: METRICS, default: 'time' })(),
