@@ -215,16 +215,15 @@ static int chunk_keys(struct trace_in *t, const struct level *l, int ncols) {
 enum ahead_kind { AHEAD_ERROR = -1, AHEAD_END = 0, AHEAD_CHUNK = 1, AHEAD_FOOTER = 2 };
 
 /* One value read ahead: a chunk's columns as stored (op; thread, object and
- * time as varints decode them; size; arg), the footer's level, or the
- * reader's error. */
+ * time as varints decode them; size; arg) or the footer's level. After an
+ * error, the end or the footer the reader stops, so its error, position and
+ * hash are the caller's to read. */
 struct ahead_value {
   int kind;
   uint32_t n;
   uint8_t *op;
   uint64_t *vals; /* thread, object, time: n each */
   uint64_t *size, *arg;
-  char err[1024];
-  const char *hint;
   struct level *level; /* the chunk's or the footer's keys */
 };
 
@@ -252,10 +251,6 @@ static void *read_ahead(void *arg) {
     pthread_mutex_unlock(&a->mu);
     if (stop) return NULL;
     const int kind = v->kind = read_value(&a->rd, v);
-    if (kind == AHEAD_ERROR) {
-      memcpy(v->err, a->rd.err, sizeof v->err);
-      v->hint = a->rd.hint;
-    }
     pthread_mutex_lock(&a->mu);
     a->made++;
     pthread_cond_broadcast(&a->cv);
@@ -418,8 +413,8 @@ int trace_in_chunk(struct trace_in *t) {
   if (v->kind != AHEAD_CHUNK) {
     a->ended = 1;
     if (v->kind == AHEAD_ERROR) {
-      memcpy(t->err, v->err, sizeof t->err);
-      t->hint = v->hint;
+      memcpy(t->err, a->rd.err, sizeof t->err);
+      t->hint = a->rd.hint;
       return -1;
     }
     if (v->kind == AHEAD_END) return 0;
